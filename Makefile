@@ -1,0 +1,47 @@
+# attn-course tasks.
+#   make lab    set everything up (first time) and open the course in JupyterLab
+#   make test   set everything up (first time) and run every test, notebooks included
+# Both create .venv if it is missing. Windows users: see README ("Without make").
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# jupyter refuses to run as root without this flag; never add it for other users.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: setup setup-dev lab test lint execute times
+
+setup: $(VENV)/.setup-done
+setup-dev: $(VENV)/.dev-done
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.setup-done: $(BIN)/python requirements.txt pyproject.toml jupyter/overrides.json
+	$(BIN)/python -m pip install -r requirements.txt -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name attn-course --display-name "Python (attn-course)"
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $@
+
+$(VENV)/.dev-done: $(VENV)/.setup-done requirements-dev.txt
+	$(BIN)/python -m pip install -r requirements-dev.txt
+	$(BIN)/python -m pip install --no-deps d2l==1.0.3
+	touch $@
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
+
+test: setup-dev lint
+	$(BIN)/python -m pytest
+
+lint: setup-dev
+	$(BIN)/python -m ruff check .
+
+# Re-execute every notebook in place (after changing a lesson) and print their times.
+execute: setup
+	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb notebooks/solutions/*.ipynb
+
+# Time every notebook without saving it.
+times: setup
+	$(BIN)/python tools/execute_notebooks.py --no-write notebooks/*.ipynb

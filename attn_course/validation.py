@@ -1,0 +1,99 @@
+"""Input checks shared by every module of attn_course.
+
+Each check raises ``TypeError`` (wrong kind or dtype) or ``ValueError``
+(wrong shape or value) with a message that names what was expected, so a
+mistake surfaces as a clear error instead of a silent wrong answer or a NaN.
+"""
+
+from __future__ import annotations
+
+import torch
+
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def check_float_tensor(name: str, X: object, ndim: int | None = None) -> None:
+    """Check that ``X`` is a floating-point tensor with ``ndim`` dimensions.
+
+    Raises:
+        TypeError: ``X`` is not a tensor, or not of a floating-point dtype.
+        ValueError: ``X`` does not have ``ndim`` dimensions.
+    """
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
+    if X.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {X.dtype}")
+    if ndim is not None and X.dim() != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimensions, got shape {tuple(X.shape)}"
+        )
+
+
+def check_valid_lens(
+    valid_lens: object, batch_size: int, num_queries: int | None, max_len: int
+) -> None:
+    """Check a tensor of valid lengths.
+
+    Args:
+        valid_lens: integer tensor of shape (batch_size,), or of shape
+            (batch_size, num_queries) when ``num_queries`` is given.
+        batch_size: the number of sequences.
+        num_queries: the number of query rows, or None if only the 1-D
+            form is allowed.
+        max_len: the largest allowed length (the number of keys or steps).
+
+    Raises:
+        TypeError: ``valid_lens`` is not an integer tensor.
+        ValueError: its shape does not fit, or a length is negative or
+            larger than ``max_len``.
+    """
+    if not isinstance(valid_lens, torch.Tensor):
+        raise TypeError(
+            f"valid_lens must be a torch.Tensor of integers, got {type(valid_lens).__name__}"
+        )
+    if valid_lens.dtype.is_floating_point or valid_lens.dtype.is_complex or (
+        valid_lens.dtype == torch.bool
+    ):
+        raise TypeError(f"valid_lens must be an integer tensor, got dtype {valid_lens.dtype}")
+    allowed = [(batch_size,)]
+    if num_queries is not None:
+        allowed.append((batch_size, num_queries))
+    if tuple(valid_lens.shape) not in allowed:
+        expected = " or ".join(str(shape) for shape in allowed)
+        raise ValueError(
+            f"valid_lens must have shape {expected}, got {tuple(valid_lens.shape)}"
+        )
+    if valid_lens.numel() and int(valid_lens.min()) < 0:
+        raise ValueError(f"valid_lens must not be negative, got {valid_lens.tolist()}")
+    if valid_lens.numel() and int(valid_lens.max()) > max_len:
+        raise ValueError(
+            f"valid_lens must be at most {max_len} (the sequence length), "
+            f"got {valid_lens.tolist()}"
+        )
+
+
+def check_attention_inputs(queries: object, keys: object, values: object) -> None:
+    """Check queries (batch, queries, d_q), keys (batch, keys, d_k), values (batch, keys, d_v).
+
+    Only the batch sizes and the number of keys and values must agree; the
+    feature sizes are checked by each scoring function.
+
+    Raises:
+        TypeError: an argument is not a floating-point tensor.
+        ValueError: an argument is not 3-D, or the sizes do not fit.
+    """
+    check_float_tensor("queries", queries, ndim=3)
+    check_float_tensor("keys", keys, ndim=3)
+    check_float_tensor("values", values, ndim=3)
+    assert isinstance(queries, torch.Tensor)  # for type checkers
+    assert isinstance(keys, torch.Tensor) and isinstance(values, torch.Tensor)
+    if not (queries.shape[0] == keys.shape[0] == values.shape[0]):
+        raise ValueError(
+            "queries, keys and values must have the same batch size, got shapes "
+            f"{tuple(queries.shape)}, {tuple(keys.shape)}, {tuple(values.shape)}"
+        )
+    if keys.shape[1] != values.shape[1]:
+        raise ValueError(
+            "keys (batch, keys, d_k) and values (batch, keys, d_v) must have the same "
+            f"number of keys, got {tuple(keys.shape)} and {tuple(values.shape)}"
+        )

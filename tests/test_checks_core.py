@@ -1,0 +1,61 @@
+"""checks.core: the verdicts students see."""
+
+from __future__ import annotations
+
+import torch
+
+from attn_course.checks import Case, evaluate, run_check
+
+
+def reference(x):
+    return x * 2
+
+
+CASES = [Case("small", (torch.tensor([1.0, 2.0]),)), Case("negative", (torch.tensor([-3.0]),))]
+
+
+def test_untouched_stub_is_not_implemented(capsys):
+    def stub(x):
+        raise NotImplementedError
+
+    assert evaluate(stub, reference, CASES) is None
+    run_check("double", stub, reference, CASES, hint="multiply")
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "FAIL" not in out
+
+
+def test_correct_function_passes(capsys):
+    run_check("double", lambda x: x + x, reference, CASES, hint="multiply")
+    out = capsys.readouterr().out
+    assert "2 of 2 checks passed" in out and "Well done!" in out
+
+
+def test_wrong_shape_value_and_crash_are_reported(capsys):
+    def student(x):
+        if x.numel() == 1:
+            raise RuntimeError("boom")
+        return x[:1] * 2
+
+    results = evaluate(student, reference, CASES)
+    assert [r.passed for r in results] == [False, False]
+    assert "shape (1,)" in results[0].detail
+    assert "RuntimeError: boom" in results[1].detail
+    run_check("double", lambda x: x * 3, reference, CASES, hint="multiply by two")
+    out = capsys.readouterr().out
+    assert "0 of 2 checks passed" in out and "values differ" in out
+    assert "Hint: multiply by two" in out and "Well done!" not in out
+
+
+def test_student_cannot_spoil_the_case_by_writing_into_it():
+    def in_place(x):
+        x.mul_(2)
+        return x
+
+    cases = [Case("small", (torch.tensor([1.0, 2.0]),))]
+    assert all(r.passed for r in evaluate(in_place, reference, cases))
+    assert torch.equal(cases[0].args[0], torch.tensor([1.0, 2.0])), "the case was changed"
+
+
+def test_nan_is_a_failure():
+    results = evaluate(lambda x: x * float("nan"), reference, CASES[:1])
+    assert results[0].detail == "the result contains NaN"

@@ -1,0 +1,68 @@
+"""plotting.show_heatmaps."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from attn_course import show_heatmaps
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def images(fig: Figure):
+    return [ax.images[0] for ax in fig.axes if ax.images]
+
+
+def test_grid_of_matrices_shares_one_colour_scale():
+    matrices = torch.stack([torch.eye(3) * 0.5, torch.full((3, 3), 1 / 3)])  # (2, 3, 3)
+    matrices = torch.stack([matrices, matrices * 2])  # (2, 2, 3, 3)
+    fig = show_heatmaps(matrices, xlabel="Keys", ylabel="Queries", titles=["a", "b"])
+    assert isinstance(fig, Figure)
+    drawn = images(fig)
+    assert len(drawn) == 4
+    assert {image.get_clim() for image in drawn} == {(0.0, 1.0)}
+    assert len(fig.axes) == 5, "four matrices and one shared colour bar"
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["a", "b"]
+    assert fig.axes[2].get_xlabel() == "Keys" and fig.axes[0].get_ylabel() == "Queries"
+
+
+def test_matrix_is_drawn_as_given():
+    matrix = torch.rand(2, 5, generator=torch.Generator().manual_seed(0))
+    fig = show_heatmaps(matrix, "Keys", "Queries")
+    assert (images(fig)[0].get_array() == matrix.numpy()).all()
+
+
+def test_token_labels():
+    fig = show_heatmaps(
+        torch.rand(2, 3), "Keys", "Queries", xticklabels=["a", "b", "c"], yticklabels=["x", "y"]
+    )
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+
+
+def test_accepts_tensors_that_need_grad():
+    weights = torch.softmax(torch.randn(1, 1, 2, 2, requires_grad=True), dim=-1)
+    assert len(images(show_heatmaps(weights, "Keys", "Queries"))) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"matrices": [[0.1]]}, TypeError, "torch.Tensor"),
+        ({"matrices": torch.rand(2, 3, 3)}, ValueError, r"\(rows, cols, queries, keys\)"),
+        ({"matrices": torch.rand(1, 2, 3, 3), "titles": ["one"]}, ValueError, "2 titles"),
+        ({"matrices": torch.rand(3, 4), "xticklabels": ["a"]}, ValueError, "4 xticklabels"),
+        ({"matrices": torch.rand(3, 4), "yticklabels": ["a"]}, ValueError, "3 yticklabels"),
+    ],
+)
+def test_bad_input_raises(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        show_heatmaps(xlabel="Keys", ylabel="Queries", **kwargs)
