@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # jupyter refuses to run as root without this flag; never add it for other users.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup setup-dev lab test lint execute times
+.PHONY: setup setup-dev lab test lint execute times resolve-check
 
 setup: $(VENV)/.setup-done
 setup-dev: $(VENV)/.dev-done
@@ -45,3 +45,11 @@ execute: setup
 # Time every notebook without saving it.
 times: setup
 	$(BIN)/python tools/execute_notebooks.py --no-write notebooks/*.ipynb
+
+# Check that the requirements resolve on the other supported Pythons (a dry run:
+# nothing is installed). Needs python3.10, python3.12 and python3.13 on PATH.
+resolve-check:
+	for v in 3.10 3.12 3.13; do \
+		python$$v -m pip install --dry-run --ignore-installed --quiet -r requirements-dev.txt . || exit 1; \
+		echo "Python $$v: resolves"; \
+	done

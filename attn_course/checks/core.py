@@ -60,6 +60,8 @@ def compare(actual: Any, expected: Any, atol: float = 1e-5) -> str:
             return f"returned shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
         if torch.isnan(actual.float()).any():
             return "the result contains NaN"
+        if torch.isinf(actual.float()).any() and not torch.isinf(expected.float()).any():
+            return "the result contains inf"
         difference = (actual.double() - expected.double()).abs().max().item()
         if difference > atol:
             return f"values differ from the reference by up to {difference:.3g}"
