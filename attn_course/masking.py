@@ -62,7 +62,9 @@ def sequence_mask(
     return X.masked_fill(~mask, value)
 
 
-def causal_mask(num_queries: int, num_keys: int, device=None) -> torch.Tensor:
+def causal_mask(
+    num_queries: int, num_keys: int, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Boolean mask that lets query ``i`` see keys ``0 .. i`` only.
 
     Args:
