@@ -8,8 +8,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # jupyter refuses to run as root without this flag; never add it for other users.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+# make lab opens the student's own copy once `make workcopy` has made it.
+LAB_DIR ?= $(if $(wildcard my-notebooks),my-notebooks,notebooks)
 
-.PHONY: setup setup-dev lab test lint execute times resolve-check
+.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy
 
 setup: $(VENV)/.setup-done
 setup-dev: $(VENV)/.dev-done
@@ -30,7 +32,7 @@ $(VENV)/.dev-done: $(VENV)/.setup-done requirements-dev.txt
 	touch $@
 
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(LAB_DIR) --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
 
 test: setup-dev lint
 	$(BIN)/python -m pytest
@@ -53,3 +55,16 @@ resolve-check:
 		python$$v -m pip install --dry-run --ignore-installed --quiet -r requirements-dev.txt . || exit 1; \
 		echo "Python $$v: resolves"; \
 	done
+
+# The course as a static HTML site in build/site/ (stored outputs, no network).
+site: setup-dev
+	$(BIN)/python tools/build_site.py
+
+# reveal.js slides of every lesson and solution in build/slides/ (work offline).
+slides: setup-dev
+	$(BIN)/python tools/export_slides.py
+
+# Your own copy of the lessons in my-notebooks/ (never overwrites anything).
+# RESET=03 puts a fresh copy of lesson 03 there and keeps yours beside it.
+workcopy: setup
+	$(BIN)/python tools/workcopy.py $(if $(RESET),--reset $(RESET))

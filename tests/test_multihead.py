@@ -23,7 +23,7 @@ from attn_course.multihead import (
     transpose_output,
     transpose_qkv,
 )
-from tests.d2l_reference import load_d2l
+from d2l_reference import load_d2l
 
 ATOL = 1e-5
 
