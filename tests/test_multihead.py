@@ -11,6 +11,7 @@ import math
 
 import pytest
 import torch
+from d2l_reference import load_d2l
 from torch import nn
 
 from attn_course.checks.lesson06 import check_my_multihead_loop, check_my_transpose_qkv
@@ -23,7 +24,6 @@ from attn_course.multihead import (
     transpose_output,
     transpose_qkv,
 )
-from d2l_reference import load_d2l
 
 ATOL = 1e-5
 

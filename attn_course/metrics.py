@@ -1,0 +1,101 @@
+"""How good is a translation (lesson 05): BLEU as in the d2l book, and how
+often attention looks at the right source word."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import torch
+
+from attn_course.validation import check_float_tensor
+
+
+def _tokens(name: str, sentence: str | Sequence[str]) -> list[str]:
+    if isinstance(sentence, str):
+        return sentence.split()
+    if not all(isinstance(token, str) for token in sentence):
+        raise TypeError(f"{name} must be a string or a sequence of string tokens")
+    return list(sentence)
+
+
+def bleu(prediction: str | Sequence[str], label: str | Sequence[str], k: int = 4) -> float:
+    """BLEU of one predicted sentence against one label, as in the d2l book.
+
+        BLEU = exp(min(0, 1 - len_label / len_pred)) * prod_{n=1..k} p_n ** (1 / 2**n)
+
+    where ``p_n`` is the share of the prediction's n-grams that also occur
+    in the label (each label n-gram matched at most as often as it occurs).
+    As in the book, n only runs up to the prediction's length.
+
+    Args:
+        prediction, label: token lists, or strings split on whitespace.
+        k: the longest n-gram.
+
+    Returns:
+        A float in [0, 1]; 1 for a perfect match, 0 for an empty prediction.
+
+    Raises:
+        TypeError: a sentence is not a string or a list of strings.
+        ValueError: the label is empty, or ``k`` < 1.
+    """
+    pred_tokens, label_tokens = _tokens("prediction", prediction), _tokens("label", label)
+    if not label_tokens:
+        raise ValueError("the label must have at least one token")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    len_pred, len_label = len(pred_tokens), len(label_tokens)
+    if len_pred == 0:
+        return 0.0
+    score = math.exp(min(0.0, 1 - len_label / len_pred))  # brevity penalty
+    for n in range(1, min(k, len_pred) + 1):
+        label_ngrams = Counter(tuple(label_tokens[i : i + n]) for i in range(len_label - n + 1))
+        num_matches = 0
+        for i in range(len_pred - n + 1):
+            ngram = tuple(pred_tokens[i : i + n])
+            if label_ngrams[ngram] > 0:
+                num_matches += 1
+                label_ngrams[ngram] -= 1
+        score *= (num_matches / (len_pred - n + 1)) ** (0.5**n)
+    return score
+
+
+def alignment_accuracy(attention_weights: torch.Tensor, gold_alignments: torch.Tensor) -> float:
+    """Share of target tokens whose most-attended source token is the gold one.
+
+    Args:
+        attention_weights: (batch, target_steps, source_steps).
+        gold_alignments: (batch, target_steps) integer tensor: the gold
+            source position of each target token, -1 where there is none
+            (particles, ``<eos>``, padding); those positions are not counted.
+
+    Returns:
+        A float in [0, 1].
+
+    Raises:
+        TypeError: wrong dtypes.
+        ValueError: the shapes do not fit, a gold position is out of range,
+            or no position has a gold alignment.
+    """
+    check_float_tensor("attention_weights", attention_weights, ndim=3)
+    if not isinstance(gold_alignments, torch.Tensor) or gold_alignments.dtype not in (
+        torch.int64,
+        torch.int32,
+    ):
+        raise TypeError("gold_alignments must be an integer tensor (batch, target_steps)")
+    if gold_alignments.shape != attention_weights.shape[:2]:
+        raise ValueError(
+            "gold_alignments must have shape (batch, target_steps) = "
+            f"{tuple(attention_weights.shape[:2])}, got {tuple(gold_alignments.shape)}"
+        )
+    if gold_alignments.numel() and int(gold_alignments.max()) >= attention_weights.shape[2]:
+        raise ValueError(
+            f"gold positions must be below source_steps = {attention_weights.shape[2]}"
+        )
+    counted = gold_alignments >= 0  # (batch, target_steps)
+    if not bool(counted.any()):
+        raise ValueError("no target token has a gold alignment (all entries are -1)")
+    most_attended = attention_weights.argmax(dim=-1)  # (batch, target_steps)
+    hits = (most_attended == gold_alignments) & counted
+    return hits.sum().item() / counted.sum().item()
