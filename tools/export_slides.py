@@ -43,6 +43,11 @@ TEMPLATE = r"""
 <style type="text/css">
 /* Code names in headings keep their case; tall slides scroll. */
 .reveal h1, .reveal h2, .reveal h3, .reveal h4 { text-transform: none !important; }
+/* A code cell longer than the slide scrolls inside its own box, so the slide still fits. */
+.reveal .jp-CodeCell .jp-InputArea-editor .highlight {
+    max-height: 760px;
+    overflow-y: auto;
+}
 .reveal .slides section.attn-tall {
     height: {{ resources.reveal.height }}px;
     top: 0 !important;
