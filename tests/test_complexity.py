@@ -1,0 +1,374 @@
+"""attn_course.complexity: timing, slope fitting and path lengths (lesson 07)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from attn_course.checks.lesson07 import (
+    _dilated_layers_needed,
+    check_my_dilated_layers_needed,
+    check_my_multiply_adds,
+)
+from attn_course.complexity import (
+    conv_layers_needed,
+    crossover_size,
+    fit_loglog_slope,
+    layers_until_dependent,
+    median_forward_seconds,
+    recurrent_steps_until_dependent,
+    sweep_forward_seconds,
+)
+from attn_course.scoring import DotProductAttention
+
+# --- slope fitting and crossover on synthetic data -------------------------------------
+
+
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0, 2.0, 3.0])
+def test_slope_of_an_exact_power_law(power):
+    sizes = [16, 32, 64, 128, 256]
+    values = [3e-4 * n**power for n in sizes]
+    assert fit_loglog_slope(sizes, values) == pytest.approx(power, abs=1e-9)
+
+
+def test_slope_is_a_least_squares_fit():
+    # log values 0, 1, 1 against log sizes 0, 1, 2 (base e): the line has slope 1/2.
+    sizes = [1, math.e, math.e**2]
+    values = [1, math.e, math.e]
+    assert fit_loglog_slope(sizes, values) == pytest.approx(0.5)
+
+
+def test_slope_with_noise_stays_close():
+    generator = torch.Generator().manual_seed(0)
+    sizes = [2**p for p in range(4, 12)]
+    noise = torch.exp(0.1 * torch.randn(len(sizes), generator=generator)).tolist()
+    values = [n**2 * e for n, e in zip(sizes, noise, strict=True)]
+    assert fit_loglog_slope(sizes, values) == pytest.approx(2.0, abs=0.1)
+
+
+def test_slope_bad_input():
+    with pytest.raises(ValueError, match="equally long"):
+        fit_loglog_slope([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="at least 2 points"):
+        fit_loglog_slope([1], [1])
+    with pytest.raises(ValueError, match="positive"):
+        fit_loglog_slope([1, 2], [0, 1])
+    with pytest.raises(ValueError, match="positive"):
+        fit_loglog_slope([-1, 2], [1, 1])
+    with pytest.raises(ValueError, match="not all be equal"):
+        fit_loglog_slope([4, 4], [1, 2])
+
+
+def test_crossover_of_two_power_laws_is_exact():
+    sizes = [10, 30, 90, 270, 810]
+    quadratic = [n**2 for n in sizes]
+    linear = [100 * n for n in sizes]
+    assert crossover_size(sizes, quadratic, linear) == pytest.approx(100.0)
+    # With the roles swapped the "a" curve (linear) starts above.
+    assert crossover_size(sizes, linear, quadratic) == 10.0
+
+
+def test_crossover_none_when_never_overtaken():
+    sizes = [1, 2, 4]
+    assert crossover_size(sizes, [1, 2, 3], [5, 6, 7]) is None
+
+
+def test_crossover_bad_input():
+    with pytest.raises(ValueError, match="must increase"):
+        crossover_size([1, 3, 2], [1, 1, 1], [2, 2, 2])
+    with pytest.raises(ValueError, match="equally long"):
+        crossover_size([1, 2], [1, 1], [2, 2, 2])
+
+
+# --- timing ---------------------------------------------------------------------------
+
+
+class _FakeClock:
+    """A clock that only advances when a fake layer "works"."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _fake_layer(clock, costs, log=None, name=None):
+    """A layer whose k-th call takes costs[k] seconds (the last cost repeats)."""
+    calls = []
+
+    def layer(X):
+        cost = costs[min(len(calls), len(costs) - 1)]
+        calls.append(cost)
+        clock.now += cost
+        if log is not None:
+            log.append(name)
+        return X
+
+    return layer
+
+
+def test_sweep_returns_seconds_per_call_exactly():
+    clock = _FakeClock()
+    fast = _fake_layer(clock, [1e-3])
+    slow = _fake_layer(clock, [4e-3])
+    X = torch.zeros(1)
+    cases = [(fast, X), (slow, X)]
+    seconds = sweep_forward_seconds(cases, repeats=3, min_seconds=2e-3, clock=clock)
+    assert seconds == pytest.approx([1e-3, 4e-3])
+
+
+def test_sweep_median_discards_one_disturbed_round():
+    clock = _FakeClock()
+    # warm-up 1 ms, then rounds of 1, 50 (a burst of load), 1, 1, 1 ms.
+    layer = _fake_layer(clock, [1e-3, 1e-3, 50e-3, 1e-3])
+    seconds = sweep_forward_seconds([(layer, torch.zeros(1))], repeats=5, min_seconds=0.0,
+                                    clock=clock)
+    assert seconds == [pytest.approx(1e-3)]
+
+
+def test_sweep_interleaves_the_rounds():
+    clock, log = _FakeClock(), []
+    a = _fake_layer(clock, [5e-3], log, "a")
+    b = _fake_layer(clock, [5e-3], log, "b")
+    X = torch.zeros(1)
+    sweep_forward_seconds([(a, X), (b, X)], repeats=3, min_seconds=1e-3, clock=clock)
+    assert log == ["a", "b"] + ["a", "b"] * 3, "warm-ups, then rounds that take turns"
+
+
+def test_fast_cases_are_repeated_and_rewarmed():
+    clock, log = _FakeClock(), []
+    layer = _fake_layer(clock, [1e-3], log, "a")
+    sweep_forward_seconds([(layer, torch.zeros(1))], repeats=2, min_seconds=3e-3, clock=clock)
+    assert len(log) == 1 + 2 * (1 + 3), "warm-up, then per round a re-warm and 3 timed calls"
+
+
+def test_median_forward_seconds_times_one_call_in_wall_clock_time():
+    def sleepy(X):
+        time.sleep(0.003)
+        return X
+
+    seconds = median_forward_seconds(
+        sleepy, torch.zeros(1), repeats=3, min_seconds=0.0, clock=time.perf_counter
+    )
+    assert 0.003 <= seconds < 0.1
+
+
+def test_default_clock_counts_cpu_time_not_waiting():
+    def sleepy(X):
+        time.sleep(0.01)
+        return X
+
+    assert median_forward_seconds(sleepy, torch.zeros(1), repeats=3, min_seconds=0.0) < 0.005
+
+
+def test_median_forward_seconds_runs_without_grad():
+    grad_modes = []
+
+    def layer(X):
+        grad_modes.append(torch.is_grad_enabled())
+        return X * 2
+
+    seconds = median_forward_seconds(layer, torch.ones(3, requires_grad=True), repeats=3)
+    assert seconds > 0
+    assert grad_modes and not any(grad_modes)
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # CPU time of idle OpenMP threads would blur small timings
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_real_layer_cost_grows_with_its_size(one_thread):
+    torch.manual_seed(0)
+    small, large = nn.Linear(64, 64), nn.Linear(512, 512)
+    seconds = sweep_forward_seconds([(small, torch.randn(64, 64)), (large, torch.randn(64, 512))])
+    assert seconds[1] > 4 * seconds[0], "64 times the multiply-adds should take longer"
+
+
+def test_timing_bad_input():
+    with pytest.raises(TypeError, match="callable"):
+        median_forward_seconds(3, torch.zeros(1))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        median_forward_seconds(lambda X: X, [1.0])
+    with pytest.raises(ValueError, match="repeats"):
+        median_forward_seconds(lambda X: X, torch.zeros(1), repeats=0)
+    with pytest.raises(ValueError, match="min_seconds"):
+        median_forward_seconds(lambda X: X, torch.zeros(1), min_seconds=-1.0)
+    with pytest.raises(ValueError, match="at least one"):
+        sweep_forward_seconds([])
+
+
+# --- path lengths ---------------------------------------------------------------------
+
+
+class _Conv(nn.Module):
+    """Conv1d over (batch, steps, d), same padding, optional dilation."""
+
+    def __init__(self, d, kernel_size, dilation=1):
+        super().__init__()
+        padding = dilation * (kernel_size - 1) // 2
+        self.conv = nn.Conv1d(d, d, kernel_size, padding=padding, dilation=dilation)
+
+    def forward(self, X):
+        return self.conv(X.transpose(1, 2)).transpose(1, 2)
+
+
+def _conv_stack(d, kernel_size, depth):
+    return [_Conv(d, kernel_size).double() for _ in range(depth)]
+
+
+@pytest.mark.parametrize("kernel_size", [3, 5, 7])
+@pytest.mark.parametrize("num_steps", [2, 3, 8, 13, 32])
+def test_conv_closed_form_matches_the_gradient(num_steps, kernel_size):
+    torch.manual_seed(0)
+    X = torch.randn(1, num_steps, 2, dtype=torch.float64)
+    measured = layers_until_dependent(_conv_stack(2, kernel_size, 40), X, num_steps - 1, 0)
+    assert measured == conv_layers_needed(num_steps, kernel_size)
+
+
+def test_conv_closed_form_values():
+    assert conv_layers_needed(1, 3) == 0
+    assert conv_layers_needed(64, 3) == 63
+    assert conv_layers_needed(64, 5) == 32
+    assert conv_layers_needed(64, 7) == 21
+    assert conv_layers_needed(65, 5) == 32
+
+
+def test_conv_closed_form_bad_input():
+    with pytest.raises(ValueError, match="odd int >= 3"):
+        conv_layers_needed(10, 4)
+    with pytest.raises(ValueError, match="odd int >= 3"):
+        conv_layers_needed(10, 1)
+    with pytest.raises(ValueError, match="num_steps"):
+        conv_layers_needed(0, 3)
+
+
+def test_too_shallow_stack_returns_none():
+    X = torch.randn(1, 10, 2, dtype=torch.float64)
+    assert layers_until_dependent(_conv_stack(2, 3, 5), X, 9, 0) is None
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.W_q = nn.Linear(d, d, bias=False)
+        self.W_k = nn.Linear(d, d, bias=False)
+        self.W_v = nn.Linear(d, d, bias=False)
+        self.attention = DotProductAttention()
+
+    def forward(self, X):
+        return self.attention(self.W_q(X), self.W_k(X), self.W_v(X))
+
+
+@pytest.mark.parametrize("num_steps", [2, 16, 100])
+def test_one_attention_layer_connects_every_pair(num_steps):
+    torch.manual_seed(0)
+    X = torch.randn(1, num_steps, 4)
+    layers = [_SelfAttention(4) for _ in range(3)]
+    assert layers_until_dependent(layers, X, num_steps - 1, 0) == 1
+
+
+def test_position_wise_layers_never_connect_positions():
+    X = torch.randn(2, 6, 3)
+    assert layers_until_dependent([nn.Linear(3, 3) for _ in range(4)], X, 5, 0) is None
+    assert layers_until_dependent([nn.Linear(3, 3)], X, 2, 2) == 1
+
+
+def test_unidirectional_gru_output_zero_never_sees_the_last_input():
+    class _GRU(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(3, 3, batch_first=True)
+
+        def forward(self, X):
+            return self.gru(X)[0]
+
+    X = torch.randn(1, 5, 3)
+    assert layers_until_dependent([_GRU() for _ in range(4)], X, 4, 0) is None
+    assert layers_until_dependent([_GRU()], X, 0, 4) == 1
+
+
+@pytest.mark.parametrize("cell_type", [nn.RNNCell, nn.GRUCell, nn.LSTMCell])
+@pytest.mark.parametrize(("source", "target"), [(0, 0), (0, 5), (2, 9), (4, 7)])
+def test_recurrent_path_counts_cell_applications(cell_type, source, target):
+    torch.manual_seed(0)
+    cell = cell_type(3, 4).double()
+    X = torch.randn(2, 10, 3, dtype=torch.float64)
+    assert recurrent_steps_until_dependent(cell, X, source, target) == target - source + 1
+
+
+def test_recurrent_path_cannot_reach_the_past():
+    cell = nn.GRUCell(3, 3)
+    assert recurrent_steps_until_dependent(cell, torch.randn(1, 6, 3), 5, 0) is None
+
+
+@pytest.mark.parametrize("function", [layers_until_dependent, recurrent_steps_until_dependent])
+def test_path_bad_input(function):
+    first = [nn.Linear(3, 3)] if function is layers_until_dependent else nn.GRUCell(3, 3)
+    with pytest.raises(ValueError, match=r"source must be an int in \[0, 4\]"):
+        function(first, torch.randn(1, 5, 3), 5, 0)
+    with pytest.raises(ValueError, match="target must be an int"):
+        function(first, torch.randn(1, 5, 3), 0, -1)
+    with pytest.raises(ValueError, match="3 dimensions"):
+        function(first, torch.randn(5, 3), 0, 0)
+    with pytest.raises(TypeError, match="floating-point"):
+        function(first, torch.zeros(1, 5, 3, dtype=torch.long), 0, 0)
+
+
+# --- the lesson's exercise checks ------------------------------------------------------
+
+
+def _multiply_adds(n, d, k):
+    return k * n * d * d, 6 * n * d * d, 3 * n * d * d + 2 * n * n * d
+
+
+def _dilated(n, k):
+    layers = 0
+    while (k - 1) // 2 * (2**layers - 1) < n - 1:
+        layers += 1
+    return layers
+
+
+def _stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    ("check", "solution", "wrong"),
+    [
+        (check_my_multiply_adds, _multiply_adds, lambda n, d, k: (k * n * d * d, 2 * n * d * d, 0)),
+        (check_my_dilated_layers_needed, _dilated, lambda n, k: conv_layers_needed(n, k)),
+    ],
+)
+def test_lesson07_checks(capsys, check, solution, wrong):
+    check(solution)
+    out = capsys.readouterr().out
+    assert "Well done!" in out and "[FAIL]" not in out
+    check(_stub)
+    assert "not implemented yet" in capsys.readouterr().out
+    check(wrong)
+    out = capsys.readouterr().out
+    assert "[FAIL]" in out and "Hint:" in out and "Well done!" not in out
+
+
+def test_multiply_adds_check_accepts_a_list(capsys):
+    check_my_multiply_adds(lambda n, d, k: list(_multiply_adds(n, d, k)))
+    assert "Well done!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("num_steps", "kernel_size"), [(2, 3), (8, 3), (9, 3), (30, 5), (40, 7)])
+def test_dilated_reference_matches_real_dilated_convolutions(num_steps, kernel_size):
+    torch.manual_seed(0)
+    layers = [_Conv(2, kernel_size, dilation=2**i).double() for i in range(8)]
+    X = torch.randn(1, num_steps, 2, dtype=torch.float64)
+    measured = layers_until_dependent(layers, X, num_steps - 1, 0)
+    assert measured == _dilated_layers_needed(num_steps, kernel_size)
+    assert measured == _dilated(num_steps, kernel_size)
