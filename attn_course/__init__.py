@@ -4,8 +4,10 @@ Each module holds one idea, built in the lesson named in its docstring; the
 notebooks import from here so later lessons reuse earlier code.
 """
 
+from attn_course.data import Vocab, load_fra, make_translation_data
 from attn_course.device import try_device
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
+from attn_course.metrics import alignment_accuracy, bleu
 from attn_course.multihead import (
     MultiHeadAttention,
     SDPAMultiHeadAttention,
@@ -15,6 +17,11 @@ from attn_course.multihead import (
     transpose_qkv,
 )
 from attn_course.plotting import show_heatmaps
+from attn_course.positional import (
+    LearnedPositionalEncoding,
+    PositionalEncoding,
+    sinusoidal_encoding,
+)
 from attn_course.scoring import (
     AdditiveAttention,
     AttentionPooling,
@@ -22,22 +29,45 @@ from attn_course.scoring import (
     DotProductAttention,
 )
 from attn_course.seed import set_seed
+from attn_course.seq2seq import (
+    BahdanauDecoder,
+    EncoderDecoder,
+    GRUEncoder,
+    Seq2SeqDecoder,
+    greedy_decode,
+)
+from attn_course.training import masked_cross_entropy, train_seq2seq
 
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
+    "BahdanauDecoder",
     "BilinearAttention",
     "DotProductAttention",
+    "EncoderDecoder",
+    "GRUEncoder",
+    "LearnedPositionalEncoding",
     "MultiHeadAttention",
+    "PositionalEncoding",
     "SDPAMultiHeadAttention",
+    "Seq2SeqDecoder",
+    "Vocab",
+    "alignment_accuracy",
+    "bleu",
     "causal_mask",
+    "greedy_decode",
     "key_padding_mask",
     "length_mask",
+    "load_fra",
+    "make_translation_data",
+    "masked_cross_entropy",
     "masked_softmax",
     "sequence_mask",
     "set_seed",
     "show_heatmaps",
+    "sinusoidal_encoding",
     "to_torch_multihead",
+    "train_seq2seq",
     "transpose_output",
     "transpose_qkv",
     "try_device",
