@@ -72,6 +72,22 @@ def find_chromium() -> str | None:
     return None
 
 
+def require_chromium(what: str) -> str:
+    """The Chromium to test ``what`` with; skip the test without one, fail under CI."""
+    import pytest
+
+    executable = find_chromium()
+    if executable is None and os.environ.get("CI") == "true":
+        pytest.fail("CI must check in a browser, but Chromium is missing (see .ci/run)")
+    if executable is None:
+        pytest.skip(
+            f"Chromium is not installed, so {what} not checked in a browser "
+            "(Debian/Ubuntu: sudo apt-get install chromium; or set CHROMIUM=/path/to/chrome; "
+            "Linux and macOS only)"
+        )
+    return executable
+
+
 def _network_cut_prefix() -> list[str]:
     """A command prefix that runs a program with no network, if this machine allows it."""
     unshare = shutil.which("unshare")

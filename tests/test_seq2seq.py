@@ -22,13 +22,7 @@ SRC_VOCAB, TGT_VOCAB, EMBED, HIDDENS = 11, 13, 8, 16
 PAD, BOS, EOS = 0, 1, 2
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These matrices are small: one thread is faster, and far faster on a busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_model(decoder_class=BahdanauDecoder, seed=0):

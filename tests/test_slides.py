@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from offline_browser import Chromium, find_chromium, remote_references
+from offline_browser import Chromium, remote_references, require_chromium
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = Path(os.environ.get("ATTN_COURSE_NOTEBOOKS", REPO_ROOT / "notebooks"))
@@ -144,15 +144,7 @@ def test_assets_and_index_are_local_copies(decks: Path):
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = find_chromium()
-    if executable is None and os.environ.get("CI") == "true":
-        pytest.fail("CI must check in a browser, but Chromium is missing (see .ci/run)")
-    if executable is None:
-        pytest.skip(
-            "Chromium is not installed, so the slides were not checked in a browser "
-            "(Debian/Ubuntu: sudo apt-get install chromium; or set CHROMIUM=/path/to/chrome; "
-            "Linux and macOS only)"
-        )
+    executable = require_chromium("the slides were")
     with Chromium(executable, width=SLIDE_WIDTH, height=SLIDE_HEIGHT) as chromium:
         yield chromium
 

@@ -11,14 +11,7 @@ from attn_course.seed import set_seed
 from attn_course.seq2seq import BahdanauDecoder, EncoderDecoder, GRUEncoder
 from attn_course.training import TrainingProgress, masked_cross_entropy, train_seq2seq
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These matrices are small: one thread is faster, and far faster on a busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def loss_by_loops(logits, labels, valid_lens):
