@@ -11,7 +11,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # make lab opens the student's own copy once `make workcopy` has made it.
 LAB_DIR ?= $(if $(wildcard my-notebooks),my-notebooks,notebooks)
 
-.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy
+.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy sync
 
 setup: $(VENV)/.setup-done
 setup-dev: $(VENV)/.dev-done
@@ -68,3 +68,8 @@ slides: setup-dev
 # RESET=03 puts a fresh copy of lesson 03 there and keeps yours beside it.
 workcopy: setup
 	$(BIN)/python tools/workcopy.py $(if $(RESET),--reset $(RESET))
+
+# Export the lessons' `#@save MODULE` cells into attn_course/MODULE.py (the lessons are
+# the one source of the taught code; tests/test_sync.py fails when the two differ).
+sync: setup-dev
+	$(BIN)/python tools/sync.py

@@ -7,7 +7,47 @@ mistake surfaces as a clear error instead of a silent wrong answer or a NaN.
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import torch
+
+F = TypeVar("F", bound=Callable[..., Any])
+_inside_checked_call = contextvars.ContextVar("inside_checked_call", default=False)
+
+
+def validated(check: Callable[..., None]) -> Callable[[F], F]:
+    """Decorate a public entry point so that ``check`` sees its arguments first.
+
+    ``check`` takes the same arguments as the function (``self`` included for
+    a method, defaults filled in) and raises ``TypeError`` or ``ValueError``.
+    It runs only at the outermost checked call: a checked function called by
+    another one (``masked_softmax`` inside ``MultiHeadAttention.forward``)
+    does not check again, so the validation is never repeated down the chain.
+    """
+
+    def decorate(function: F) -> F:
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if _inside_checked_call.get():
+                return function(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            check(*bound.args, **bound.kwargs)
+            token = _inside_checked_call.set(True)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _inside_checked_call.reset(token)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 

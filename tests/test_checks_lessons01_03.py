@@ -236,7 +236,9 @@ def fail_lines(check, wrong, capsys) -> list[str]:
 
 def test_each_typical_mistake_fails_the_case_made_for_it(capsys):
     naive = fail_lines(check_my_nadaraya_watson, nadaraya_watson_naive_exp, capsys)
-    assert naive == ["  [FAIL] a tiny bandwidth (sigma = 0.02): the result contains NaN"]
+    assert naive == [
+        "  [FAIL] a tiny bandwidth (sigma = 0.02): NaN at index (0,), where the reference is finite"
+    ]
 
     uniform = fail_lines(check_my_masked_softmax, masked_softmax_minus_a_million, capsys)
     assert len(uniform) == 1 and "a length of 0" in uniform[0]
@@ -248,14 +250,10 @@ def test_each_typical_mistake_fails_the_case_made_for_it(capsys):
     assert len(overflow) == 1 and "large scores" in overflow[0]
 
     in_place = fail_lines(check_my_masked_softmax, masked_softmax_in_place, capsys)
-    assert in_place == [
-        "  [FAIL] leaves its input X unchanged: the result contains inf"
-    ]
+    assert in_place and all("argument 1 was changed in place" in line for line in in_place)
 
     floats = fail_lines(check_my_causal_mask, causal_mask_as_floats, capsys)
-    assert floats == [
-        "  [FAIL] returns a bool tensor: returned torch.float32, expected something else"
-    ]
+    assert floats and "returned dtype torch.float32, expected torch.bool" in floats[0]
 
     grids = fail_lines(check_my_row_normalize, normalize_2d_only, capsys)
     assert all("stack" in line or "grid" in line for line in grids) and len(grids) == 2

@@ -29,15 +29,6 @@ class Case:
     expected: Any = None
 
 
-@dataclass
-class CaseResult:
-    """What happened on one case: passed or not, and why."""
-
-    description: str
-    passed: bool
-    detail: str = ""
-
-
 def _clone(value: Any) -> Any:
     """Copy tensors so a function that writes into its input cannot spoil a case."""
     if isinstance(value, torch.Tensor):
@@ -51,30 +42,134 @@ def _clone(value: Any) -> Any:
     return value
 
 
-def compare(actual: Any, expected: Any, atol: float = 1e-5) -> str:
-    """Return "" if ``actual`` matches ``expected``, else what differs."""
+# Properties every check can diagnose, and what the first hint about each asks.
+# A check passes its own ``hints`` for these kinds and for kinds of its own
+# (for example "rows" for weights that do not sum to one); each hint is a list
+# of stages: the first asks a question or names the property, later stages
+# say more, and no stage gives the recipe.
+GENERIC_HINTS: dict[str, list[str]] = {
+    "raised": [
+        "Your function raised an error on this case. Which line raised it, and what shape "
+        "did that line receive?",
+        "Print the shape of every intermediate tensor for this case and compare it with the "
+        "shape comments in the lesson.",
+    ],
+    "type": [
+        "What type does your function return? The check expects a tensor (or the type the "
+        "exercise names).",
+    ],
+    "shape": [
+        "Compare the shape you return with the shape the exercise asks for, axis by axis.",
+        "Which axis has the wrong size? Track the shapes step by step on this case.",
+    ],
+    "dtype": [
+        "The values may be right but the dtype is not: which dtype does the exercise ask for?",
+    ],
+    "nan": [
+        "Your result contains NaN. Which operation can turn finite numbers into NaN?",
+        "Look at the rows where the NaN appears: what is special about their inputs?",
+    ],
+    "inf": [
+        "Your result contains inf where the reference has none. Where can a value grow "
+        "without bound?",
+    ],
+    "mutated": [
+        "Your function changed its input tensor in place. Which operation writes into its "
+        "argument rather than returning a new tensor?",
+        "Operations whose name ends in an underscore, and assignments through indexing, "
+        "write into the tensor they are called on.",
+    ],
+    "values": [
+        "The shape is right but some values are not. On which case do they first differ, "
+        "and by how much?",
+        "Work the smallest failing case by hand and compare each step with your code.",
+    ],
+}
+
+_hints_seen: dict[tuple[str, str], int] = {}
+last_verdict: dict[str, Any] = {}  # the last report, for the tests: name, kinds, hint
+
+
+def reset_hints() -> None:
+    """Forget which hints were shown (the next failure starts at the first stage)."""
+    _hints_seen.clear()
+
+
+@dataclass
+class Failure:
+    """Why a case failed: a kind ("nan", "shape", ...) and a sentence for the student."""
+
+    kind: str
+    detail: str
+
+
+def compare(actual: Any, expected: Any, atol: float = 1e-5) -> Failure | None:
+    """None if ``actual`` matches ``expected``, else the first property that breaks."""
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor):
-            return f"returned a {type(actual).__name__}, expected a tensor"
+            return Failure("type", f"returned a {type(actual).__name__}, expected a tensor")
         if actual.shape != expected.shape:
-            return f"returned shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
-        if torch.isnan(actual.float()).any():
-            return "the result contains NaN"
-        if torch.isinf(actual.float()).any() and not torch.isinf(expected.float()).any():
-            return "the result contains inf"
-        difference = (actual.double() - expected.double()).abs().max().item()
-        if difference > atol:
-            return f"values differ from the reference by up to {difference:.3g}"
-        return ""
-    if isinstance(expected, float):
-        if not isinstance(actual, (int, float)):
-            return f"returned a {type(actual).__name__}, expected a number"
-        if abs(actual - expected) > atol:
-            return f"returned {actual:.4g}, which is off by {abs(actual - expected):.3g}"
-        return ""
-    if actual != expected:
-        return f"returned {actual!r}, expected something else"
-    return ""
+            return Failure(
+                "shape", f"returned shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+            )
+        if actual.dtype != expected.dtype:
+            return Failure("dtype", f"returned dtype {actual.dtype}, expected {expected.dtype}")
+        if actual.is_floating_point() or actual.is_complex():
+            nan = torch.isnan(actual) & ~torch.isnan(expected)
+            if nan.any():
+                where = tuple(int(i) for i in nan.nonzero()[0])
+                return Failure("nan", f"NaN at index {where}, where the reference is finite")
+            inf = torch.isinf(actual) & ~torch.isinf(expected)
+            if inf.any():
+                where = tuple(int(i) for i in inf.nonzero()[0])
+                return Failure("inf", f"inf at index {where}, where the reference is finite")
+        difference = (actual.double() - expected.double()).abs()
+        if difference.numel() and float(difference.max()) > atol:
+            where = tuple(int(i) for i in (difference == difference.max()).nonzero()[0])
+            return Failure(
+                "values",
+                f"values differ from the reference by up to {float(difference.max()):.3g} "
+                f"(largest at index {where})",
+            )
+        return None
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)):
+        if isinstance(expected, (tuple, list)) and isinstance(actual, (tuple, list)):
+            if len(actual) != len(expected):
+                return Failure("shape", f"returned {len(actual)} entries, expected {len(expected)}")
+            for position, (a, e) in enumerate(zip(actual, expected, strict=True)):
+                failure = compare(a, e, atol=atol)
+                if failure is not None:
+                    return Failure(failure.kind, f"entry {position}: {failure.detail}")
+            return None
+        if actual != expected:
+            return Failure("values", f"returned {actual!r}, which is not the expected value")
+        return None
+    if not isinstance(actual, (int, float)) or isinstance(actual, bool):
+        return Failure("type", f"returned a {type(actual).__name__}, expected a number")
+    if abs(actual - expected) > atol:
+        off = abs(actual - expected)
+        return Failure("values", f"returned {actual:.4g}, which is off by {off:.3g}")
+    return None
+
+
+@dataclass
+class CaseResult:
+    """What happened on one case: passed or not, and why."""
+
+    description: str
+    passed: bool
+    detail: str = ""
+    kind: str = ""
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
 
 
 def evaluate(
@@ -82,8 +177,14 @@ def evaluate(
     reference: Callable | None,
     cases: Sequence[Case],
     atol: float = 1e-5,
+    diagnose: Callable[[Any, Any, Case], Failure | None] | None = None,
 ) -> list[CaseResult] | None:
     """Run ``student`` on every case and compare with the reference.
+
+    Every case also checks that the student's function leaves its tensor
+    arguments unchanged. ``diagnose(actual, expected, case)``, if given, runs
+    first and may name a check-specific failure (a wrong axis, rows that do
+    not sum to one).
 
     Returns:
         One result per case, or None if ``student`` raised
@@ -96,21 +197,49 @@ def evaluate(
         else:
             assert reference is not None, "a case without `expected` needs a reference"
             expected = reference(*_clone(case.args), **_clone(case.kwargs))
+        args, kwargs = _clone(case.args), _clone(case.kwargs)
         try:
-            actual = student(*_clone(case.args), **_clone(case.kwargs))
+            actual = student(*args, **kwargs)
         except NotImplementedError:
             return None
         except Exception as error:  # the student's bug, reported, not raised
             detail = f"raised {type(error).__name__}: {error}"
-            results.append(CaseResult(case.description, False, detail))
+            results.append(CaseResult(case.description, False, detail, "raised"))
             continue
-        detail = compare(actual, expected, atol=atol)
-        results.append(CaseResult(case.description, not detail, detail))
+        before = _tensors((case.args, case.kwargs))
+        after = _tensors((args, kwargs))
+        changed = [
+            i for i, (b, a) in enumerate(zip(before, after, strict=True))
+            if b.shape != a.shape or not torch.equal(b, a)
+        ]
+        failure = None
+        if changed:
+            failure = Failure("mutated", f"argument {changed[0] + 1} was changed in place")
+        if failure is None and diagnose is not None:
+            failure = diagnose(actual, expected, case)
+        if failure is None:
+            failure = compare(actual, expected, atol=atol)
+        if failure is None:
+            results.append(CaseResult(case.description, True))
+        else:
+            results.append(CaseResult(case.description, False, failure.detail, failure.kind))
     return results
 
 
-def report(name: str, results: list[CaseResult] | None, hint: str) -> None:
-    """Print the verdict for one exercise."""
+def report(
+    name: str,
+    results: list[CaseResult] | None,
+    hint: str | None = None,
+    hints: dict[str, list[str]] | None = None,
+) -> None:
+    """Print the verdict for one exercise, with a hint staged by how often it failed so.
+
+    ``hints`` maps a failure kind to its stages (see ``GENERIC_HINTS``, which
+    fills in the kinds a check does not name). Running the check again on a
+    failure of the same kind shows the next stage.
+    """
+    last_verdict.clear()
+    last_verdict.update(name=name, kinds=[], hint=None, stage=None)
     if results is None:
         print(f"{name}: not implemented yet. Fill in the stub above, then run this cell again.")
         return
@@ -122,10 +251,22 @@ def report(name: str, results: list[CaseResult] | None, hint: str) -> None:
         if result.detail:
             line += f": {result.detail}"
         print(line)
+    last_verdict["kinds"] = [result.kind for result in results if not result.passed]
     if passed == len(results):
         print("Well done!")
-    else:
+        return
+    kind = last_verdict["kinds"][0]
+    if hints is None and hint is not None:  # a check not yet given staged hints
         print(f"Hint: {hint}")
+        last_verdict.update(hint=hint, stage=0)
+        return
+    stages = {**GENERIC_HINTS, **(hints or {})}.get(kind) or GENERIC_HINTS["values"]
+    seen = _hints_seen.get((name, kind), 0)
+    _hints_seen[(name, kind)] = seen + 1
+    stage = min(seen, len(stages) - 1)
+    more = " Run the check again for a further hint." if stage < len(stages) - 1 else ""
+    print(f"Hint {stage + 1} of {len(stages)}: {stages[stage]}{more}")
+    last_verdict.update(hint=stages[stage], stage=stage)
 
 
 def run_check(
@@ -133,8 +274,10 @@ def run_check(
     student: Callable,
     reference: Callable | None,
     cases: Sequence[Case],
-    hint: str,
+    hint: str | None = None,
     atol: float = 1e-5,
+    hints: dict[str, list[str]] | None = None,
+    diagnose: Callable[[Any, Any, Case], Failure | None] | None = None,
 ) -> None:
     """Evaluate ``student`` on ``cases`` and print the verdict.
 
@@ -144,7 +287,10 @@ def run_check(
         reference: the reference implementation (or None if every case
             carries ``expected``).
         cases: the inputs to try.
-        hint: one sentence that helps without giving the answer away.
+        hint: a single hint (older checks; prefer ``hints``).
         atol: the largest allowed absolute difference for tensors and floats.
+        hints: staged hints per failure kind (see ``report``).
+        diagnose: a check-specific diagnosis (see ``evaluate``).
     """
-    report(name, evaluate(student, reference, cases, atol=atol), hint)
+    results = evaluate(student, reference, cases, atol=atol, diagnose=diagnose)
+    report(name, results, hint=hint, hints=hints)
