@@ -82,6 +82,16 @@ def test_cpu_route_takes_the_same_torch_from_the_cpu_index(tmp_path, target):
     assert all(c.startswith(venv_python) for c in commands if " -m pip install " in c)
 
 
+def test_a_cpu_venv_keeps_the_cpu_route(tmp_path):
+    """After `make lab CPU=1`, a plain `make lab` (say, after requirements.txt changed)."""
+    commands = make_dry_run(tmp_path, "lab", "CPU=1")
+    assert any(c == f"touch {tmp_path / 'fresh-venv' / '.cpu-route'}" for c in commands)
+    (tmp_path / "fresh-venv").mkdir()
+    (tmp_path / "fresh-venv" / ".cpu-route").touch()
+    installs = pip_installs(make_dry_run(tmp_path, "lab"))
+    assert installs[0] == [torch_requirement(), "--index-url", CPU_INDEX], installs
+
+
 @pytest.mark.parametrize("variables", [(), ("CPU=0",)])
 def test_default_route_installs_from_pypi_as_before(tmp_path, variables):
     commands = make_dry_run(tmp_path, "lab", *variables)
