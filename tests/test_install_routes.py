@@ -153,7 +153,7 @@ def test_binder_post_build_registers_the_kernel_and_the_lab_settings(tmp_path):
         text=True,
         check=True,
     ).stdout.strip()
-    borrowed = {p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()}
+    borrowed = {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
     (Path(purelib) / "borrowed.pth").write_text("\n".join(sorted(borrowed)) + "\n")
     env = dict(os.environ, PATH=f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}")
     subprocess.run(["bash", "binder/postBuild"], cwd=REPO_ROOT, env=env, check=True)
