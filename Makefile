@@ -2,6 +2,10 @@
 #   make lab    set everything up (first time) and open the course in JupyterLab
 #   make test   set everything up (first time) and run every test, notebooks included
 # Both create .venv if it is missing. Windows users: see README ("Without make").
+# CPU=1 (Linux or WSL without an NVIDIA GPU): the set-up takes torch from PyTorch's CPU
+# wheel index, about 1.4 GB in all instead of about 5.5 GB with the CUDA build that PyPI
+# gives on Linux. Everything else is the same. The venv remembers it (.venv/.cpu-route),
+# so later runs keep the CPU build; to change route, delete .venv.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,6 +14,10 @@ BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # make lab opens the student's own copy once `make workcopy` has made it.
 LAB_DIR ?= $(if $(wildcard my-notebooks),my-notebooks,notebooks)
+# The torch line of requirements.txt (one pin for every route) and PyTorch's CPU index.
+TORCH := $(shell grep -oE '^torch==[0-9][0-9A-Za-z.+]*' requirements.txt)
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+CPU ?= $(if $(wildcard $(VENV)/.cpu-route),1)
 
 .PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy sync
 
@@ -20,6 +28,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.setup-done: $(BIN)/python requirements.txt pyproject.toml jupyter/overrides.json
+ifeq ($(CPU),1)
+	$(BIN)/python -m pip install $(TORCH) --index-url $(TORCH_CPU_INDEX)
+	touch $(VENV)/.cpu-route
+endif
 	$(BIN)/python -m pip install -r requirements.txt -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name attn-course --display-name "Python (attn-course)"
 	mkdir -p $(VENV)/share/jupyter/lab/settings
