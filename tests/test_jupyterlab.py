@@ -51,10 +51,10 @@ def free_port() -> int:
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def get(url: str, token: str | None = None) -> int | None:
-    """The HTTP status of a GET of url (the token in the header, if given); None if no
-    server answers."""
-    request = urllib.request.Request(url)
+def get(url: str, token: str | None = None, method: str = "GET") -> int | None:
+    """The HTTP status of a request for url (the token in the header, if given); None if
+    no server answers."""
+    request = urllib.request.Request(url, method=method)
     if token:
         request.add_header("Authorization", f"token {token}")
     try:
@@ -85,7 +85,7 @@ def lab(tmp_path_factory):
     if hasattr(os, "getuid") and os.getuid() == 0:
         command.append("--allow-root")
     environment = dict(os.environ)
-    for variable in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"):
+    for variable in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
         environment[variable] = str(home / variable.lower())
     environment["JUPYTERLAB_SETTINGS_DIR"] = str(home / "settings")
     # Every cell in the page (no windowing), so the n-th cell on screen is cell n.
@@ -105,12 +105,17 @@ def lab(tmp_path_factory):
             time.sleep(0.5)
         yield base, token
     finally:
-        server.terminate()
+        # Ask the server to stop (it shuts its kernels down too); else end it.
+        get(f"{base}/api/shutdown", token, method="POST")
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def test_without_the_token_the_server_refuses(lab):
