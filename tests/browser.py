@@ -109,13 +109,13 @@ def offline_browser(
 
             def new_page() -> RecordedPage:
                 recorded = RecordedPage(context.new_page(), allow_loopback=allow_loopback)
+
+                def failed(request) -> None:
+                    if request.resource_type != "font":
+                        recorded.failed.append(request.url)
+
                 recorded.page.on("request", lambda request: recorded.requests.append(request.url))
-                recorded.page.on(
-                    "requestfailed",
-                    lambda request: (
-                        request.resource_type == "font" or recorded.failed.append(request.url)
-                    ),
-                )
+                recorded.page.on("requestfailed", failed)
                 return recorded
 
             yield new_page
