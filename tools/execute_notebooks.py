@@ -25,20 +25,9 @@ def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))  # Python 3.10 reads no "Z"
 
 
-def cell_seconds(notebook) -> float:
-    """Seconds from the first cell's start to the last cell's end, as nbclient recorded."""
-    timings = [
-        cell.metadata["execution"] for cell in notebook.cells if "execution" in cell.metadata
-    ]
-    if not timings:
-        return 0.0
-    start = min(_when(t.get("iopub.execute_input", t["iopub.status.busy"])) for t in timings)
-    end = max(_when(t["shell.execute_reply"]) for t in timings)
-    return (end - start).total_seconds()
-
-
 def execute(path: Path, write: bool) -> float:
-    """Run one notebook; return the seconds its cells took."""
+    """Run one notebook; return the seconds from its first cell's start to its last
+    cell's end, as nbclient recorded them (the records are not saved)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -48,12 +37,15 @@ def execute(path: Path, write: bool) -> float:
         record_timing=True,
     )
     client.execute()
-    seconds = cell_seconds(notebook)
-    for cell in notebook.cells:  # timestamps would change every cell at every run
-        cell.metadata.pop("execution", None)
+    timings = [
+        cell.metadata.pop("execution") for cell in notebook.cells if "execution" in cell.metadata
+    ]
     if write:
         nbformat.write(notebook, path)
-    return seconds
+    if not timings:
+        return 0.0
+    start, end = timings[0]["iopub.execute_input"], timings[-1]["shell.execute_reply"]
+    return (_when(end) - _when(start)).total_seconds()
 
 
 def main() -> int:
