@@ -1,18 +1,23 @@
-"""Sphinx configuration of the attn-course site (built by tools/build_site.py).
+"""Sphinx configuration of the attn-course site.
 
-The site shows the notebooks exactly as committed: myst-nb reads their stored
-outputs and never runs them. Nothing on a page comes from the network: the
-theme (furo) ships its own files, and maths is typeset by a local copy of
-MathJax 2.7 from the `jupyter-server-mathjax` package, copied into
-_static/mathjax/ after each build.
+Build from the top of the repository (``make site``):
+
+    python -m sphinx -W --keep-going -b html -c docs . build/site
+
+The source folder is the repository itself, so myst-nb reads the notebooks where
+they are (no staging copy); ``include_patterns`` picks the front page and the
+notebooks. The pages show the outputs stored in the notebooks: nothing is run.
+Nothing on a page comes from the network: furo ships its own files, and MathJax 2.7
+comes from the ``jupyter-server-mathjax`` package as a static path.
 """
 
 from __future__ import annotations
 
-import shutil
+import sys
 from pathlib import Path
 
-import jupyter_server_mathjax
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import course_html  # noqa: E402
 
 project = "attn-course"
 author = "attn-course authors"
@@ -20,30 +25,42 @@ copyright = "attn-course authors"
 html_title = "Attention mechanisms in PyTorch"
 
 extensions = ["myst_nb"]
+root_doc = "docs/index"
+include_patterns = [
+    "docs/index.md",
+    "notebooks/[0-9][0-9]_*.ipynb",
+    "notebooks/solutions/[0-9][0-9]_*.ipynb",
+]
+# Folders never walked for sources (hidden ones such as .venv and .git, and outputs).
+exclude_patterns = [".*", "build", "my-notebooks", "**/.ipynb_checkpoints"]
+
 # Never execute: the committed outputs are what the site shows.
 nb_execution_mode = "off"
 nb_merge_streams = True
-# The live widgets' JavaScript would come from a CDN; tools/build_site.py replaces
-# each widget view with a note (the static figure beside it stays).
+# Live widgets need JavaScript from a CDN: load none, and render no widget view
+# (the static figure beside each explorer stays). Tag a widget cell `remove-output`
+# to drop its plain-text stand-in too.
 nb_ipywidgets_js = {}
+nb_mime_priority_overrides = [("html", course_html.WIDGET_VIEW, None)]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 
-exclude_patterns = ["_build", "README.md", "**/.ipynb_checkpoints", "jupyter_execute"]
 html_theme = "furo"
-html_static_path = ["_static"]
+html_static_path = ["_static", str(course_html.mathjax_dir())]
 html_css_files = ["course.css"]
+templates_path = ["_templates"]
+# build/site/index.html opens the front page (docs/index.html).
+html_additional_pages = {"index": "redirect.html"}
 html_copy_source = False
 html_show_sourcelink = False
 html_last_updated_fmt = None
 html_theme_options = {"navigation_with_keys": True}
 
-# MathJax 2.7, local. It looks only for the \( \) and \[ \] that Sphinx writes
-# around maths (never for $), and skips code and printed output (<pre>), so a
-# dollar sign in prose or output stays a dollar sign. myst-nb marks each
-# notebook "tex2jax_ignore" and its maths "math": processClass re-enables those.
-MATHJAX_DIR = Path(jupyter_server_mathjax.__file__).parent / "static"
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+# MathJax 2.7 from the static path. It looks only for the \( \) and \[ \] that
+# Sphinx writes around maths (never for $), and skips code and printed output, so a
+# dollar sign in prose or output stays a dollar sign. myst-nb marks each notebook
+# "tex2jax_ignore" and its maths "math": processClass re-enables those.
+mathjax_path = f"MathJax.js?config={course_html.MATHJAX_CONFIG}"
 mathjax2_config = {
     "tex2jax": {
         "inlineMath": [["\\(", "\\)"]],
@@ -52,23 +69,7 @@ mathjax2_config = {
         "processEnvironments": True,
         "processClass": "math|tex2jax_process|mathjax_process",
     },
-    "HTML-CSS": {
-        "availableFonts": [],
-        "preferredFont": None,
-        "webFont": "STIX-Web",
-        "imageFont": None,
-    },
+    "HTML-CSS": course_html.MATHJAX_FONTS,
     "messageStyle": "none",
     "showMathMenu": False,
 }
-
-
-def _copy_mathjax(app, exception):
-    if exception is None and app.builder.format == "html":
-        target = Path(app.outdir) / "_static" / "mathjax"
-        if not (target / "MathJax.js").exists():
-            shutil.copytree(MATHJAX_DIR, target, dirs_exist_ok=True)
-
-
-def setup(app):
-    app.connect("build-finished", _copy_mathjax)

@@ -1,4 +1,7 @@
-"""Shared test set-up: a headless matplotlib backend and the repo's paths."""
+"""Shared test set-up: a headless matplotlib backend, the repo's paths, the notebooks.
+
+Test modules import the constants from here (``from conftest import REPO_ROOT, LESSONS``).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,19 @@ matplotlib.use("Agg")
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+# The lessons (notebooks/NN_name.ipynb) and worked solutions, in teaching order.
+LESSON_GLOB = "[0-9][0-9]_*.ipynb"
+LESSONS = sorted(NOTEBOOKS_DIR.glob(LESSON_GLOB))
+SOLUTIONS = sorted((NOTEBOOKS_DIR / "solutions").glob(LESSON_GLOB))
+ARTIFACTS = REPO_ROOT / "build" / "artifacts"
 # tests/d2l_reference.py is imported as a plain module by the tests.
 sys.path.insert(0, str(TESTS_DIR))
+
+
+def notebook_id(path: Path) -> str:
+    """A notebook's name in test ids: its path under notebooks/."""
+    return path.relative_to(NOTEBOOKS_DIR).as_posix()
 
 
 @pytest.fixture(scope="module")

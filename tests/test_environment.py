@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
+
+from conftest import REPO_ROOT
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"
 
 # import name -> distribution name, where they differ
 DISTRIBUTION = {"IPython": "ipykernel", "yaml": "pyyaml", "PIL": "pillow", "tomli": "tomli"}
@@ -92,7 +96,7 @@ def test_requirements_pin_torch_and_bound_the_rest():
     for line in requirement_lines("requirements.txt"):
         name = re.split(r"[<>=!~]", line)[0]
         if name == "torch":
-            assert line == "torch==2.13.0", "CI installs the CPU build of 2.13.0"
+            assert re.fullmatch(r"torch==\d+\.\d+\.\d+", line), "CI installs one torch release"
             continue
         assert "==" not in line, f"{line}: use a lower bound and a tested upper bound"
         assert ">=" in line and "<" in line, f"{line}: needs a lower and an upper bound"
@@ -122,7 +126,9 @@ def test_notebooks_import_only_classroom_packages():
 def test_tests_import_only_test_packages():
     sources = [path.read_text() for path in (REPO_ROOT / "tests").rglob("*.py")]
     allowed = requirement_names("requirements.txt") | requirement_names("requirements-dev.txt")
-    allowed |= {path.stem for path in (REPO_ROOT / "tests").glob("*.py")}  # local modules
+    tests = REPO_ROOT / "tests"
+    allowed |= {path.stem for path in tests.glob("*.py")}  # local modules
+    allowed |= {path.name for path in tests.iterdir() if (path / "__init__.py").is_file()}
     allowed |= {path.stem for path in (REPO_ROOT / "tools").glob("*.py")}  # the repo's tools
     allowed |= {path.parent.name for path in (REPO_ROOT / "tests").glob("*/__init__.py")}
     allowed.add("d2l")  # installed with --no-deps by the test set-up
@@ -156,3 +162,99 @@ def test_jupyterlab_binds_localhost_and_keeps_its_token():
     assert "--ServerApp.ip=127.0.0.1" in lab
     assert "token" not in lab.lower() and "password" not in lab.lower()
     assert "id -u" in makefile, "--allow-root only for root"
+
+
+def workflow() -> dict:
+    # PyYAML reads the key `on` as True (YAML 1.1); the tests below do not need it.
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+def steps(os_name: str) -> list[dict]:
+    """The steps of the test job that run on a runner of os_name (Linux, macOS, Windows)."""
+    selected = []
+    for step in workflow()["jobs"]["test"]["steps"]:
+        condition = step.get("if", "")
+        if condition and not eval_runner_condition(condition, os_name):
+            continue
+        selected.append(step)
+    return selected
+
+
+def eval_runner_condition(condition: str, os_name: str) -> bool:
+    """Evaluate the simple `runner.os` conditions the workflow uses."""
+    if condition == "always()":
+        return True
+    match = re.fullmatch(r"runner\.os (==|!=) '(\w+)'", condition)
+    assert match, f"condition the test cannot read: {condition}"
+    return (os_name == match[2]) == (match[1] == "==")
+
+
+def run_lines(os_name: str) -> list[str]:
+    return [
+        line.strip()
+        for step in steps(os_name)
+        for line in step.get("run", "").replace("\\\n", " ").splitlines()
+        if line.strip()
+    ]
+
+
+def readme_pip_route() -> list[str]:
+    """The README's commands "Without make", jupyter lab aside (it waits for the user)."""
+    section = (REPO_ROOT / "README.md").read_text(encoding="utf-8").split("## Without make")[1]
+    section = section.split("\n## ")[0].split("With conda")[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    lines = [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+    return [line for line in lines if "jupyter lab" not in line]
+
+
+def test_workflow_runs_the_readme_route_on_three_systems_and_two_pythons():
+    job = workflow()["jobs"]["test"]
+    matrix = job["strategy"]["matrix"]
+    assert sorted(matrix["os"]) == ["macos-latest", "ubuntu-latest", "windows-latest"]
+    requires = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    oldest, newest = matrix["python"]
+    assert oldest == requires["requires-python"].removeprefix(">=")
+    assert tuple(map(int, newest.split("."))) > tuple(map(int, oldest.split(".")))
+    assert job["env"]["CI"] == "true", "nothing may skip in CI"
+    for os_name in ("Linux", "macOS"):
+        assert run_lines(os_name)[-1] == "make test"
+    windows = [line.replace(".venv/Scripts/", ".venv/bin/") for line in run_lines("Windows")]
+    readme = readme_pip_route()
+    assert readme[0] == "python -m venv .venv" and readme[0] in windows
+    positions = [windows.index(line) for line in readme[1:]]  # every command, in order
+    assert positions == sorted(positions) and windows[-1] == readme[-1]
+    assert "make test" not in windows
+
+
+def test_workflow_installs_the_cpu_torch_except_on_macos():
+    cpu_index = "--index-url https://download.pytorch.org/whl/cpu"
+    for os_name, cpu in (("Linux", True), ("Windows", True), ("macOS", False)):
+        lines = run_lines(os_name)
+        torch_lines = [line for line in lines if cpu_index in line]
+        assert bool(torch_lines) == cpu, os_name
+        for line in torch_lines:  # torch only, and the release requirements.txt pins
+            assert "requirements.txt" in line and "grep -E '^torch==' requirements.txt" in line
+
+
+def test_workflow_is_valid():
+    """The workflow against GitHub's schema (check-jsonschema's copy, no network), and
+    every job has a time limit."""
+    if importlib.util.find_spec("check_jsonschema") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("check-jsonschema is missing (requirements-dev.txt)")
+        pytest.skip("check-jsonschema is not installed (pip install -r requirements-dev.txt)")
+    for schema in ("vendor.github-workflows", "custom.github-workflows-require-timeout"):
+        command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema]
+        result = subprocess.run([*command, str(WORKFLOW)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pre_commit_runs_ruff_on_code_and_notebooks():
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    [repo] = config["repos"]
+    assert repo["repo"] == "https://github.com/astral-sh/ruff-pre-commit"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", repo["rev"])
+    [hook] = repo["hooks"]
+    assert hook["id"] == "ruff-check"
+    assert {"python", "jupyter"} <= set(hook["types_or"])
+    assert "args" not in hook, "the same rules as make lint (pyproject.toml)"

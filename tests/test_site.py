@@ -1,83 +1,56 @@
 """The rendered course site: built from stored outputs, checked in a real browser.
 
-Builds the site with tools/build_site.py into a temporary folder, then opens
-every lesson and solution page in headless Chromium with the network cut
-(tests/offline_browser.py) and checks that the figures load and the maths is
-typeset by the local MathJax. Skips the browser part, with a message, where
-Chromium is not installed (Debian: `apt-get install chromium`; CI installs it).
-A screenshot of one lesson page is kept in build/artifacts/.
-
-ATTN_COURSE_NOTEBOOKS=DIR runs the same tests on another notebooks folder.
+Builds the site with Sphinx (docs/conf.py, as `make site` does) into a temporary
+folder, then opens every page in headless Chromium with the network cut
+(tests/browser.py) and checks that the figures load, the maths is typeset by the
+local MathJax and nothing but local files is requested. Screenshots of one lesson
+page are kept in build/artifacts/.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from offline_browser import Chromium, remote_references, require_chromium
+from browser import offline_browser, screenshot, wait_for_mathjax
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = Path(os.environ.get("ATTN_COURSE_NOTEBOOKS", REPO_ROOT / "notebooks"))
-LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
-PAGES = [("lessons", p) for p in LESSONS] + [("solutions", p) for p in SOLUTIONS]
-ARTIFACTS = REPO_ROOT / "build" / "artifacts"
-BUILD_SECONDS = 60
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+from conftest import ARTIFACTS, LESSONS, REPO_ROOT, SOLUTIONS, notebook_id
 
-
-def page_ids(pages):
-    return [f"{section}/{path.stem}" for section, path in pages]
+NOTEBOOKS = LESSONS + SOLUTIONS
+# The command of `make site`, with the output folder last.
+SPHINX = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-c", "docs"]
 
 
 def stored_png_count(notebook: Path) -> int:
-    """How many PNG figures the notebook stores (widget views excluded)."""
+    """How many PNG figures the notebook stores."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    return sum(
-        1
-        for cell in cells
-        for output in cell.get("outputs", [])
-        if "image/png" in output.get("data", {})
-    )
+    outputs = [output for cell in cells for output in cell.get("outputs", [])]
+    return sum("image/png" in output.get("data", {}) for output in outputs)
 
 
 def notebook_has_maths(notebook: Path) -> bool:
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    return "$" in text
+    return any("$" in "".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def html_page(site: Path, notebook: Path) -> Path:
+    """The page of a notebook: the site mirrors the repository's folders."""
+    return site / notebook.relative_to(REPO_ROOT).with_suffix(".html")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    if not LESSONS:
-        pytest.skip(f"no lessons in {NOTEBOOKS} yet")
     out = tmp_path_factory.mktemp("site") / "html"
-    start = time.perf_counter()
     result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "tools" / "build_site.py"),
-            "--out",
-            str(out),
-            "--notebooks",
-            str(NOTEBOOKS),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [*SPHINX, ".", str(out)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
     )
-    seconds = time.perf_counter() - start
     assert result.returncode == 0, f"site build failed:\n{result.stdout}\n{result.stderr}"
     # -W turns every Sphinx warning into a failure; make sure none was printed either.
     assert "WARNING" not in result.stderr, result.stderr
-    assert seconds < BUILD_SECONDS, f"site build took {seconds:.0f} s"
     return out
 
 
@@ -87,7 +60,6 @@ class _Links(HTMLParser):
         self.anchors: list[str] = []
         self.rel: dict[str, str] = {}
         self.captions: list[str] = []
-        self.images: list[str] = []
         self._caption = False
 
     def handle_starttag(self, tag, attrs):
@@ -96,8 +68,6 @@ class _Links(HTMLParser):
             self.anchors.append(attrs["href"])
         if tag == "link" and attrs.get("rel") and attrs.get("href"):
             self.rel[attrs["rel"]] = attrs["href"]
-        if tag == "img" and "_images/" in attrs.get("src", ""):
-            self.images.append(attrs["src"])
         if tag == "p" and "caption" in (attrs.get("class") or "").split():
             self._caption = True
 
@@ -116,23 +86,18 @@ def parse(page: Path) -> _Links:
     return links
 
 
-def html_page(site: Path, section: str, notebook: Path) -> Path:
-    return site / section / f"{notebook.stem}.html"
-
-
 def test_front_page_lists_lessons_in_order_then_solutions(site: Path):
-    links = parse(site / "index.html")
-    order = [f"{section}/{path.stem}.html" for section, path in PAGES]
-    listed = [href for href in dict.fromkeys(links.anchors) if href in order]
-    assert listed == order
-    assert "Lessons" in links.captions
-    if SOLUTIONS:
-        assert "Worked solutions" in links.captions
+    front = site / "docs" / "index.html"
+    links = parse(front)
+    order = [html_page(site, notebook).resolve() for notebook in NOTEBOOKS]
+    linked = [(front.parent / href.split("#")[0]).resolve() for href in links.anchors]
+    assert [page for page in dict.fromkeys(linked) if page in order] == order
+    assert links.captions[:2] == ["Lessons", "Worked solutions"]
 
 
 def test_each_page_links_to_the_next_and_previous(site: Path):
-    pages = [html_page(site, section, path) for section, path in PAGES]
-    befores, afters = [site / "index.html", *pages[:-1]], [*pages[1:], None]
+    pages = [html_page(site, notebook) for notebook in NOTEBOOKS]
+    befores, afters = [site / "docs" / "index.html", *pages[:-1]], [*pages[1:], None]
     for before, page, after in zip(befores, pages, afters, strict=True):
         rel = parse(page).rel
         assert (page.parent / rel["prev"]).resolve() == before.resolve(), page.name
@@ -140,31 +105,10 @@ def test_each_page_links_to_the_next_and_previous(site: Path):
             assert (page.parent / rel["next"]).resolve() == after.resolve(), page.name
 
 
-@pytest.mark.parametrize(("section", "notebook"), PAGES, ids=page_ids(PAGES))
-def test_page_shows_every_stored_figure_and_loads_only_local_files(site, section, notebook):
-    page = html_page(site, section, notebook)
-    assert remote_references(page) == []
-    images = parse(page).images
-    assert len(images) == stored_png_count(notebook)
-    for src in images:
-        assert (page.parent / src).stat().st_size > 0
-
-
-def test_site_loads_no_cdn_anywhere(site: Path):
-    problems = {
-        page.relative_to(site).as_posix(): remote_references(page)
-        for page in site.rglob("*.html")
-        if "_static" not in page.parts
-    }
-    assert {page: found for page, found in problems.items() if found} == {}
-    assert (site / "_static" / "mathjax" / "MathJax.js").is_file()
-
-
 @pytest.fixture(scope="module")
-def browser():
-    executable = require_chromium("the site was")
-    with Chromium(executable) as chromium:
-        yield chromium
+def new_page():
+    with offline_browser("the site was", width=1280, height=900) as open_page:
+        yield open_page
 
 
 # Runs in the page after MathJax has finished: what a reader would see.
@@ -188,29 +132,28 @@ PAGE_REPORT = r"""
     if (parent && !parent.closest(skip)) prose += walker.currentNode.textContent;
   }
   const raw = (prose.match(/\$[^$\n]+\$|\\\(|\\\)|\\\[|\\\]/g) || []).slice(0, 5);
-  return {figures, maths: maths.length, untypeset, errors, raw,
+  const widgets = document.querySelectorAll('script[type*="jupyter.widget-view"]').length;
+  return {figures, maths: maths.length, untypeset, errors, raw, widgets,
           typeset: article.querySelectorAll('.MathJax, .MathJax_Display').length};
 })()
 """
 
 
-def open_and_typeset(page, url: str) -> dict:
-    """Open a page, wait until MathJax is done (Sphinx loads it only where there is maths)."""
-    page.goto(url)
-    if page.evaluate("!!document.querySelector('script[src*=\"mathjax/MathJax.js\"]')"):
-        page.wait_for("!!(window.MathJax && MathJax.Hub && MathJax.isReady)", timeout=30)
-        page.evaluate("new Promise(done => MathJax.Hub.Queue(() => done(true)))", timeout=60)
-    return page.evaluate(PAGE_REPORT)
+def open_and_typeset(new_page, url: str):
+    """Open url, wait for MathJax (Sphinx loads it only where there is maths), report."""
+    recorded = new_page()
+    recorded.page.goto(url)
+    wait_for_mathjax(recorded.page)
+    return recorded, recorded.page.evaluate(PAGE_REPORT)
 
 
-@pytest.mark.parametrize(("section", "notebook"), PAGES, ids=page_ids(PAGES))
-def test_in_browser_figures_load_and_maths_is_typeset(site, browser, section, notebook):
-    page = browser.new_page()
-    try:
-        report = open_and_typeset(page, html_page(site, section, notebook).as_uri())
-        assert page.remote_requests() == [], "the page asked the network for something"
-    finally:
-        page.send("Page.close")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[notebook_id(n) for n in NOTEBOOKS])
+def test_in_browser_figures_load_and_maths_is_typeset(site, new_page, notebook):
+    recorded, report = open_and_typeset(new_page, html_page(site, notebook).as_uri())
+    remote, failed = recorded.remote(), list(recorded.failed)
+    recorded.page.close()
+    assert remote == [], "the page asked the network for something"
+    assert failed == [], "files the page names are missing"
     assert len(report["figures"]) == stored_png_count(notebook)
     for figure in report["figures"]:
         assert figure["complete"] and figure["natural"] > 0 and figure["shown"] > 0, figure
@@ -220,6 +163,24 @@ def test_in_browser_figures_load_and_maths_is_typeset(site, browser, section, no
     assert report["errors"] == 0, "MathJax reported a TeX error"
     assert report["raw"] == [], "raw TeX delimiters left in the text"
     assert report["typeset"] >= report["maths"]
+    assert report["widgets"] == 0, "a live widget view on a static page"
+
+
+def test_every_other_page_loads_only_local_files(site, new_page):
+    """The entry page leads to the front page; no page of the site reaches the network."""
+    lesson_pages = {html_page(site, notebook) for notebook in NOTEBOOKS}
+    others = sorted(set(site.rglob("*.html")) - lesson_pages)
+    problems = {}
+    for page in others:
+        recorded = new_page()
+        recorded.page.goto(page.as_uri())
+        if page == site / "index.html":
+            recorded.page.wait_for_url("**/docs/index.html")
+        if found := recorded.remote() + recorded.failed:
+            problems[page.relative_to(site).as_posix()] = found
+        recorded.page.close()
+    assert site / "index.html" in others
+    assert problems == {}
 
 
 def _screenshot_lesson() -> Path:
@@ -235,7 +196,7 @@ def _screenshot_lesson() -> Path:
     return LESSONS[0]
 
 
-# The first figure drawn by a cell that calls show_heatmaps (else the first figure).
+# Scrolls to the first figure drawn by a cell that calls show_heatmaps (else the first).
 FIRST_HEATMAP = r"""
 (() => {
   const cells = Array.from(document.querySelectorAll('article .cell'));
@@ -247,38 +208,27 @@ FIRST_HEATMAP = r"""
   return true;
 })()
 """
+FIRST_MATHS = """
+(() => {
+  const maths = document.querySelector('article div.math.notranslate');
+  if (!maths) return false;
+  maths.scrollIntoView({block: 'start', behavior: 'instant'});
+  return true;
+})()
+"""
 
 
-def scroll_to(page, selector: str, block: str) -> bool:
-    """Scroll the first element matching selector into view; False if there is none."""
-    found = page.evaluate(
-        f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
-        f" if (!el) return false; el.scrollIntoView({{block: '{block}', behavior: 'instant'}});"
-        " return true; })()"
-    )
-    return _settle(page, found)
-
-
-def _settle(page, found: bool) -> bool:
-    page.evaluate("new Promise(done => requestAnimationFrame(() => setTimeout(done, 100)))")
-    return found
-
-
-def test_screenshot_of_a_lesson_page(site, browser):
+def test_screenshot_of_a_lesson_page(site, new_page):
     """Keeps build/artifacts/site_<lesson>_maths.png and _figure.png for a person to look at."""
     lesson = _screenshot_lesson()
-    page = browser.new_page()
-    shots = []
-    try:
-        report = open_and_typeset(page, html_page(site, "lessons", lesson).as_uri())
-        if report["maths"] and scroll_to(page, "article div.math.notranslate", "start"):
-            shots.append(page.screenshot(ARTIFACTS / f"site_{lesson.stem}_maths.png"))
-        if report["figures"] and _settle(page, page.evaluate(FIRST_HEATMAP)):
-            shots.append(page.screenshot(ARTIFACTS / f"site_{lesson.stem}_figure.png"))
-        if not shots:
-            shots.append(page.screenshot(ARTIFACTS / f"site_{lesson.stem}_top.png"))
-    finally:
-        page.send("Page.close")
+    recorded, _ = open_and_typeset(new_page, html_page(site, lesson).as_uri())
+    page, shots = recorded.page, []
+    for part, scroll in (("maths", FIRST_MATHS), ("figure", FIRST_HEATMAP)):
+        if page.evaluate(scroll):
+            page.evaluate("new Promise(done => requestAnimationFrame(() => setTimeout(done, 100)))")
+            shots.append(screenshot(page, ARTIFACTS / f"site_{lesson.stem}_{part}.png"))
+    page.close()
+    assert len(shots) == 2, "the lesson shown has no display maths or no figure"
     for shot in shots:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert shot.stat().st_size > 10_000

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from conftest import REPO_ROOT
+
 TOOL = REPO_ROOT / "tools" / "workcopy.py"
 
 _spec = importlib.util.spec_from_file_location("workcopy", TOOL)

@@ -1,10 +1,13 @@
-"""What the slide export and the course site share: notebooks, local assets, widgets.
+"""What the slide export and the course site share: notebooks, local assets, MathJax.
 
 Neither output may reach the network, so both use local copies of their
 JavaScript, taken from Python packages installed by requirements-dev.txt:
 - MathJax 2.7 from `jupyter-server-mathjax` (the Jupyter project's packaging of
   MathJax for Jupyter Server: TeX input, HTML-CSS output, STIX-Web fonts);
 - reveal.js 5 from `sphinx-revealjs` (which vendors reveal.js's dist/ and plugin/).
+The site (docs/conf.py) takes MathJax's folder and settings from here; the slides
+also copy assets and replace live widgets with a note (the site hides widget views
+by myst-nb's own settings instead).
 """
 
 from __future__ import annotations
