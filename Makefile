@@ -70,7 +70,7 @@ resolve-check:
 
 # The course as a static HTML site in build/site/ (stored outputs, no network).
 site: setup-dev
-	$(BIN)/python tools/build_site.py
+	$(BIN)/python -m sphinx -W --keep-going -b html -c docs . build/site
 
 # reveal.js slides of every lesson and solution in build/slides/ (work offline).
 slides: setup-dev
