@@ -1,4 +1,4 @@
-"""Lesson 07: attn_course.complexity (counts, timing, slopes, path lengths) and SelfAttentionLayer."""
+"""Lesson 07: attn_course.complexity (counts, timings, slopes, paths) and SelfAttentionLayer."""
 
 from __future__ import annotations
 

@@ -35,9 +35,11 @@ def _diagnose_multiply_adds(actual: Any, expected: tuple, case: Case) -> Failure
     if isinstance(actual, list):
         actual = tuple(actual)
     if not isinstance(actual, tuple):
-        return Failure("type", f"returned a {type(actual).__name__}, expected a tuple of three ints")
+        kind = type(actual).__name__
+        return Failure("type", f"returned a {kind}, expected a tuple of three ints")
     if len(actual) != 3:
-        return Failure("shape", f"returned {len(actual)} entries, expected 3 (Conv1d, GRU, attention)")
+        count = len(actual)
+        return Failure("shape", f"returned {count} entries, expected 3 (Conv1d, GRU, attention)")
     for position, (value, wanted) in enumerate(zip(actual, expected, strict=True)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return Failure("type", f"entry {position} is a {type(value).__name__}, not a number")
@@ -64,8 +66,8 @@ MULTIPLY_ADD_HINTS = {
     "attention": [
         "Your self-attention count is off. Did you count the projections as well as the products "
         "between positions?",
-        "Write down the shapes: X W_q is (n x d) times (d x d); Q K^T is (n x d) times (d x n); the "
-        "weights times V is (n x n) times (n x d). A product (a x b)(b x c) costs a * b * c.",
+        "Write down the shapes: X W_q is (n x d) times (d x d); Q K^T is (n x d) times (d x n); "
+        "the weights times V is (n x n) times (n x d). A product (a x b)(b x c) costs a * b * c.",
     ],
     "type": [
         "Return one tuple of three numbers, in the order (Conv1d, GRU, self-attention).",
@@ -120,7 +122,8 @@ def _diagnose_dilated(actual: Any, expected: int, case: Case) -> Failure | None:
         return Failure("linear", f"returned {actual}, the count for convolutions without dilation")
     more = actual > expected
     if abs(actual - expected) == 1:
-        return Failure("off_by_one", f"returned {actual}: one layer too {'many' if more else 'few'}")
+        word = "many" if more else "few"
+        return Failure("off_by_one", f"returned {actual}: one layer too {word}")
     return Failure("values", f"returned {actual}, {'too many' if more else 'too few'} layers")
 
 

@@ -123,7 +123,7 @@ SIMILARITY_ATOL = 1e-3
 
 
 def _diagnose_similarity(actual: Any, expected: float, case: Case) -> Failure | None:
-    """Name the property a wrong similarity breaks: its value at 0, its sign symmetry, its offset."""
+    """Name what a wrong similarity breaks: its value at 0, its sign symmetry, or an offset."""
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
         return None  # the generic type diagnosis
     if abs(actual - expected) <= SIMILARITY_ATOL:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from exercise_answers import Answer
-
 from attn_course.checks.lesson07 import check_my_dilated_layers_needed, check_my_multiply_adds
+from exercise_answers import Answer
 
 
 def multiply_adds(n, d, k):

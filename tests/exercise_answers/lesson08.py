@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import torch
-from exercise_answers import Answer
 
 from attn_course.checks.lesson08 import check_my_offset_similarity, check_my_shift_encoding
 from attn_course.positional import sinusoidal_encoding
+from exercise_answers import Answer
 
 
 def _rotated(encodings, delta, exponent_scale=2, sign=1):
