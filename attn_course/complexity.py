@@ -1,12 +1,13 @@
-"""Measuring what the complexity table predicts (lesson 07).
+"""Measuring what the complexity table predicts (lesson 07); hand-written, not taught.
 
-Three kinds of measurement: the forward time of a layer (the median of a
-few interleaved repeats, in CPU time by default, so that other programs on
-the machine barely move it), the slope of a log-log fit (the exponent of a
-power law), and the
-path length between two positions (how many layers, or recurrent steps, a
-signal passes through before an output depends on an input, read off a
-gradient).
+Four kinds of measurement: the multiply-adds a layer computes (counted by
+PyTorch's ``FlopCounterMode``, the same on every machine), the longest chain
+of dependent operations in a forward pass (read off the autograd graph), the
+forward time of a layer (the median of a few interleaved repeats, in CPU
+time by default, so that other programs on the machine barely move it), and
+the path length between two positions (how many layers, or recurrent steps,
+a signal passes through before an output depends on an input, read off a
+gradient). ``fit_loglog_slope`` turns counts or times into exponents.
 """
 
 from __future__ import annotations
