@@ -20,6 +20,7 @@ from attn_course.plotting import show_heatmaps
 from attn_course.positional import (
     LearnedPositionalEncoding,
     PositionalEncoding,
+    rotation,
     sinusoidal_encoding,
 )
 from attn_course.scoring import (
@@ -29,6 +30,7 @@ from attn_course.scoring import (
     DotProductAttention,
 )
 from attn_course.seed import set_seed
+from attn_course.selfattention import SelfAttentionLayer
 from attn_course.seq2seq import (
     BahdanauDecoder,
     EncoderDecoder,
@@ -50,6 +52,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionalEncoding",
     "SDPAMultiHeadAttention",
+    "SelfAttentionLayer",
     "Seq2SeqDecoder",
     "Vocab",
     "alignment_accuracy",
@@ -62,6 +65,7 @@ __all__ = [
     "make_translation_data",
     "masked_cross_entropy",
     "masked_softmax",
+    "rotation",
     "sequence_mask",
     "set_seed",
     "show_heatmaps",

@@ -137,3 +137,52 @@ def check_attention_inputs(queries: object, keys: object, values: object) -> Non
             "keys (batch, keys, d_k) and values (batch, keys, d_v) must have the same "
             f"number of keys, got {tuple(keys.shape)} and {tuple(values.shape)}"
         )
+
+
+# Lessons 07-08
+
+
+def _check_positive_int(name: str, value: object, even: bool = False) -> None:
+    """Raise ValueError unless ``value`` is an int >= 1 (and even, if asked)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        what = "a positive even int" if even else "an int >= 1"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if even and value % 2:
+        raise ValueError(
+            f"{name} must be a positive even int (a sine and a cosine column per "
+            f"frequency), got {value!r}"
+        )
+
+
+def check_table_sizes(max_len: object, num_hiddens: object) -> None:
+    """Check the sizes of a sinusoidal table: ``max_len`` >= 1, ``num_hiddens`` positive, even."""
+    _check_positive_int("max_len", max_len)
+    _check_positive_int("num_hiddens", num_hiddens, even=True)
+
+
+def check_encoding_sizes(module: object, num_hiddens: object, dropout: object,
+                         max_len: object) -> None:
+    """Check the sizes of a learned encoding: ``num_hiddens`` and ``max_len`` ints >= 1."""
+    _check_positive_int("num_hiddens", num_hiddens)
+    _check_positive_int("max_len", max_len)
+
+
+def check_sequence(module: Any, X: object) -> None:
+    """Check X (batch, steps, module.num_hiddens), and steps <= module.max_len if it has one.
+
+    Raises:
+        TypeError: X is not a floating-point tensor.
+        ValueError: X is not 3-D, its last size is not ``num_hiddens``, or it
+            has more steps than the module's ``max_len``.
+    """
+    check_float_tensor("X", X, ndim=3)
+    assert isinstance(X, torch.Tensor)  # for type checkers
+    num_hiddens = module.num_hiddens
+    if X.shape[-1] != num_hiddens:
+        raise ValueError(f"X must have shape (batch, steps, {num_hiddens}), got {tuple(X.shape)}")
+    max_len = getattr(module, "max_len", None)
+    if max_len is not None and X.shape[1] > max_len:
+        raise ValueError(
+            f"X has {X.shape[1]} steps but the encoding only covers max_len={max_len} "
+            "positions; build it with a larger max_len"
+        )
