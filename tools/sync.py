@@ -125,7 +125,8 @@ def render(module: str, lesson: Path, title: str, sources: list[str]) -> str:
                 class_blocks[node.name] = block
             blocks.append(block)
     relative = lesson.relative_to(REPO_ROOT).as_posix()
-    docstring = f'"""{title} (lesson {lesson.name[:2]}).\n\nThe code that lesson builds: {relative}.\n"""'
+    number = lesson.name[:2]
+    docstring = f'"""{title} (lesson {number}).\n\nThe code that lesson builds: {relative}.\n"""'
     parts = [HEADER.format(lesson=relative), docstring, "", "from __future__ import annotations"]
     parts += [""] + imports
     for block in blocks:
