@@ -12,11 +12,11 @@ from matplotlib.figure import Figure
 
 from attn_course.validation import check_heatmaps, validated
 
+Labels = Sequence[str] | None  # titles or tick labels, or None
 
-def label_axes(
-    axes: np.ndarray, xlabel: str, ylabel: str, titles: Sequence[str] | None,
-    xticklabels: Sequence[str] | None, yticklabels: Sequence[str] | None,
-) -> None:
+
+def label_axes(axes: np.ndarray, xlabel: str, ylabel: str, titles: Labels,
+               xticklabels: Labels, yticklabels: Labels) -> None:
     """Label a (rows, cols) grid of axes: x below, y on the left, titles on top."""
     # ruff: noqa: E501 (the generated module's header names this lesson in one long line)
     for ax in axes[-1]:
@@ -34,11 +34,9 @@ def label_axes(
 
 
 @validated(check_heatmaps)
-def show_heatmaps(
-    matrices: torch.Tensor, xlabel: str, ylabel: str, titles: Sequence[str] | None = None,
-    figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds",
-    xticklabels: Sequence[str] | None = None, yticklabels: Sequence[str] | None = None,
-) -> Figure:
+def show_heatmaps(matrices: torch.Tensor, xlabel: str, ylabel: str, titles: Labels = None,
+                  figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds",
+                  xticklabels: Labels = None, yticklabels: Labels = None) -> Figure:
     """Draw (rows, cols, queries, keys) or (queries, keys) matrices on one colour scale."""
     matrices = matrices.detach().float().cpu()  # no autograd, on the CPU
     if matrices.dim() == 2:
