@@ -46,9 +46,12 @@ def _find_transposed_cases() -> list[Case]:
     grid = _attention(generator, 2, 3, 4, 4)  # (2 rows, 3 cols, 4, 4), like show_heatmaps
     grid[0, 2] = grid[0, 2].T.clone()
     grid[1, 0] = grid[1, 0].T.clone()
+    # Rows that sum to 1 only up to rounding (about 5e-7 off, in any summation order).
+    rounded = torch.tensor([[0.5, 0.3, 0.2000005], [0.1, 0.6000004, 0.3], [0.25, 0.25, 0.5000003]])
     return [
         Case("one valid 3 x 3 matrix", (valid,)),
         Case("one transposed 3 x 3 matrix", (valid.T.contiguous(),)),
+        Case("rows that sum to 1 up to rounding", (torch.stack([rounded, rounded.T]),)),
         Case("four panels, panels 1 and 3 transposed", (panels,)),
         Case(
             "a transposed panel whose first row sums to 1",
