@@ -186,3 +186,42 @@ def check_sequence(module: Any, X: object) -> None:
             f"X has {X.shape[1]} steps but the encoding only covers max_len={max_len} "
             "positions; build it with a larger max_len"
         )
+
+
+# Lessons 01-02
+
+
+def check_heatmaps(
+    matrices: object,
+    xlabel: str,
+    ylabel: str,
+    titles: object = None,
+    figsize: object = None,
+    cmap: object = None,
+    xticklabels: object = None,
+    yticklabels: object = None,
+) -> None:
+    """Check ``show_heatmaps``'s arguments: (rows, cols, queries, keys) or (queries, keys).
+
+    Raises:
+        TypeError: ``matrices`` is not a tensor.
+        ValueError: ``matrices`` is not 2-D or 4-D, or the number of titles or
+            tick labels does not fit its shape.
+    """
+    if not isinstance(matrices, torch.Tensor):
+        raise TypeError(f"matrices must be a torch.Tensor, got {type(matrices).__name__}")
+    if matrices.dim() not in (2, 4):
+        raise ValueError(
+            "matrices must have shape (rows, cols, queries, keys) or (queries, keys), "
+            f"got {tuple(matrices.shape)}"
+        )
+    num_cols = matrices.shape[1] if matrices.dim() == 4 else 1
+    num_queries, num_keys = matrices.shape[-2:]
+    for name, labels, wanted, per in [
+        ("titles", titles, num_cols, "column"),
+        ("xticklabels", xticklabels, num_keys, "key"),
+        ("yticklabels", yticklabels, num_queries, "query"),
+    ]:
+        if labels is not None and len(labels) != wanted:  # type: ignore[arg-type]
+            count = len(labels)  # type: ignore[arg-type]
+            raise ValueError(f"expected {wanted} {name} (one per {per}), got {count}")

@@ -1,4 +1,6 @@
-"""The exercise checks of lessons 01-03: right answers pass, wrong ones are reported.
+"""The exercise checks of lesson 03: right answers pass, wrong ones are reported.
+
+(Lessons 01 and 02 are checked by tests/exercise_answers/lesson01.py and lesson02.py.)
 
 Each check gets a correct solution written here independently of the
 references in attn_course.checks (loops and closed forms where possible), an
@@ -7,13 +9,9 @@ untouched stub, and wrong solutions that make the typical mistakes.
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
-from attn_course.checks.lesson01 import check_my_hard_pooling, check_my_nadaraya_watson
-from attn_course.checks.lesson02 import check_my_most_attended, check_my_row_normalize
 from attn_course.checks.lesson03 import check_my_causal_mask, check_my_masked_softmax
 
 
@@ -22,34 +20,6 @@ def stub(*args, **kwargs):
 
 
 # ---------------------------------------------------------------- correct solutions
-
-
-def nadaraya_watson_loops(queries, keys, values, sigma):
-    """Closed form with explicit loops: sum_i K(q, k_i) v_i / sum_j K(q, k_j), stabilised."""
-    outputs = []
-    for q in queries.double():
-        exponents = [-float(((q - k.double()) ** 2).sum()) / (2 * sigma**2) for k in keys]
-        top = max(exponents)
-        kernel = [math.exp(e - top) for e in exponents]  # scaled by exp(-top): cancels
-        total = sum(kernel)
-        outputs.append(sum(w * v.double() for w, v in zip(kernel, values, strict=True)) / total)
-    return torch.stack(outputs).float()
-
-
-def hard_pooling_loops(scores, values):
-    rows = []
-    for row in scores.tolist():
-        best = max(range(len(row)), key=lambda j: row[j])
-        rows.append(values[best])
-    return torch.stack(rows)
-
-
-def row_normalize(matrix):
-    return matrix / matrix.sum(-1, keepdim=True)
-
-
-def most_attended(weights):
-    return torch.max(weights, dim=-1).indices
 
 
 def masked_softmax_by_slicing(X, valid_lens):
@@ -65,50 +35,6 @@ def causal_mask_by_comparison(num_queries, num_keys):
 
 
 # ---------------------------------------------------------------- wrong solutions
-
-
-def nadaraya_watson_naive_exp(queries, keys, values, sigma):
-    """Right formula, but exp() underflows to 0/0 for a tiny sigma."""
-    distances = ((queries[:, None] - keys[None]) ** 2).sum(-1)
-    kernel = torch.exp(-distances / (2 * sigma**2))
-    return (kernel @ values) / kernel.sum(-1, keepdim=True).squeeze(-1).reshape(
-        (-1,) + (1,) * (values.dim() - 1)
-    )
-
-
-def nadaraya_watson_wrong_bandwidth(queries, keys, values, sigma):
-    """Forgets the factor 2 in 2 sigma^2."""
-    distances = ((queries[:, None] - keys[None]) ** 2).sum(-1)
-    return torch.softmax(-distances / sigma**2, dim=-1) @ values
-
-
-def nadaraya_watson_average(queries, keys, values, sigma):
-    """Average pooling: ignores the queries."""
-    return values.mean(0, keepdim=True).expand((queries.shape[0],) + values.shape[1:])
-
-
-def soft_pooling(scores, values):
-    return torch.softmax(scores, dim=-1) @ values
-
-
-def hard_pooling_smallest(scores, values):
-    return values[scores.argmin(dim=-1)]
-
-
-def normalize_columns(matrix):
-    return matrix / matrix.sum(-2, keepdim=True)
-
-
-def normalize_2d_only(matrix):
-    return matrix / matrix.sum(1, keepdim=True)
-
-
-def most_attended_value(weights):
-    return weights.max(dim=-1).values
-
-
-def most_attended_column_wise(weights):
-    return weights.argmax(dim=-2)
 
 
 def masked_softmax_naive_exp(X, valid_lens):
@@ -154,26 +80,6 @@ def causal_mask_as_floats(num_queries, num_keys):
 # ---------------------------------------------------------------- the tests
 
 CHECKS = {
-    "my_nadaraya_watson": (
-        check_my_nadaraya_watson,
-        nadaraya_watson_loops,
-        [nadaraya_watson_naive_exp, nadaraya_watson_wrong_bandwidth, nadaraya_watson_average],
-    ),
-    "my_hard_pooling": (
-        check_my_hard_pooling,
-        hard_pooling_loops,
-        [soft_pooling, hard_pooling_smallest],
-    ),
-    "my_row_normalize": (
-        check_my_row_normalize,
-        row_normalize,
-        [normalize_columns, normalize_2d_only],
-    ),
-    "my_most_attended": (
-        check_my_most_attended,
-        most_attended,
-        [most_attended_value, most_attended_column_wise],
-    ),
     "my_masked_softmax": (
         check_my_masked_softmax,
         masked_softmax_by_slicing,
@@ -235,11 +141,6 @@ def fail_lines(check, wrong, capsys) -> list[str]:
 
 
 def test_each_typical_mistake_fails_the_case_made_for_it(capsys):
-    naive = fail_lines(check_my_nadaraya_watson, nadaraya_watson_naive_exp, capsys)
-    assert naive == [
-        "  [FAIL] a tiny bandwidth (sigma = 0.02): NaN at index (0,), where the reference is finite"
-    ]
-
     uniform = fail_lines(check_my_masked_softmax, masked_softmax_minus_a_million, capsys)
     assert len(uniform) == 1 and "a length of 0" in uniform[0]
 
@@ -254,9 +155,6 @@ def test_each_typical_mistake_fails_the_case_made_for_it(capsys):
 
     floats = fail_lines(check_my_causal_mask, causal_mask_as_floats, capsys)
     assert floats and "returned dtype torch.float32, expected torch.bool" in floats[0]
-
-    grids = fail_lines(check_my_row_normalize, normalize_2d_only, capsys)
-    assert all("stack" in line or "grid" in line for line in grids) and len(grids) == 2
 
 
 def test_a_crashing_solution_is_reported_not_raised(capsys):
