@@ -211,7 +211,7 @@ def check_queries_and_keys(
 
 
 def check_dot_product_scores(layer: object, queries: object, keys: object) -> None:
-    """Validator of ``DotProductAttention.score``: queries (batch, queries, d), keys (batch, keys, d)."""
+    """Validator of ``DotProductAttention.score``: (batch, queries, d) and (batch, keys, d)."""
     check_queries_and_keys(queries, keys)
     assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
     if queries.shape[-1] != keys.shape[-1]:

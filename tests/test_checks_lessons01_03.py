@@ -1,4 +1,4 @@
-"""The exercise checks of lessons 01-03: right answers pass, wrong ones are reported.
+"""The exercise checks of lessons 01-02: right answers pass, wrong ones are reported.
 
 Each check gets a correct solution written here independently of the
 references in attn_course.checks (loops and closed forms where possible), an
@@ -14,7 +14,6 @@ import torch
 
 from attn_course.checks.lesson01 import check_my_hard_pooling, check_my_nadaraya_watson
 from attn_course.checks.lesson02 import check_my_most_attended, check_my_row_normalize
-from attn_course.checks.lesson03 import check_my_causal_mask, check_my_masked_softmax
 
 
 def stub(*args, **kwargs):
@@ -52,16 +51,8 @@ def most_attended(weights):
     return torch.max(weights, dim=-1).indices
 
 
-def masked_softmax_by_slicing(X, valid_lens):
-    weights = torch.zeros_like(X)
-    for b, length in enumerate(valid_lens.tolist()):
-        if length:
-            weights[b, :, :length] = torch.softmax(X[b, :, :length], dim=-1)
-    return weights
 
 
-def causal_mask_by_comparison(num_queries, num_keys):
-    return torch.arange(num_keys)[None, :] <= torch.arange(num_queries)[:, None]
 
 
 # ---------------------------------------------------------------- wrong solutions
@@ -111,44 +102,18 @@ def most_attended_column_wise(weights):
     return weights.argmax(dim=-2)
 
 
-def masked_softmax_naive_exp(X, valid_lens):
-    mask = torch.arange(X.shape[-1])[None, None, :] < valid_lens[:, None, None]
-    exps = torch.exp(X) * mask
-    total = exps.sum(-1, keepdim=True)
-    return torch.where(total > 0, exps / total.clamp_min(1e-30), torch.zeros_like(exps))
 
 
-def masked_softmax_minus_a_million(X, valid_lens):
-    """d2l's trick: -1e6 on padding gives a uniform row where nothing is valid."""
-    mask = torch.arange(X.shape[-1])[None, None, :] < valid_lens[:, None, None]
-    return torch.softmax(X.masked_fill(~mask, -1e6), dim=-1)
 
 
-def masked_softmax_minus_inf(X, valid_lens):
-    """-inf on padding: NaN where nothing is valid."""
-    mask = torch.arange(X.shape[-1])[None, None, :] < valid_lens[:, None, None]
-    return torch.softmax(X.masked_fill(~mask, float("-inf")), dim=-1)
 
 
-def masked_softmax_in_place(X, valid_lens):
-    """Right values, but writes into its input."""
-    mask = torch.arange(X.shape[-1])[None, None, :] < valid_lens[:, None, None]
-    mask = mask.expand_as(X)
-    X[~mask] = float("-inf")
-    empty = ~mask.any(-1, keepdim=True)
-    return torch.softmax(X.masked_fill(empty, 0.0), dim=-1) * mask
 
 
-def causal_mask_upper(num_queries, num_keys):
-    return torch.ones(num_queries, num_keys, dtype=torch.bool).triu()
 
 
-def causal_mask_strict(num_queries, num_keys):
-    return torch.ones(num_queries, num_keys, dtype=torch.bool).tril(diagonal=-1)
 
 
-def causal_mask_as_floats(num_queries, num_keys):
-    return torch.ones(num_queries, num_keys).tril()
 
 
 # ---------------------------------------------------------------- the tests
@@ -173,21 +138,6 @@ CHECKS = {
         check_my_most_attended,
         most_attended,
         [most_attended_value, most_attended_column_wise],
-    ),
-    "my_masked_softmax": (
-        check_my_masked_softmax,
-        masked_softmax_by_slicing,
-        [
-            masked_softmax_naive_exp,
-            masked_softmax_minus_a_million,
-            masked_softmax_minus_inf,
-            masked_softmax_in_place,
-        ],
-    ),
-    "my_causal_mask": (
-        check_my_causal_mask,
-        causal_mask_by_comparison,
-        [causal_mask_upper, causal_mask_strict, causal_mask_as_floats],
     ),
 }
 
@@ -240,20 +190,6 @@ def test_each_typical_mistake_fails_the_case_made_for_it(capsys):
         "  [FAIL] a tiny bandwidth (sigma = 0.02): NaN at index (0,), where the reference is finite"
     ]
 
-    uniform = fail_lines(check_my_masked_softmax, masked_softmax_minus_a_million, capsys)
-    assert len(uniform) == 1 and "a length of 0" in uniform[0]
-
-    nan = fail_lines(check_my_masked_softmax, masked_softmax_minus_inf, capsys)
-    assert len(nan) == 1 and "a length of 0" in nan[0] and "NaN" in nan[0]
-
-    overflow = fail_lines(check_my_masked_softmax, masked_softmax_naive_exp, capsys)
-    assert len(overflow) == 1 and "large scores" in overflow[0]
-
-    in_place = fail_lines(check_my_masked_softmax, masked_softmax_in_place, capsys)
-    assert in_place and all("argument 1 was changed in place" in line for line in in_place)
-
-    floats = fail_lines(check_my_causal_mask, causal_mask_as_floats, capsys)
-    assert floats and "returned dtype torch.float32, expected torch.bool" in floats[0]
 
     grids = fail_lines(check_my_row_normalize, normalize_2d_only, capsys)
     assert all("stack" in line or "grid" in line for line in grids) and len(grids) == 2
