@@ -31,8 +31,15 @@ class AttentionPooling(nn.Module):
         raise NotImplementedError("a subclass of AttentionPooling must define score()")
 
     @validated(check_attention)
-    def forward(self, queries, keys, values, valid_lens=None, causal=False) -> torch.Tensor:
-        """Queries (batch, queries, d_q), keys (batch, keys, d_k), values (batch, keys, d_v)."""
+    def forward(
+        self,
+        queries: torch.Tensor,
+        keys: torch.Tensor,
+        values: torch.Tensor,
+        valid_lens: torch.Tensor | None = None,
+        causal: bool = False,
+    ) -> torch.Tensor:
+        """Attend: queries (batch, queries, d_q) over keys and values -> (batch, queries, d_v)."""
         scores = self.score(queries, keys)  # (batch, queries, keys)
         self.attention_weights = masked_softmax(scores, valid_lens, causal=causal)
         return torch.bmm(self.dropout(self.attention_weights), values)  # (batch, queries, d_v)
