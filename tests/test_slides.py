@@ -22,7 +22,8 @@ Every failing deck test lists all its problems, each naming the deck and the sli
 (number as shown on the slide, and its heading).
 
 ATTN_COURSE_LESSONS=path/a.ipynb:path/b.ipynb runs the lesson tests on those
-notebooks instead of notebooks/[0-9][0-9]_*.ipynb.
+notebooks instead of notebooks/[0-9][0-9]_*.ipynb; ATTN_COURSE_NOTEBOOKS=DIR on the
+lessons and solutions of another notebooks folder.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from matplotlib.font_manager import FontProperties
 import attn_course  # noqa: F401  (applies the course's figure style to rcParams)
 from conftest import REPO_ROOT
 
-NOTEBOOKS = REPO_ROOT / "notebooks"
+NOTEBOOKS = Path(os.environ.get("ATTN_COURSE_NOTEBOOKS", REPO_ROOT / "notebooks"))
 if os.environ.get("ATTN_COURSE_LESSONS"):
     LESSONS = [Path(p).resolve() for p in os.environ["ATTN_COURSE_LESSONS"].split(os.pathsep)]
     SOLUTIONS: list[Path] = []
@@ -279,7 +280,8 @@ WALK = r"""
     const first = slide.querySelector('h1, h2, h3, h4, p, pre, img');
     const info = {number: index + 1, hv: `${at.h + 1}.${at.v + 1}`,
       heading: first && /^H[1-3]$/.test(first.tagName) ? first.innerText.trim().slice(0, 50) : '',
-      firstTag: first ? first.tagName : '', headingY: first ? rect(first).y : null,
+      firstTag: first ? first.tagName : '',
+      headingY: first && /^H[1-3]$/.test(first.tagName) ? rect(first).y : null,
       slide: rect(slide), scrollHeight: slide.scrollHeight, clientHeight: slide.clientHeight,
       scrollers: [], fonts: [], code: [], images: [], overlaps: [], right: 0, bottom: 0,
       notes: Array.from(slide.querySelectorAll('aside.notes')).map(n => n.textContent).join('\n')};
@@ -410,9 +412,11 @@ def speaker_view_notes(page) -> str:
         popup.close()
 
 
-def deck_problems(report: dict, notebook: Path) -> list[str]:
+def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
+    """Everything wrong with a deck as shown; fills measured with the sizes found."""
     deck = notebook.stem
     problems = []
+    measured.update(slides=len(report["slides"]), plot_px=[], heading_y=set())
     if (report["width"], report["height"]) != (WIDTH, HEIGHT) or abs(report["scale"] - 1) > 0.01:
         problems.append(
             f"{deck}: laid out at {report['width']}x{report['height']}, "
@@ -442,8 +446,13 @@ def deck_problems(report: dict, notebook: Path) -> list[str]:
             f"{deck}: {len(shown_images)} figures shown, {len(figures)} in the notebook"
         )
     image_index = 0
+    fonts = [f for s in report["slides"] for f in s["fonts"]]
+    measured["body_px"] = min((f["px"] for f in fonts if not f["code"]), default=None)
+    measured["code_px"] = min((f["px"] for f in fonts if f["code"]), default=None)
     for s in report["slides"]:
         where = f"{deck} slide {s['number']} ({s['hv']}) {s['heading']!r}"
+        if s["headingY"] is not None:
+            measured["heading_y"].add(round(s["headingY"]))
         bottom_limit = s["slide"]["b"] - s["padBottom"] + 1
         if s["firstTag"] not in ("H1", "H2", "H3"):
             problems.append(f"{where}: starts with <{s['firstTag'].lower()}>, not a heading")
@@ -483,6 +492,7 @@ def deck_problems(report: dict, notebook: Path) -> list[str]:
             image_index += 1
             dpi = image["dpi"] or dpi
             px = points * dpi / 72 * image["shown"] / image["natural"]
+            measured["plot_px"].append(round(px, 1))
             if px < PLOT_PX:
                 problems.append(
                     f"{where}: plot text {px:.1f} px ({points:g} pt at {dpi:.0f} dpi, image "
@@ -506,6 +516,8 @@ def screenshot_two(page, report: dict, deck: str) -> list[Path]:
     if len(chosen) < 2:
         chosen += [s for s in slides if s not in chosen][: 2 - len(chosen)]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob(f"{deck}_slide*.png"):
+        old.unlink()
     paths = []
     for s in chosen:
         h, v = (int(n) - 1 for n in s["hv"].split("."))
@@ -522,16 +534,31 @@ def test_deck_is_readable_offline_and_fits(decks, page, notebook: Path):
     page.attn_failed.clear()
     open_deck(page, deck_path(decks, notebook))
     report = page.evaluate(WALK)
-    screenshot_two(page, report, notebook.stem)
+    shots = screenshot_two(page, report, notebook.stem)
     page.evaluate("Reveal.slide(0, 0)")
-    notes = speaker_view_notes(page)
-    problems = deck_problems(report, notebook)
-    if DECK_NOTES.search(report["slides"][0]["notes"]) and not DECK_NOTES.search(notes):
+    first_notes = DECK_NOTES.search(report["slides"][0]["notes"])
+    notes = speaker_view_notes(page) if first_notes else ""
+    measured: dict = {}
+    problems = deck_problems(report, notebook, measured)
+    measured.update(
+        heading_y=sorted(measured["heading_y"]),
+        screenshots=[path.name for path in shots],
+        problems=len(problems),
+    )
+    summary = ARTIFACTS / f"{notebook.stem}.json"
+    summary.write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
+    if first_notes and not DECK_NOTES.search(notes):
         problems.append(f"{notebook.stem}: the speaker view (S) does not show the notes")
     remote = [url for url in page.attn_requests if not url.startswith(("file:", "data:", "about:"))]
     if remote:
         problems.append(f"{notebook.stem}: asked the network for {remote[:3]}")
-    failed = [url for url in page.attn_failed if not url.startswith("about:")]
+    # MathJax 2's combined config names TeX fonts (for \\mathbb and the like) that
+    # jupyter-server-mathjax does not ship; the STIX-Web fonts stand in for them.
+    failed = [
+        url
+        for url in page.attn_failed
+        if not url.startswith("about:") and "/mathjax/fonts/HTML-CSS/TeX/" not in url
+    ]
     if failed:
         problems.append(f"{notebook.stem}: files that failed to load: {failed[:3]}")
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
@@ -553,17 +580,19 @@ def test_rise_settings_are_valid_and_match_the_decks():
     unknown = set(rise) - set(properties)
     assert not unknown, f"keys jupyterlab-rise does not know: {sorted(unknown)}"
     for key, value in rise.items():
+        kind = properties[key].get("type")
+        assert kind is None or isinstance(value, {"string": str, "boolean": bool}[kind]), key
         allowed = properties[key].get("enum")
         assert allowed is None or value in allowed, f"{key}: {value!r} not in {allowed}"
     expected = {
         "theme": "white",
-        "width": f"{WIDTH}px",
-        "height": f"{HEIGHT}px",
+        "width": str(WIDTH),  # a string (the schema's type); reveal reads it as px
+        "height": str(HEIGHT),
         "center": False,
         "controls": True,
         "progress": True,
         "transition": "none",
     }
     assert {key: rise.get(key) for key in expected} == expected
-    css = NOTEBOOKS / "rise.css"
+    css = REPO_ROOT / "notebooks" / "rise.css"
     assert css.is_file(), "notebooks/rise.css (the fonts RISE loads beside the lessons)"
