@@ -285,12 +285,25 @@ WALK = r"""
       slide: rect(slide), scrollHeight: slide.scrollHeight, clientHeight: slide.clientHeight,
       scrollers: [], fonts: [], code: [], images: [], overlaps: [], right: 0, bottom: 0,
       notes: Array.from(slide.querySelectorAll('aside.notes')).map(n => n.textContent).join('\n')};
-    const content = Array.from(slide.querySelectorAll('*')).filter(
-      el => !el.closest('aside.notes') && visible(el));
+    // Every element shown, but not inside a typeset formula (measured as a whole) or
+    // the notes; the subtree of a hidden element is left out too.
+    const content = [];
+    const walker = document.createTreeWalker(slide, NodeFilter.SHOW_ELEMENT, {
+      acceptNode: el => {
+        if (el.matches('aside.notes, script, .MathJax_Preview') || !visible(el)) {
+          return NodeFilter.FILTER_REJECT;
+        }
+        if (el.matches('.MathJax, .MathJax_Display')) {
+          content.push(el);
+          return NodeFilter.FILTER_REJECT;
+        }
+        return NodeFilter.FILTER_ACCEPT;
+      }});
+    while (walker.nextNode()) content.push(walker.currentNode);
     for (const el of content) {
       const r = rect(el);
       if (r.w === 0 || r.h === 0) continue;
-      if (!el.closest('.MathJax_Display, .MathJax')) {
+      if (!el.matches('.MathJax_Display, .MathJax')) {
         info.right = Math.max(info.right, r.r);
         info.bottom = Math.max(info.bottom, r.b);
       }
@@ -596,3 +609,139 @@ def test_rise_settings_are_valid_and_match_the_decks():
     assert {key: rise.get(key) for key in expected} == expected
     css = REPO_ROOT / "notebooks" / "rise.css"
     assert css.is_file(), "notebooks/rise.css (the fonts RISE loads beside the lessons)"
+
+
+# --- RISE in JupyterLab: the same main path and notes ---------------------------------
+
+RISE_PROBE = r"""
+() => {
+  const leaves = Array.from(document.querySelectorAll('.reveal .slides section'))
+    .filter(section => !section.querySelector('section'));
+  const shown = el => getComputedStyle(el).display !== 'none';
+  const present = document.querySelector('.reveal .slides section.present:not(.stack)');
+  const px = el => el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  const heading = present && present.querySelector('h1, h2, h3');
+  const slides = document.querySelector('.reveal .slides');
+  return {
+    slides: leaves.length,
+    notes: document.querySelectorAll('.reveal aside.notes').length,
+    skipped: document.querySelectorAll('.reveal-skip').length,
+    skippedShown: Array.from(document.querySelectorAll('.reveal-skip')).filter(shown).length,
+    size: [slides.style.width, slides.style.height],
+    body: px(present && present.querySelector(
+      '.jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li')),
+    code: px(present && present.querySelector('.cm-content')),
+    headingY: heading ? Math.round(heading.getBoundingClientRect().top) : null,
+    id: present ? present.id : null,
+  };
+}
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def rise_lesson(tmp_path_factory):
+    """JupyterLab serving the first lesson beside notebooks/rise.css, with the course's
+    jupyter/overrides.json as its settings; yields (RISE URL of the lesson, lesson)."""
+    import secrets
+    import shutil
+    import time
+    import urllib.request
+
+    if not LESSONS:
+        pytest.skip("no lessons yet")
+    pytest.importorskip("jupyterlab_rise")
+    lesson = LESSONS[0]
+    root, settings = tmp_path_factory.mktemp("rise"), tmp_path_factory.mktemp("settings")
+    shutil.copy(lesson, root / lesson.name)
+    shutil.copy(REPO_ROOT / "notebooks" / "rise.css", root / "rise.css")
+    shutil.copy(REPO_ROOT / "jupyter" / "overrides.json", settings / "overrides.json")
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser",
+        f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", f"--LabApp.app_settings_dir={settings}",
+        f"--RiseApp.app_settings_dir={settings}",
+    ]  # fmt: skip
+    if os.getuid() == 0:
+        command.append("--allow-root")
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}")
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("JupyterLab did not start within 30 s")
+        yield f"http://127.0.0.1:{port}/rise/{lesson.name}?token={token}", lesson
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture()
+def loopback_page(page):
+    """A page in the decks' browser that may reach 127.0.0.1 (JupyterLab) and nothing else,
+    with the URLs it requested (Playwright allows one browser per test process)."""
+    context = page.context.browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    requests: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        local = url.startswith(("http://127.0.0.1", "data:", "about:", "blob:"))
+        request_route.continue_() if local else request_route.abort()
+
+    context.route("**/*", route)
+    rise = context.new_page()
+    rise.on("request", lambda request: requests.append(request.url))
+    try:
+        yield rise, requests
+    finally:
+        context.close()
+
+
+def test_rise_shows_the_main_path_and_notes_at_the_deck_sizes(rise_lesson, loopback_page):
+    url, lesson = rise_lesson
+    rise, requests = loopback_page
+    slides = main_path_slides(lesson)
+    notes = sum(slide_type(c) == "notes" for slide in slides for c in slide)
+    skipped = sum(slide_type(c) == "skip" for c in cells(lesson))
+    rise.goto(url)
+    rise.wait_for_selector(".reveal .slides section.present", timeout=60000)
+    # RISE loads rise.css with a <link> of its own: wait until it applies.
+    rise.wait_for_function(
+        "() => { const p = document.querySelector('.reveal .jp-RenderedHTMLCommon p');"
+        f" return p && parseFloat(getComputedStyle(p).fontSize) === {BODY_PX}; }}",
+        timeout=30000,
+    )
+    rise.locator(".jp-Notebook").first.focus()
+    seen = [rise.evaluate(RISE_PROBE)]
+    for _ in range(min(3, len(slides) - 1)):
+        rise.keyboard.press("ArrowRight")
+        rise.wait_for_function(
+            f"() => {{ const s = document.querySelector('section.present:not(.stack)');"
+            f" return s && s.id !== {json.dumps(seen[-1]['id'])}; }}"
+        )
+        seen.append(rise.evaluate(RISE_PROBE))
+    remote = [u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "about:"))]
+    first = seen[0]
+    where = f"RISE, {lesson.stem}"
+    assert remote == [], f"{where}: asked the network for {remote[:3]}"
+    assert first["size"] == [f"{WIDTH}px", f"{HEIGHT}px"], f"{where}: slides {first['size']}"
+    assert (first["slides"], first["notes"]) == (len(slides), notes), (
+        f"{where}: {first['slides']} slides and {first['notes']} notes; the deck has "
+        f"{len(slides)} and {notes}"
+    )
+    assert (first["skipped"], first["skippedShown"]) == (skipped, 0), f"{where}: skip cells shown"
+    for probe in seen:
+        assert probe["body"] in (None, BODY_PX) and probe["code"] in (None, CODE_PX), probe
+    assert len({probe["headingY"] for probe in seen if probe["headingY"] is not None}) <= 1, seen
