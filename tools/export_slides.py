@@ -176,7 +176,10 @@ def copy_local_assets(out: Path) -> None:
 def index_page(sections: list[tuple[str, list[dict]]]) -> str:
     """The index of the decks, from templates/attn_slides/deck_index.html.j2."""
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES / TEMPLATE_NAME), autoescape=True
+        loader=jinja2.FileSystemLoader(TEMPLATES / TEMPLATE_NAME),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     page = environment.get_template("deck_index.html.j2")
     return page.render(title="attn-course lecture decks", sections=sections)
