@@ -557,6 +557,7 @@ def screenshot_two(page, report: dict, deck: str) -> list[Path]:
     for s in chosen:
         h, v = (int(n) - 1 for n in s["hv"].split("."))
         page.evaluate(f"Reveal.slide({h}, {v}, Number.MAX_SAFE_INTEGER)")
+        page.wait_for_timeout(250)  # the fragments' fade-in
         path = ARTIFACTS / f"{deck}_slide{s['number']:02d}.png"
         page.screenshot(path=str(path))
         paths.append(path)
