@@ -45,6 +45,9 @@ from matplotlib.font_manager import FontProperties
 import attn_course  # noqa: F401  (applies the course's figure style to rcParams)
 from conftest import REPO_ROOT
 
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+from export_slides import without_markers  # noqa: E402
+
 NOTEBOOKS = Path(os.environ.get("ATTN_COURSE_NOTEBOOKS", REPO_ROOT / "notebooks"))
 if os.environ.get("ATTN_COURSE_LESSONS"):
     LESSONS = [Path(p).resolve() for p in os.environ["ATTN_COURSE_LESSONS"].split(os.pathsep)]
@@ -102,17 +105,7 @@ def heading(slide: list[dict]) -> str:
 
 def code_lines(cell: dict) -> list[str]:
     """The lines of a code cell a slide shows (marker lines and nbval reasons dropped)."""
-    kept, after_nbval = [], False
-    for line in source(cell).splitlines():
-        if MARKER.match(line):
-            after_nbval = "NBVAL" in line
-            continue
-        if after_nbval and line.lstrip().startswith("#"):
-            after_nbval = False
-            continue
-        after_nbval = False
-        kept.append(line)
-    return kept
+    return without_markers(source(cell)).splitlines()
 
 
 def has_png(cell: dict) -> bool:
@@ -205,9 +198,6 @@ def test_lesson_is_a_lecture(notebook: Path):
 
 
 def test_decks_drop_marker_lines_and_their_reasons():
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    from export_slides import without_markers
-
     source = (
         "#@save masking\nimport torch\n# NBVAL_IGNORE_OUTPUT\n# Timings differ here.\n"
         "x = 1  # (1,)\n# NBVAL_SKIP\ny = 2\n# a comment that stays\n"
