@@ -447,6 +447,9 @@ def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
             f"{deck}: laid out at {report['width']}x{report['height']}, "
             f"scale {report['scale']:.2f}, not 1280x800 at scale 1"
         )
+    expected = len(main_path_slides(notebook))
+    if len(report["slides"]) != expected:
+        problems.append(f"{deck}: {len(report['slides'])} slides, the main path has {expected}")
     if report["pageScrollWidth"] > report["innerWidth"]:
         problems.append(
             f"{deck}: the page is {report['pageScrollWidth']} px wide: a horizontal scrollbar"
