@@ -198,11 +198,11 @@ def test_lesson_is_a_lecture(notebook: Path):
 
 
 def test_decks_drop_marker_lines_and_their_reasons():
-    source = (
+    code = (
         "#@save masking\nimport torch\n# NBVAL_IGNORE_OUTPUT\n# Timings differ here.\n"
         "x = 1  # (1,)\n# NBVAL_SKIP\ny = 2\n# a comment that stays\n"
     )
-    assert without_markers(source) == "import torch\nx = 1  # (1,)\ny = 2\n# a comment that stays"
+    assert without_markers(code) == "import torch\nx = 1  # (1,)\ny = 2\n# a comment that stays"
 
 
 # --- the exported decks, in a browser ------------------------------------------------
