@@ -4,6 +4,7 @@ Each module holds one idea, built in the lesson named in its docstring; the
 notebooks import from here so later lessons reuse earlier code.
 """
 
+import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
 from attn_course.data import Vocab, load_fra, make_translation_data
 from attn_course.device import try_device
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
