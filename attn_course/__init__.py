@@ -4,6 +4,7 @@ Each module holds one idea, built in the lesson named in its docstring; the
 notebooks import from here so later lessons reuse earlier code.
 """
 
+import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
 from attn_course.data import Vocab, load_fra, make_translation_data
 from attn_course.device import try_device
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
@@ -20,6 +21,7 @@ from attn_course.plotting import show_heatmaps
 from attn_course.positional import (
     LearnedPositionalEncoding,
     PositionalEncoding,
+    rotation,
     sinusoidal_encoding,
 )
 from attn_course.scoring import (
@@ -29,6 +31,7 @@ from attn_course.scoring import (
     DotProductAttention,
 )
 from attn_course.seed import set_seed
+from attn_course.selfattention import SelfAttentionLayer
 from attn_course.seq2seq import (
     BahdanauDecoder,
     EncoderDecoder,
@@ -50,6 +53,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionalEncoding",
     "SDPAMultiHeadAttention",
+    "SelfAttentionLayer",
     "Seq2SeqDecoder",
     "Vocab",
     "alignment_accuracy",
@@ -62,6 +66,7 @@ __all__ = [
     "make_translation_data",
     "masked_cross_entropy",
     "masked_softmax",
+    "rotation",
     "sequence_mask",
     "set_seed",
     "show_heatmaps",

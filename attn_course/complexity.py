@@ -1,12 +1,13 @@
-"""Measuring what the complexity table predicts (lesson 07).
+"""Measuring what the complexity table predicts (lesson 07); hand-written, not taught.
 
-Three kinds of measurement: the forward time of a layer (the median of a
-few interleaved repeats, in CPU time by default, so that other programs on
-the machine barely move it), the slope of a log-log fit (the exponent of a
-power law), and the
-path length between two positions (how many layers, or recurrent steps, a
-signal passes through before an output depends on an input, read off a
-gradient).
+Four kinds of measurement: the multiply-adds a layer computes (counted by
+PyTorch's ``FlopCounterMode``, the same on every machine), the longest chain
+of dependent operations in a forward pass (read off the autograd graph), the
+forward time of a layer (the median of a few interleaved repeats, in CPU
+time by default, so that other programs on the machine barely move it), and
+the path length between two positions (how many layers, or recurrent steps,
+a signal passes through before an output depends on an input, read off a
+gradient). ``fit_loglog_slope`` turns counts or times into exponents.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from attn_course.validation import check_float_tensor
 
@@ -327,3 +329,42 @@ def _detach(state: torch.Tensor | tuple[torch.Tensor, ...]):
     if isinstance(state, tuple):
         return tuple(part.detach() for part in state)
     return state.detach()
+
+
+def multiply_adds(layer: Callable[[torch.Tensor], object], X: torch.Tensor) -> int:
+    """Multiply-adds of the matrix products and convolutions in one call ``layer(X)``.
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add
+    is two of its floating-point operations) under ``torch.no_grad()``:
+    softmax, biases and nonlinearities are not counted, as in the complexity
+    table. The count depends on the shapes only, not on the machine.
+    """
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        layer(X)
+    return counter.get_total_flops() // 2
+
+
+def graph_depth(output: torch.Tensor) -> int:
+    """The longest chain of autograd operations that produced ``output``.
+
+    Each operation in the chain waits for the one before it, so this is the
+    number of steps that must run one after another however many processors
+    there are (the "sequential operations" of the complexity table, counted
+    in PyTorch operations). 0 for a tensor that autograd does not track.
+    """
+    if output.grad_fn is None:
+        return 0
+    order, seen, stack = [], set(), [(output.grad_fn, False)]
+    while stack:  # depth-first, iterative: a long RNN's chain is deeper than Python's stack
+        node, finished = stack.pop()
+        if finished:
+            order.append(node)  # after every node it waits for
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack += [(child, False) for child, _ in node.next_functions if child is not None]
+    depth: dict[object, int] = {}
+    for node in order:
+        children = [depth[child] for child, _ in node.next_functions if child is not None]
+        depth[node] = 1 + max(children, default=0)
+    return depth[output.grad_fn]

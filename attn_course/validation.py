@@ -45,6 +45,7 @@ def validated(check: Callable[..., None]) -> Callable[[F], F]:
             finally:
                 _inside_checked_call.reset(token)
 
+        checked.check = check  # type: ignore[attr-defined]  # for validator_of
         return checked  # type: ignore[return-value]
 
     return decorate
@@ -137,6 +138,238 @@ def check_attention_inputs(queries: object, keys: object, values: object) -> Non
             "keys (batch, keys, d_k) and values (batch, keys, d_v) must have the same "
             f"number of keys, got {tuple(keys.shape)} and {tuple(values.shape)}"
         )
+
+
+# Lessons 07-08
+
+
+def _check_positive_int(name: str, value: object, even: bool = False) -> None:
+    """Raise ValueError unless ``value`` is an int >= 1 (and even, if asked)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        what = "a positive even int" if even else "an int >= 1"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if even and value % 2:
+        raise ValueError(
+            f"{name} must be a positive even int (a sine and a cosine column per "
+            f"frequency), got {value!r}"
+        )
+
+
+def check_table_sizes(max_len: object, num_hiddens: object) -> None:
+    """Check the sizes of a sinusoidal table: ``max_len`` >= 1, ``num_hiddens`` positive, even."""
+    _check_positive_int("max_len", max_len)
+    _check_positive_int("num_hiddens", num_hiddens, even=True)
+
+
+def check_encoding_sizes(module: object, num_hiddens: object, dropout: object,
+                         max_len: object) -> None:
+    """Check the sizes of a learned encoding: ``num_hiddens`` and ``max_len`` ints >= 1."""
+    _check_positive_int("num_hiddens", num_hiddens)
+    _check_positive_int("max_len", max_len)
+
+
+def check_sequence(module: Any, X: object) -> None:
+    """Check X (batch, steps, module.num_hiddens), and steps <= module.max_len if it has one.
+
+    Raises:
+        TypeError: X is not a floating-point tensor.
+        ValueError: X is not 3-D, its last size is not ``num_hiddens``, or it
+            has more steps than the module's ``max_len``.
+    """
+    check_float_tensor("X", X, ndim=3)
+    assert isinstance(X, torch.Tensor)  # for type checkers
+    num_hiddens = module.num_hiddens
+    if X.shape[-1] != num_hiddens:
+        raise ValueError(f"X must have shape (batch, steps, {num_hiddens}), got {tuple(X.shape)}")
+    max_len = getattr(module, "max_len", None)
+    if max_len is not None and X.shape[1] > max_len:
+        raise ValueError(
+            f"X has {X.shape[1]} steps but the encoding only covers max_len={max_len} "
+            "positions; build it with a larger max_len"
+        )
+
+
+# Lessons 01-02
+
+
+def check_heatmaps(
+    matrices: object,
+    xlabel: str,
+    ylabel: str,
+    titles: object = None,
+    figsize: object = None,
+    cmap: object = None,
+    xticklabels: object = None,
+    yticklabels: object = None,
+) -> None:
+    """Check ``show_heatmaps``'s arguments: (rows, cols, queries, keys) or (queries, keys).
+
+    Raises:
+        TypeError: ``matrices`` is not a tensor.
+        ValueError: ``matrices`` is not 2-D or 4-D, or the number of titles or
+            tick labels does not fit its shape.
+    """
+    if not isinstance(matrices, torch.Tensor):
+        raise TypeError(f"matrices must be a torch.Tensor, got {type(matrices).__name__}")
+    if matrices.dim() not in (2, 4):
+        raise ValueError(
+            "matrices must have shape (rows, cols, queries, keys) or (queries, keys), "
+            f"got {tuple(matrices.shape)}"
+        )
+    num_cols = matrices.shape[1] if matrices.dim() == 4 else 1
+    num_queries, num_keys = matrices.shape[-2:]
+    for name, labels, wanted, per in [
+        ("titles", titles, num_cols, "column"),
+        ("xticklabels", xticklabels, num_keys, "key"),
+        ("yticklabels", yticklabels, num_queries, "query"),
+    ]:
+        if labels is not None and len(labels) != wanted:  # type: ignore[arg-type]
+            count = len(labels)  # type: ignore[arg-type]
+            raise ValueError(f"expected {wanted} {name} (one per {per}), got {count}")
+
+
+# Lessons 03-04: one validator per public entry point of attn_course.masking and
+# attn_course.scoring. Each takes the entry point's arguments (``self`` first for a
+# method) and raises TypeError or ValueError naming the expected type and shape.
+
+
+def check_size(name: str, size: object) -> None:
+    """Check that ``size`` is a non-negative int."""
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"{name} must be an int, got {type(size).__name__}")
+    if size < 0:
+        raise ValueError(f"{name} must not be negative, got {size}")
+
+
+def check_length_mask(valid_lens: object, max_len: object) -> None:
+    """Validator of ``length_mask(valid_lens, max_len)``: integer lengths of any shape."""
+    if not isinstance(valid_lens, torch.Tensor) or valid_lens.is_floating_point():
+        raise TypeError(f"valid_lens must be an integer tensor, got {type(valid_lens).__name__}")
+    check_size("max_len", max_len)
+
+
+def check_sequence_mask(X: object, valid_len: object, value: float = 0.0) -> None:
+    """Validator of ``sequence_mask``: X (batch, steps, ...), valid_len (batch,) in [0, steps]."""
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}")
+    if X.dim() < 2:
+        raise ValueError(f"X must have shape (batch, steps, ...), got {tuple(X.shape)}")
+    check_valid_lens(valid_len, X.shape[0], None, X.shape[1])
+
+
+def check_causal_mask(num_queries: object, num_keys: object, device: object = None) -> None:
+    """Validator of ``causal_mask(num_queries, num_keys, device)``: two non-negative ints."""
+    check_size("num_queries", num_queries)
+    check_size("num_keys", num_keys)
+
+
+def check_masked_softmax(X: object, valid_lens: object = None, causal: bool = False) -> None:
+    """Validator of ``masked_softmax``: X (batch, queries, keys) float, valid_lens
+    None, (batch,) or (batch, queries) with lengths in [0, keys]."""
+    check_float_tensor("X", X, ndim=3)
+    assert isinstance(X, torch.Tensor)  # for type checkers
+    if valid_lens is not None:
+        check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[2])
+
+
+def check_queries_and_keys(
+    queries: object, keys: object, dtype: torch.dtype | None = None
+) -> None:
+    """Check queries (batch, queries, d_q) and keys (batch, keys, d_k) for a score.
+
+    ``dtype`` is the dtype of the layer's parameters (None for a score without
+    parameters); queries and keys must then have it.
+    """
+    check_float_tensor("queries", queries, ndim=3)
+    check_float_tensor("keys", keys, ndim=3)
+    assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+    if queries.shape[0] != keys.shape[0]:
+        raise ValueError(
+            "queries (batch, queries, d_q) and keys (batch, keys, d_k) must have the same "
+            f"batch size, got {tuple(queries.shape)} and {tuple(keys.shape)}"
+        )
+    if queries.dtype != keys.dtype:
+        raise TypeError(
+            f"queries and keys must have the same dtype, got {queries.dtype} and {keys.dtype}"
+        )
+    if dtype is not None and queries.dtype != dtype:
+        raise TypeError(
+            f"the layer's parameters are {dtype} but queries and keys are {queries.dtype}: "
+            f"convert the layer with layer.to({queries.dtype}) or the inputs with .to({dtype})"
+        )
+
+
+def check_dot_product_scores(layer: object, queries: object, keys: object) -> None:
+    """Validator of ``DotProductAttention.score``: (batch, queries, d) and (batch, keys, d)."""
+    check_queries_and_keys(queries, keys)
+    assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+    if queries.shape[-1] != keys.shape[-1]:
+        raise ValueError(
+            "dot-product attention needs queries (batch, queries, d) and keys "
+            f"(batch, keys, d) of the same size d, got {tuple(queries.shape)} "
+            f"and {tuple(keys.shape)}"
+        )
+
+
+def check_feature_sizes(
+    queries: object, keys: object, query_size: int, key_size: int, dtype: torch.dtype
+) -> None:
+    """Check queries (batch, queries, query_size) and keys (batch, keys, key_size) of ``dtype``."""
+    check_queries_and_keys(queries, keys, dtype=dtype)
+    assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+    if queries.shape[-1] != query_size or keys.shape[-1] != key_size:
+        raise ValueError(
+            f"expected queries (batch, queries, {query_size}) and keys "
+            f"(batch, keys, {key_size}), got {tuple(queries.shape)} and {tuple(keys.shape)}"
+        )
+
+
+def check_additive_scores(layer: Any, queries: object, keys: object) -> None:
+    """Validator of ``AdditiveAttention.score``: the sizes and dtype of W_q and W_k."""
+    check_feature_sizes(
+        queries, keys, layer.W_q.in_features, layer.W_k.in_features, layer.W_q.weight.dtype
+    )
+
+
+def check_bilinear_scores(layer: Any, queries: object, keys: object) -> None:
+    """Validator of ``BilinearAttention.score``: W (query_size, key_size) and its dtype."""
+    check_feature_sizes(
+        queries, keys, layer.W.out_features, layer.W.in_features, layer.W.weight.dtype
+    )
+
+
+def check_attention(
+    layer: Any,
+    queries: object,
+    keys: object,
+    values: object,
+    valid_lens: object = None,
+    causal: bool = False,
+) -> None:
+    """Validator of ``AttentionPooling.forward``: queries (batch, queries, d_q), keys
+    (batch, keys, d_k), values (batch, keys, d_v) of one dtype, valid_lens as for
+    ``masked_softmax``, and what the layer's own score checks (the validator of its
+    ``score`` method, which does not run again inside the checked call)."""
+    check_attention_inputs(queries, keys, values)
+    assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+    assert isinstance(values, torch.Tensor)
+    if values.dtype != queries.dtype:
+        raise TypeError(
+            f"values must have the dtype of queries and keys ({queries.dtype}), "
+            f"got {values.dtype}"
+        )
+    score_check = validator_of(type(layer).score)
+    if score_check is not None:
+        score_check(layer, queries, keys)
+    else:
+        check_queries_and_keys(queries, keys)
+    if valid_lens is not None:
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
+
+
+def validator_of(function: Callable[..., Any]) -> Callable[..., None] | None:
+    """The ``check`` a function was decorated with by ``validated(check)``, or None."""
+    return getattr(function, "check", None)
 
 
 # Lesson 09

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import json
+
 import pytest
 import torch
 from d2l_reference import load_d2l
 from torch.nn import functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from attn_course import causal_mask, length_mask, masked_softmax, sequence_mask
+from conftest import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -53,24 +58,67 @@ def test_sequence_mask_on_3d_input_masks_whole_steps():
     assert out[1].sum() == 12
 
 
-@pytest.mark.parametrize(
-    "valid_len, error, match",
-    [
-        (torch.tensor([1.0, 2.0]), TypeError, "integer"),
-        (torch.tensor([1, -1]), ValueError, "negative"),
-        (torch.tensor([1, 5]), ValueError, "at most 4"),
-        (torch.tensor([1, 2, 3]), ValueError, r"shape \(2,\)"),
-        ([1, 2], TypeError, "torch.Tensor"),
-    ],
-)
-def test_sequence_mask_rejects_bad_lengths(valid_len, error, match):
-    with pytest.raises(error, match=match):
-        sequence_mask(torch.ones(2, 4), valid_len)
-
-
-def test_sequence_mask_rejects_1d_input():
+def test_sequence_mask_delegates_to_its_validator():
+    # check_valid_lens itself is tried case by case through masked_softmax below
+    with pytest.raises(ValueError, match=r"shape \(2,\), got \(3,\)"):
+        sequence_mask(torch.ones(2, 4), torch.tensor([1, 2, 3]))  # only (batch,) lengths
     with pytest.raises(ValueError, match=r"\(batch, steps"):
         sequence_mask(torch.ones(4), torch.tensor([1]))
+    with pytest.raises(TypeError, match="X must be a torch.Tensor"):
+        sequence_mask([[1.0, 2.0]], torch.tensor([1]))
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: length_mask(torch.tensor([1.0]), 3), TypeError, "integer tensor"),
+        (lambda: length_mask(torch.tensor([1]), 2.5), TypeError, "max_len must be an int"),
+        (lambda: length_mask(torch.tensor([1]), -1), ValueError, "max_len must not be negative"),
+        (lambda: causal_mask(3.0, 3), TypeError, "num_queries must be an int"),
+        (lambda: causal_mask(3, -2), ValueError, "num_keys must not be negative"),
+    ],
+)
+def test_mask_builders_reject_bad_sizes(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+class RecordOps(TorchDispatchMode):
+    """Records the name of every ATen operation run inside the block."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(func.overloadpacket.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+def test_nothing_masked_is_one_softmax_and_no_copy():
+    X = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(0))
+    with RecordOps() as recorded:
+        weights = masked_softmax(X)
+    assert [op for op in recorded.ops if op != "promote_types"] == ["_softmax"]
+    assert torch.equal(weights, torch.softmax(X, dim=-1))
+    with RecordOps() as recorded:  # float16: computed in float32, cast back
+        masked_softmax(X.half())
+    assert "masked_fill" not in recorded.ops and "ones" not in recorded.ops
+
+
+def test_masked_softmax_is_as_short_as_the_idea():
+    tree = ast.parse((REPO_ROOT / "attn_course" / "masking.py").read_text(encoding="utf-8"))
+    lengths = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lengths[node.name] = node.end_lineno - first + 1
+    assert lengths["masked_softmax"] <= 25, lengths
+    cells = json.loads((REPO_ROOT / "notebooks" / "03_masked_softmax.ipynb").read_text())["cells"]
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith("#@save"):
+            assert len(source.splitlines()) <= 40, f"cell {index} has over 40 lines"
 
 
 def test_masked_softmax_without_lengths_is_softmax():

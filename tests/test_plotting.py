@@ -66,3 +66,20 @@ def test_accepts_tensors_that_need_grad():
 def test_bad_input_raises(kwargs, error, match):
     with pytest.raises(error, match=match):
         show_heatmaps(xlabel="Keys", ylabel="Queries", **kwargs)
+
+
+def test_labels_only_on_the_outer_panels():
+    fig = show_heatmaps(torch.rand(2, 3, 4, 5), "Keys", "Queries")
+    axes = fig.axes[:6]  # six panels, then the colour bar
+    assert [ax.get_xlabel() for ax in axes] == ["", "", "", "Keys", "Keys", "Keys"]
+    assert [ax.get_ylabel() for ax in axes] == ["Queries", "", "", "Queries", "", ""]
+    assert all(ax.get_title() == "" for ax in axes), "no titles unless given"
+
+
+def test_token_labels_on_every_panel_of_a_grid():
+    tokens = ["a", "b", "c"]
+    fig = show_heatmaps(torch.rand(1, 2, 3, 3), "Keys", "Queries", titles=["x", "y"],
+                        xticklabels=tokens, yticklabels=tokens)
+    for ax in fig.axes[:2]:
+        assert [t.get_text() for t in ax.get_xticklabels()] == tokens
+

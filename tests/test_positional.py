@@ -1,4 +1,5 @@
-"""attn_course.positional: sinusoidal and learned positional encodings (lesson 08)."""
+"""Lesson 08: attn_course.positional (sinusoidal and learned encodings, the rotation) and the
+validators of lessons 07-08."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ import pytest
 import torch
 from d2l_reference import load_d2l
 from torch import nn
-from verdicts import assert_three_verdicts
 
-from attn_course.checks.lesson08 import check_my_offset_similarity, check_my_shift_encoding
 from attn_course.positional import (
     LearnedPositionalEncoding,
     PositionalEncoding,
-    check_encoding_input,
+    rotation,
     sinusoidal_encoding,
 )
-from attn_course.scoring import DotProductAttention
+from attn_course.selfattention import SelfAttentionLayer
+from attn_course.validation import check_encoding_sizes, check_sequence, check_table_sizes
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +75,17 @@ def test_rotation_maps_position_i_to_i_plus_delta():
     for delta in (1, 2, 5, 17, 40, 99):
         for j in (0, 1, 4, 9, 15):
             omega = 1 / 10000 ** (2 * j / num_hiddens)
-            c, s = math.cos(omega * delta), math.sin(omega * delta)
-            rotation = torch.tensor([[c, s], [-s, c]], dtype=torch.float64)
+            matrix = rotation(delta, omega).double()  # (2, 2)
             pairs = P[:100, 2 * j : 2 * j + 2]  # (positions, 2): (sin, cos)
             shifted = P[delta : delta + 100, 2 * j : 2 * j + 2]
-            torch.testing.assert_close(pairs @ rotation.T, shifted, rtol=0, atol=1e-4)
+            torch.testing.assert_close(pairs @ matrix.T, shifted, rtol=0, atol=1e-4)
+
+
+def test_rotations_compose_and_invert():
+    omega = 0.3
+    torch.testing.assert_close(rotation(2, omega) @ rotation(5, omega), rotation(7, omega))
+    torch.testing.assert_close(rotation(4, omega) @ rotation(-4, omega), torch.eye(2))
+    torch.testing.assert_close(rotation(4, omega).T, rotation(-4, omega))
 
 
 def test_dot_product_depends_on_offset_only():
@@ -153,21 +159,9 @@ def test_learned_encoding_handles_float16():
 # --- why position is needed: permutation equivariance ---------------------------------
 
 
-class _SelfAttention(nn.Module):
-    def __init__(self, num_hiddens):
-        super().__init__()
-        self.W_q = nn.Linear(num_hiddens, num_hiddens, bias=False)
-        self.W_k = nn.Linear(num_hiddens, num_hiddens, bias=False)
-        self.W_v = nn.Linear(num_hiddens, num_hiddens, bias=False)
-        self.attention = DotProductAttention()
-
-    def forward(self, X):
-        return self.attention(self.W_q(X), self.W_k(X), self.W_v(X))
-
-
 def test_self_attention_without_encoding_is_permutation_equivariant():
     torch.manual_seed(0)
-    layer = _SelfAttention(8)
+    layer = SelfAttentionLayer(8)
     X = torch.randn(2, 7, 8)
     for _ in range(5):
         perm = torch.randperm(7)
@@ -179,92 +173,94 @@ def test_self_attention_without_encoding_is_permutation_equivariant():
 )
 def test_adding_an_encoding_breaks_the_equivariance(make):
     torch.manual_seed(0)
-    layer, encoding = _SelfAttention(8), make()
+    layer, encoding = SelfAttentionLayer(8), make()
     X = torch.randn(2, 7, 8)
     perm = torch.tensor([6, 5, 4, 3, 2, 1, 0])
     difference = (layer(encoding(X[:, perm])) - layer(encoding(X))[:, perm]).abs().max()
     assert difference > 1e-3
 
 
-# --- bad input -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("num_hiddens", [0, -2, 3, 7, 2.0])
-def test_odd_or_non_positive_num_hiddens_raises(num_hiddens):
-    with pytest.raises(ValueError, match="num_hiddens must be a positive even int"):
-        PositionalEncoding(num_hiddens, 0.0)
-
-
-@pytest.mark.parametrize("max_len", [0, -1, 2.5])
-def test_bad_max_len_raises(max_len):
-    with pytest.raises(ValueError, match="max_len must be an int >= 1"):
-        PositionalEncoding(4, 0.0, max_len=max_len)
-    with pytest.raises(ValueError, match="max_len must be an int >= 1"):
-        LearnedPositionalEncoding(4, 0.0, max_len=max_len)
-
-
-def test_learned_bad_num_hiddens_raises():
-    with pytest.raises(ValueError, match="num_hiddens must be an int >= 1"):
-        LearnedPositionalEncoding(0, 0.0)
-
-
-@pytest.mark.parametrize("make", [PositionalEncoding, LearnedPositionalEncoding])
-def test_too_many_steps_raise(make):
-    with pytest.raises(ValueError, match="11 steps but the encoding only covers max_len=10"):
-        make(4, 0.0, max_len=10)(torch.zeros(1, 11, 4))
-
-
-@pytest.mark.parametrize("make", [PositionalEncoding, LearnedPositionalEncoding])
-def test_wrong_feature_size_raises(make):
-    with pytest.raises(ValueError, match=r"shape \(batch, steps, 4\), got \(1, 3, 5\)"):
-        make(4, 0.0)(torch.zeros(1, 3, 5))
-
-
-@pytest.mark.parametrize("make", [PositionalEncoding, LearnedPositionalEncoding])
-def test_wrong_rank_or_type_raises(make):
-    encoding = make(4, 0.0)
-    with pytest.raises(ValueError, match="must have 3 dimensions"):
-        encoding(torch.zeros(3, 4))
-    with pytest.raises(TypeError, match="floating-point"):
-        encoding(torch.zeros(1, 3, 4, dtype=torch.long))
-    with pytest.raises(TypeError, match="torch.Tensor"):
-        encoding([[[0.0] * 4]])
-
-
-def test_check_encoding_input_accepts_good_input():
-    check_encoding_input(torch.zeros(2, 3, 4), max_len=3, num_hiddens=4)
-
-
-# --- the lesson's exercise checks ------------------------------------------------------
-
-
-def _shift_solution(encodings, delta):
-    num_hiddens = encodings.shape[-1]
-    omegas = 1 / 10000 ** (torch.arange(0, num_hiddens, 2, dtype=torch.float64) / num_hiddens)
-    c, s = torch.cos(omegas * delta), torch.sin(omegas * delta)
-    sines, cosines = encodings[:, 0::2].double(), encodings[:, 1::2].double()
-    out = torch.empty_like(encodings, dtype=torch.float64)
-    out[:, 0::2] = c * sines + s * cosines
-    out[:, 1::2] = -s * sines + c * cosines
-    return out.float()
-
-
-def _similarity_solution(delta, num_hiddens):
-    return sum(math.cos(delta / 10000 ** (2 * j / num_hiddens)) for j in range(num_hiddens // 2))
+# --- bad input: each validator once, then each entry point delegating to it -------------
 
 
 @pytest.mark.parametrize(
-    ("check", "solution"),
+    ("max_len", "num_hiddens", "message"),
     [
-        (check_my_shift_encoding, _shift_solution),
-        (check_my_offset_similarity, _similarity_solution),
+        (0, 4, "max_len must be an int >= 1"),
+        (-1, 4, "max_len must be an int >= 1"),
+        (2.5, 4, "max_len must be an int >= 1"),
+        (10, 0, "num_hiddens must be a positive even int"),
+        (10, -2, "num_hiddens must be a positive even int"),
+        (10, 3, "num_hiddens must be a positive even int"),
+        (10, 7, "num_hiddens must be a positive even int"),
+        (10, 2.0, "num_hiddens must be a positive even int"),
+        (10, True, "num_hiddens must be a positive even int"),
     ],
 )
-def test_lesson08_checks(capsys, check, solution):
-    assert_three_verdicts(capsys, check, solution, lambda *args: solution(*args) * 1.01)
+def test_check_table_sizes(max_len, num_hiddens, message):
+    with pytest.raises(ValueError, match=message):
+        check_table_sizes(max_len, num_hiddens)
 
 
-def test_shift_check_fails_the_identity_map(capsys):
-    # Returning the input unchanged passes only the delta = 0 case.
-    check_my_shift_encoding(lambda encodings, delta: encodings)
-    assert "1 of 5 checks passed" in capsys.readouterr().out
+def test_check_table_sizes_accepts_good_sizes():
+    check_table_sizes(1, 2)
+    check_table_sizes(1000, 512)
+
+
+@pytest.mark.parametrize(
+    ("num_hiddens", "max_len", "message"),
+    [(0, 5, "num_hiddens must be an int >= 1"), (4, 0, "max_len must be an int >= 1"),
+     (4, 2.5, "max_len must be an int >= 1")],
+)
+def test_check_encoding_sizes(num_hiddens, max_len, message):
+    with pytest.raises(ValueError, match=message):
+        check_encoding_sizes(None, num_hiddens, 0.0, max_len)
+    check_encoding_sizes(None, 3, 0.0, 5)  # odd sizes are fine for a learned table
+
+
+class _Module:
+    num_hiddens, max_len = 4, 10
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "message"),
+    [
+        ([[[0.0] * 4]], TypeError, "torch.Tensor"),
+        (torch.zeros(1, 3, 4, dtype=torch.long), TypeError, "floating-point"),
+        (torch.zeros(3, 4), ValueError, "must have 3 dimensions"),
+        (torch.zeros(1, 3, 5), ValueError, r"shape \(batch, steps, 4\), got \(1, 3, 5\)"),
+        (torch.zeros(1, 11, 4), ValueError, "11 steps but the encoding only covers max_len=10"),
+    ],
+)
+def test_check_sequence(X, error, message):
+    with pytest.raises(error, match=message):
+        check_sequence(_Module(), X)
+
+
+def test_check_sequence_accepts_good_input_and_needs_no_max_len():
+    check_sequence(_Module(), torch.zeros(2, 10, 4))
+    check_sequence(SelfAttentionLayer(4), torch.zeros(2, 5000, 4))
+
+
+def test_sinusoidal_encoding_and_its_layer_delegate_to_check_table_sizes():
+    with pytest.raises(ValueError, match="num_hiddens must be a positive even int"):
+        sinusoidal_encoding(10, 7)
+    with pytest.raises(ValueError, match="num_hiddens must be a positive even int"):
+        PositionalEncoding(7, 0.0)
+    with pytest.raises(ValueError, match="max_len must be an int >= 1"):
+        PositionalEncoding(4, 0.0, max_len=0)
+
+
+def test_learned_encoding_delegates_to_check_encoding_sizes():
+    with pytest.raises(ValueError, match="num_hiddens must be an int >= 1"):
+        LearnedPositionalEncoding(0, 0.0)
+    with pytest.raises(ValueError, match="max_len must be an int >= 1"):
+        LearnedPositionalEncoding(4, 0.0, max_len=-1)
+
+
+@pytest.mark.parametrize("make", [PositionalEncoding, LearnedPositionalEncoding])
+def test_forward_delegates_to_check_sequence(make):
+    with pytest.raises(ValueError, match="11 steps but the encoding only covers max_len=10"):
+        make(4, 0.0, max_len=10)(torch.zeros(1, 11, 4))
+    with pytest.raises(TypeError, match="floating-point"):
+        make(4, 0.0)(torch.zeros(1, 3, 4, dtype=torch.long))

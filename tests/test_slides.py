@@ -1,77 +1,186 @@
-"""Slides: every lesson is ready to present, and its reveal.js export works offline.
+"""Lecture decks: every lesson is a lecture an instructor can give (issue 14).
 
-- Every cell of every lesson and solutions notebook carries slide metadata, and
-  the first cell starts a slide (CONTRIBUTING.md, "Slides").
-- tools/export_slides.py writes one deck per notebook whose scripts, styles and
-  images are all local files (no CDN), with one reveal.js slide per "slide" cell
-  and the "notes" cells as speaker notes.
-- In headless Chromium with the network cut, a deck starts, asks for no remote
-  file, and its maths is typeset by the local MathJax. A slide taller than the
-  1280x800 slide size (it would scroll on a projector) fails the test;
-  ATTN_COURSE_STRICT_SLIDES=0 turns that into a warning while you rework a lesson.
-- jupyterlab-rise is installed and enabled in this JupyterLab, for presenting
-  live (`jupyter labextension list`).
+From each lesson's metadata (CONTRIBUTING.md, "A lesson is also a lecture"):
+at most 30 main-path slides, speaker notes on each with a time and a question,
+at most 45 minutes in all, a heading first on every slide, code cells of at most
+20 lines, and a lecture's shape (title with goals, Recap, Questions, Summary,
+References, a figure drawn in code).
 
-ATTN_COURSE_NOTEBOOKS=DIR runs the same tests on another notebooks folder.
+In the exported decks (tools/export_slides.py), in one headless Chromium with the
+network cut, at 1280x800 and every fragment shown: each deck loads only local
+files and typesets its maths; no slide is taller than the screen and nothing in
+it scrolls (scrollHeight <= clientHeight on every slide, code box and output);
+no horizontal overflow; body text >= 28 px, code >= 24 px, plot text >= 14 px as
+displayed (the figure's smallest font in points, times its dpi / 72, times the
+displayed over the natural image width); each key figure (a hide-input cell) large
+on a slide of its own; the heading of every slide at the same y; reveal's controls,
+progress bar and slide number off the content; no marker line shown; speaker notes
+that the speaker view (S) shows. Two slides per deck are saved as screenshots in
+build/artifacts/.
+
+Every failing deck test lists all its problems, each naming the deck and the slide
+(number as shown on the slide, and its heading).
+
+ATTN_COURSE_LESSONS=path/a.ipynb:path/b.ipynb runs the lesson tests on those
+notebooks instead of notebooks/[0-9][0-9]_*.ipynb; ATTN_COURSE_NOTEBOOKS=DIR on the
+lessons and solutions of another notebooks folder.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
-import warnings
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from offline_browser import Chromium, remote_references, require_chromium
+from browser import offline_page
+from matplotlib import rcParams
+from matplotlib.font_manager import FontProperties
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+import attn_course  # noqa: F401  (applies the course's figure style to rcParams)
+from conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+from export_slides import without_markers  # noqa: E402
+
 NOTEBOOKS = Path(os.environ.get("ATTN_COURSE_NOTEBOOKS", REPO_ROOT / "notebooks"))
-LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
-ALL_NOTEBOOKS = LESSONS + SOLUTIONS
+if os.environ.get("ATTN_COURSE_LESSONS"):
+    LESSONS = [Path(p).resolve() for p in os.environ["ATTN_COURSE_LESSONS"].split(os.pathsep)]
+    SOLUTIONS: list[Path] = []
+else:
+    LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+ARTIFACTS = REPO_ROOT / "build" / "artifacts"
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
-# The size every deck is laid out at (tools/export_slides.py); reveal.js scales
-# it to the projector, and a slide taller than this has to be scrolled.
-SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 800
-# Tall slides fail; ATTN_COURSE_STRICT_SLIDES=0 reports them as warnings instead.
-STRICT_FIT = os.environ.get("ATTN_COURSE_STRICT_SLIDES", "1") != "0"
+WIDTH, HEIGHT = 1280, 800
+MAX_SLIDES, MAX_MINUTES, MAX_CODE_LINES = 30, 45, 20
+BODY_PX, CODE_PX, PLOT_PX = 28, 24, 14
+NOTES = re.compile(r"\*\*Speaker notes\.\*\*")
+DECK_NOTES = re.compile(r"Speaker notes\.")  # the same, rendered
+TIME = re.compile(r"\bTime:\s*(\d+(?:\.\d+)?)\s*min", re.IGNORECASE)
+ASK = re.compile(r"\bAsk:[^?]*\?", re.DOTALL)
+MARKER = re.compile(r"^\s*(#@save\b|#\s*NBVAL_[A-Z_]+\s*$)")
+FONT_ARG = re.compile(r"\b(?:fontsize|labelsize|size)\s*=\s*(\d+(?:\.\d+)?|['\"][a-z-]+['\"])")
 
 
 def ids(paths):
-    return [path.relative_to(NOTEBOOKS).as_posix() for path in paths]
+    return [path.stem for path in paths]
 
 
 def cells(notebook: Path) -> list[dict]:
     return json.loads(notebook.read_text(encoding="utf-8"))["cells"]
 
 
+def source(cell: dict) -> str:
+    return "".join(cell.get("source", ""))
+
+
 def slide_type(cell: dict) -> str | None:
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
 
 
-def expected_slides(notebook: Path) -> tuple[int, int]:
-    """(top-level slides, all slides) the notebook's metadata asks for.
-
-    The first visible cell always starts a slide, whatever its own type.
-    """
-    kinds = [slide_type(cell) for cell in cells(notebook)]
-    first = next((k for k in kinds if k not in ("skip", "notes")), "slide")
-    extra = first not in ("slide", "subslide")
-    top = kinds.count("slide") + (first == "subslide") + extra
-    return top, kinds.count("slide") + kinds.count("subslide") + extra
-
-
-def deck_path(out: Path, notebook: Path) -> Path:
-    folder = out / "solutions" if notebook.parent.name == "solutions" else out
-    return folder / f"{notebook.stem}.slides.html"
+def main_path_slides(notebook: Path) -> list[list[dict]]:
+    """The main path's slides (slide and subslide starts), each a list of its cells."""
+    slides: list[list[dict]] = []
+    for cell in cells(notebook):
+        kind = slide_type(cell) or "-"
+        if kind == "skip":
+            continue
+        if kind in ("slide", "subslide") or not slides:
+            slides.append([])
+        slides[-1].append(cell)
+    return slides
 
 
-@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=ids(ALL_NOTEBOOKS))
+def heading(slide: list[dict]) -> str:
+    first = slide[0]
+    line = source(first).splitlines()[0] if source(first) else ""
+    return line if first["cell_type"] == "markdown" else ""
+
+
+def code_lines(cell: dict) -> list[str]:
+    """The lines of a code cell a slide shows (marker lines and nbval reasons dropped)."""
+    return without_markers(source(cell)).splitlines()
+
+
+def has_png(cell: dict) -> bool:
+    return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def lecture_problems(notebook: Path) -> list[str]:
+    """Everything the notebook's metadata gets wrong as a lecture, one line each."""
+    deck = notebook.stem
+    slides = main_path_slides(notebook)
+    problems = []
+    if len(slides) > MAX_SLIDES:
+        problems.append(f"{deck}: {len(slides)} main-path slides, at most {MAX_SLIDES}")
+    minutes = 0.0
+    for number, slide in enumerate(slides, start=1):
+        where = f"{deck} slide {number} {heading(slide)[:50]!r}"
+        title = heading(slide)
+        if not re.match(r"#{1,3} \S", title):
+            problems.append(f"{where}: does not start with a markdown heading (# or ##)")
+        notes = [source(c) for c in slide if slide_type(c) == "notes"]
+        text = "\n".join(notes)
+        if not NOTES.search(text):
+            problems.append(f"{where}: no '**Speaker notes.**' cell (slide type notes)")
+        else:
+            times = [float(t) for t in TIME.findall(text)]
+            minutes += sum(times)
+            if not times:
+                problems.append(f"{where}: speaker notes give no 'Time: N min.'")
+            if not ASK.search(text):
+                problems.append(f"{where}: speaker notes ask no question ('Ask: ...?')")
+        for cell in slide:
+            if cell["cell_type"] == "code" and "hide-input" not in tags(cell):
+                count = len(code_lines(cell))
+                if count > MAX_CODE_LINES:
+                    problems.append(
+                        f"{where}: a code cell of {count} lines (at most {MAX_CODE_LINES}; "
+                        "show the lines that carry the idea, skip the rest)"
+                    )
+        figures = [c for c in slide if "hide-input" in tags(c) and has_png(c)]
+        visible = [c for c in slide[1:] if slide_type(c) != "notes"]
+        if figures and visible != figures[:1]:
+            problems.append(
+                f"{where}: a key figure (hide-input) shares its slide; give it a subslide "
+                "of its own with the caption in the heading cell"
+            )
+    if minutes > MAX_MINUTES:
+        problems.append(f"{deck}: the speaker notes add up to {minutes:g} min, at most 45")
+    titles = [heading(slide) for slide in slides]
+    if not slides or not titles[0].startswith("# "):
+        problems.append(f"{deck}: the first slide is not a title ('# ...')")
+    elif not any(
+        re.search(r"^\s*(?:[-*]|\d+\.) ", source(c), re.MULTILINE)
+        for c in slides[0]
+        if c["cell_type"] == "markdown" and slide_type(c) != "notes"
+    ):
+        problems.append(f"{deck} slide 1: the title slide lists no goals ('- ...')")
+    for name in ("Recap", "Summary", "References"):
+        if not any(re.match(rf"##? {name}\b", t) for t in titles):
+            problems.append(f"{deck}: no '## {name}' slide")
+    questions = sum(bool(re.match(r"##? Question\b", t)) for t in titles)
+    if questions < 2:
+        problems.append(f"{deck}: {questions} '## Question' slides, at least 2")
+    closing = [t.lstrip("# ").split()[0] if t.strip("# ") else "" for t in titles[-2:]]
+    if closing != ["Summary", "References"]:
+        problems.append(f"{deck}: the main path ends {closing}, not with Summary, References")
+    if not any(c["cell_type"] == "code" and has_png(c) for slide in slides for c in slide):
+        problems.append(f"{deck}: no figure drawn in code on the main path (a diagram)")
+    return problems
+
+
+@pytest.mark.parametrize("notebook", LESSONS + SOLUTIONS, ids=ids(LESSONS + SOLUTIONS))
 def test_every_cell_has_slide_metadata_and_the_first_starts_a_slide(notebook: Path):
     found = [slide_type(cell) for cell in cells(notebook)]
     missing = [index for index, kind in enumerate(found) if kind is None]
@@ -81,154 +190,575 @@ def test_every_cell_has_slide_metadata_and_the_first_starts_a_slide(notebook: Pa
     assert found[0] == "slide", f"the first cell is a {found[0]!r}, not a 'slide'"
 
 
+@pytest.mark.parametrize("notebook", LESSONS, ids=ids(LESSONS))
+def test_lesson_is_a_lecture(notebook: Path):
+    problems = lecture_problems(notebook)
+    if problems:
+        pytest.fail(f"{len(problems)} problems:\n" + "\n".join(problems), pytrace=False)
+
+
+def test_decks_drop_marker_lines_and_their_reasons():
+    code = (
+        "#@save masking\nimport torch\n# NBVAL_IGNORE_OUTPUT\n# Timings differ here.\n"
+        "x = 1  # (1,)\n# NBVAL_SKIP\ny = 2\n# a comment that stays\n"
+    )
+    assert without_markers(code) == "import torch\nx = 1  # (1,)\ny = 2\n# a comment that stays"
+
+
+# --- the exported decks, in a browser ------------------------------------------------
+
+
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory) -> Path:
-    if not ALL_NOTEBOOKS:
-        pytest.skip(f"no lessons in {NOTEBOOKS} yet")
+    notebooks = LESSONS + SOLUTIONS
+    if not notebooks:
+        pytest.skip("no lessons yet")
     out = tmp_path_factory.mktemp("slides")
     command = [sys.executable, str(REPO_ROOT / "tools" / "export_slides.py"), "--out", str(out)]
     result = subprocess.run(
-        [*command, *map(str, ALL_NOTEBOOKS)], capture_output=True, text=True, timeout=300
+        [*command, *map(str, notebooks)], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
     return out
 
 
-class _Deck(HTMLParser):
-    """Counts top-level slides (sections directly under .slides) and notes."""
-
-    def __init__(self):
-        super().__init__()
-        self.depth = 0
-        self.top_level = 0
-        self.notes = 0
-
-    def handle_starttag(self, tag, attrs):
-        classes = (dict(attrs).get("class") or "").split()
-        if tag == "section":
-            self.depth += 1
-            if self.depth == 1:
-                self.top_level += 1
-        if tag == "aside" and "notes" in classes:
-            self.notes += 1
-
-    def handle_endtag(self, tag):
-        if tag == "section":
-            self.depth -= 1
+def deck_path(out: Path, notebook: Path) -> Path:
+    folder = out / "solutions" if notebook.parent.name == "solutions" else out
+    return folder / f"{notebook.stem}.slides.html"
 
 
-@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=ids(ALL_NOTEBOOKS))
-def test_export_is_a_deck_that_loads_only_local_files(decks: Path, notebook: Path):
-    deck = deck_path(decks, notebook)
-    assert remote_references(deck) == []
-    text = deck.read_text(encoding="utf-8")
-    assert "reveal.js/dist/reveal.js" in text and "mathjax/MathJax.js" in text
-    parsed = _Deck()
-    parsed.feed(text)
-    assert parsed.top_level == expected_slides(notebook)[0]
-    kinds = [slide_type(cell) for cell in cells(notebook)]
-    assert parsed.notes >= (1 if "notes" in kinds else 0)
+# What would load a remote file (a hyperlink in the text loads nothing).
+REMOTE = re.compile(
+    r"""<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*\b(?:src|href)\s*=\s*["']?"""
+    r"""(?:https?:)?//|@import\s+(?:url\()?["']?(?:https?:)?//|url\(["']?(?:https?:)?//""",
+    re.IGNORECASE,
+)
 
 
-def test_assets_and_index_are_local_copies(decks: Path):
+def test_decks_and_index_name_only_local_files(decks: Path):
     assets = decks / "_assets"
     assert (assets / "reveal.js" / "dist" / "reveal.js").is_file()
     assert (assets / "reveal.js" / "plugin" / "notes" / "notes.js").is_file()
     assert (assets / "mathjax" / "MathJax.js").is_file()
-    assert remote_references(decks / "index.html") == []
     index = (decks / "index.html").read_text(encoding="utf-8")
-    for notebook in ALL_NOTEBOOKS:
-        assert deck_path(decks, notebook).relative_to(decks).as_posix() in index
+    for page in [decks / "index.html", *(deck_path(decks, nb) for nb in LESSONS + SOLUTIONS)]:
+        text = page.read_text(encoding="utf-8")
+        found = REMOTE.search(text)
+        assert not found, f"{page.name} loads a remote file: {found and found.group(0)}"
+        if page.name != "index.html":
+            assert f"{page.relative_to(decks).as_posix()}" in index
+            assert "_assets/reveal.js/dist/reveal.js" in text
+            assert "_assets/mathjax/MathJax.js" in text
 
 
 @pytest.fixture(scope="module")
-def browser():
-    executable = require_chromium("the slides were")
-    with Chromium(executable, width=SLIDE_WIDTH, height=SLIDE_HEIGHT) as chromium:
-        yield chromium
+def page():
+    """One offline Chromium page for every deck, with the requests it made."""
+    with offline_page("the lecture decks were", WIDTH, HEIGHT) as (browser_page, requests):
+        failed: list[str] = []
+        browser_page.on("requestfailed", lambda request: failed.append(request.url))
+        browser_page.attn_requests, browser_page.attn_failed = requests, failed
+        yield browser_page
 
 
-# Visits every slide; reports its height and whether its maths was typeset.
-WALK_SLIDES = r"""
-(() => {
-  // The slide's first heading or paragraph as written (TeX source, no anchor mark).
-  const firstLine = slide => {
-    const first = slide.querySelector('h1, h2, h3, h4, p');
-    if (!first) return '';
-    const copy = first.cloneNode(true);
-    copy.querySelectorAll('script[type^="math/tex"]').forEach(
-      tex => tex.replaceWith('$' + tex.textContent + '$'));
-    copy.querySelectorAll('.MathJax, .MathJax_Preview, .MathJax_Display, .anchor-link').forEach(
-      el => el.remove());
-    return copy.textContent.trim().slice(0, 60);
-  };
+# Visits every slide with every fragment shown; returns what the checks need.
+WALK = r"""
+() => {
   const config = Reveal.getConfig();
-  const report = {width: config.width, height: config.height, total: Reveal.getTotalSlides(),
-                  tall: [], untypeset: 0, typeset: 0, errors: 0};
-  const slides = Reveal.getSlides();
-  for (const slide of slides) {
-    const index = Reveal.getIndices(slide);
-    Reveal.slide(index.h, index.v, Number.MAX_SAFE_INTEGER);  // every fragment shown
-    const height = slide.scrollHeight;
-    if (height > config.height + 2) {
-      report.tall.push({slide: `${index.h + 1}.${index.v + 1}`, height, starts: firstLine(slide)});
+  const scale = Reveal.getScale();
+  const rect = el => { const r = el.getBoundingClientRect();
+    return {x: r.left, y: r.top, w: r.width, h: r.height, r: r.right, b: r.bottom}; };
+  const visible = el => { const s = getComputedStyle(el);
+    return s.display !== 'none' && s.visibility !== 'hidden' && el.getClientRects().length > 0; };
+  const pngDpi = src => {
+    try {
+      const bytes = atob(src.split(',')[1].slice(0, 400));
+      const at = bytes.indexOf('pHYs');
+      if (at < 0) return null;
+      let perMetre = 0;
+      for (let k = 0; k < 4; k++) perMetre = perMetre * 256 + bytes.charCodeAt(at + 4 + k);
+      return perMetre * 0.0254;
+    } catch (e) { return null; }
+  };
+  const furniture = ['.controls button.enabled', '.progress', '.slide-number']
+    .flatMap(sel => Array.from(document.querySelectorAll('.reveal ' + sel)))
+    .filter(visible).map(el => ({what: el.className.split(' ')[0] || el.tagName, ...rect(el)}));
+  const slides = [];
+  const leaves = Reveal.getSlides();
+  leaves.forEach((slide, index) => {
+    const at = Reveal.getIndices(slide);
+    Reveal.slide(at.h, at.v, Number.MAX_SAFE_INTEGER);
+    const first = slide.querySelector('h1, h2, h3, h4, p, pre, img');
+    const info = {number: index + 1, hv: `${at.h + 1}.${at.v + 1}`,
+      heading: first && /^H[1-3]$/.test(first.tagName) ? first.innerText.trim().slice(0, 50) : '',
+      firstTag: first ? first.tagName : '',
+      headingY: first && /^H[1-3]$/.test(first.tagName) ? rect(first).y : null,
+      slide: rect(slide), scrollHeight: slide.scrollHeight, clientHeight: slide.clientHeight,
+      scrollers: [], fonts: [], code: [], images: [], overlaps: [], right: 0, bottom: 0,
+      notes: Array.from(slide.querySelectorAll('aside.notes')).map(n => n.textContent).join('\n')};
+    // Every element shown, but not inside a typeset formula (measured as a whole) or
+    // the notes; the subtree of a hidden element is left out too.
+    const content = [];
+    const walker = document.createTreeWalker(slide, NodeFilter.SHOW_ELEMENT, {
+      acceptNode: el => {
+        if (el.matches('aside.notes, script, .MathJax_Preview') || !visible(el)) {
+          return NodeFilter.FILTER_REJECT;
+        }
+        if (el.matches('.MathJax, .MathJax_Display')) {
+          content.push(el);
+          return NodeFilter.FILTER_REJECT;
+        }
+        return NodeFilter.FILTER_ACCEPT;
+      }});
+    while (walker.nextNode()) content.push(walker.currentNode);
+    for (const el of content) {
+      const r = rect(el);
+      if (r.w === 0 || r.h === 0) continue;
+      if (!el.matches('.MathJax_Display, .MathJax')) {
+        info.right = Math.max(info.right, r.r);
+        info.bottom = Math.max(info.bottom, r.b);
+      }
+      // MathJax 2 lays a display out a few px taller than its box (visible, never a
+      // scroll box), so only its width counts.
+      const maths = el.matches('.MathJax_Display');
+      const boxy = el.matches(
+        'pre, .highlight, .jp-OutputArea-output, .jp-Cell, .jp-RenderedHTMLCommon');
+      const tall = boxy && el.scrollHeight > el.clientHeight + 1;
+      if (tall || ((boxy || maths) && el.scrollWidth > el.clientWidth + 1)) {
+        info.scrollers.push({what: el.className.split(' ')[0] || el.tagName,
+          scrollHeight: el.scrollHeight, clientHeight: el.clientHeight,
+          scrollWidth: el.scrollWidth, clientWidth: el.clientWidth});
+      }
+      const text = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+      if (text && !el.closest('.MathJax, .MathJax_Display, .MathJax_Preview, script')) {
+        const code = !!el.closest('pre, code, .highlight');
+        info.fonts.push({code, px: parseFloat(getComputedStyle(el).fontSize) * scale,
+                         text: el.textContent.trim().slice(0, 30)});
+      }
+      if (el.matches('.jp-RenderedImage img')) {
+        const natural = {w: el.naturalWidth, h: el.naturalHeight};
+        const fit = getComputedStyle(el).objectFit === 'contain'
+          ? Math.min(r.w / natural.w, r.h / natural.h) : r.w / natural.w;
+        info.images.push({natural: natural.w, shown: natural.w * fit,
+          shownHeight: natural.h * fit, dpi: pngDpi(el.src),
+          key: !!el.closest('.celltag_hide-input')});
+      }
+      for (const f of furniture) {
+        const leaf = el.children.length === 0 ||
+          el.matches('img, pre, p, li, h1, h2, h3, h4, td, th');
+        if (leaf && r.x < f.r && f.x < r.r && r.y < f.b && f.y < r.b) {
+          info.overlaps.push(`${f.what} over <${el.tagName.toLowerCase()}> ` +
+                             JSON.stringify(el.textContent.trim().slice(0, 30)));
+        }
+      }
     }
-  }
-  report.typeset = document.querySelectorAll('.MathJax, .MathJax_Display').length;
-  report.errors = document.querySelectorAll('.MathJax_Error, .merror').length;
-  const text = Array.from(document.querySelectorAll('.jp-MarkdownOutput'))
+    info.code = Array.from(slide.querySelectorAll('.jp-InputArea pre')).map(pre => pre.textContent);
+    info.padBottom = parseFloat(getComputedStyle(slide).paddingBottom);
+    slides.push(info);
+  });
+  Reveal.slide(0, 0);
+  const markdown = Array.from(document.querySelectorAll('.jp-MarkdownOutput'))
     .map(el => el.innerText).join('\n');
-  report.raw = (text.match(/\$[^$\n]+\$/g) || []).slice(0, 5);
-  return report;
-})()
+  return {width: config.width, height: config.height, scale, slides,
+    pageScrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth,
+    typeset: document.querySelectorAll('.MathJax, .MathJax_Display').length,
+    texErrors: document.querySelectorAll('.MathJax_Error, .merror').length,
+    raw: (markdown.match(/\$[^$\n]+\$/g) || []).slice(0, 3)};
+}
 """
+
+
+def smallest_font_points(cell: dict) -> float:
+    """The smallest text in a cell's figure, in points: the course style's smallest
+    size (attn_course.style, applied on import) or a smaller one the cell asks for."""
+    keys = (
+        "font.size",
+        "axes.labelsize",
+        "axes.titlesize",
+        "xtick.labelsize",
+        "ytick.labelsize",
+        "legend.fontsize",
+    )
+    sizes = [FontProperties(size=rcParams[key]).get_size_in_points() for key in keys]
+    for found in FONT_ARG.findall(source(cell)):
+        sizes.append(
+            FontProperties(size=found.strip("'\"")).get_size_in_points()
+            if found[0] in "'\""
+            else float(found)
+        )
+    return min(sizes)
+
+
+def png_dpi(data: str) -> float:
+    """A PNG's resolution from its pHYs chunk (matplotlib writes the figure's dpi)."""
+    raw = base64.b64decode(data)
+    at = raw.find(b"pHYs")
+    return struct.unpack(">I", raw[at + 4 : at + 8])[0] * 0.0254 if at > 0 else 100.0
+
+
+def figures_in_order(notebook: Path) -> list[tuple[float, float]]:
+    """(smallest font in points, dpi) of every PNG the deck shows, in order."""
+    found = []
+    for cell in cells(notebook):
+        if slide_type(cell) in ("skip", "notes") or {"remove-output", "remove-cell"} & set(
+            tags(cell)
+        ):
+            continue
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                found.append((smallest_font_points(cell), png_dpi(output["data"]["image/png"])))
+    return found
 
 
 def open_deck(page, deck: Path) -> None:
     page.goto(deck.as_uri())
-    page.wait_for("!!(window.Reveal && Reveal.isReady() && window.MathJax && MathJax.isReady)")
-    page.evaluate("new Promise(done => MathJax.Hub.Queue(() => done(true)))", timeout=60)
+    page.wait_for_function(
+        "window.Reveal && Reveal.isReady() && window.MathJax && MathJax.isReady", timeout=30000
+    )
+    page.evaluate("new Promise(done => MathJax.Hub.Queue(() => done(true)))")
 
 
-def has_maths(notebook: Path) -> bool:
-    markdown = [cell for cell in cells(notebook) if cell["cell_type"] == "markdown"]
-    return any("$" in "".join(cell["source"]) for cell in markdown)
+def speaker_view_notes(page) -> str:
+    """Press S: the text of the notes in the speaker view of the first slide."""
+    with page.context.expect_page(timeout=10000) as popup_info:
+        page.keyboard.press("s")
+    popup = popup_info.value
+    try:
+        popup.wait_for_function(
+            "() => { const n = document.querySelector('.speaker-controls-notes');"
+            " return n && n.textContent.includes('Speaker notes'); }",
+            timeout=10000,
+        )
+        return popup.inner_text(".speaker-controls-notes")
+    except Exception:
+        return ""
+    finally:
+        popup.close()
+
+
+def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
+    """Everything wrong with a deck as shown; fills measured with the sizes found."""
+    deck = notebook.stem
+    problems = []
+    measured.update(slides=len(report["slides"]), plot_px=[], heading_y=set())
+    if (report["width"], report["height"]) != (WIDTH, HEIGHT) or abs(report["scale"] - 1) > 0.01:
+        problems.append(
+            f"{deck}: laid out at {report['width']}x{report['height']}, "
+            f"scale {report['scale']:.2f}, not 1280x800 at scale 1"
+        )
+    expected = len(main_path_slides(notebook))
+    if len(report["slides"]) != expected:
+        problems.append(f"{deck}: {len(report['slides'])} slides, the main path has {expected}")
+    if report["pageScrollWidth"] > report["innerWidth"]:
+        problems.append(
+            f"{deck}: the page is {report['pageScrollWidth']} px wide: a horizontal scrollbar"
+        )
+    if report["texErrors"]:
+        problems.append(f"{deck}: MathJax reported {report['texErrors']} TeX errors")
+    if report["raw"]:
+        problems.append(f"{deck}: maths left as raw TeX: {report['raw']}")
+    has_maths = any(
+        "$" in source(c)
+        for c in cells(notebook)
+        if c["cell_type"] == "markdown" and slide_type(c) not in ("skip", "notes")
+    )
+    if has_maths and not report["typeset"]:
+        problems.append(f"{deck}: the maths was not typeset")
+    heading_ys = [s["headingY"] for s in report["slides"] if s["headingY"] is not None]
+    top = min(heading_ys, default=0)
+    figures = figures_in_order(notebook)
+    shown_images = [image for s in report["slides"] for image in s["images"]]
+    if len(figures) != len(shown_images):
+        problems.append(
+            f"{deck}: {len(shown_images)} figures shown, {len(figures)} in the notebook"
+        )
+    image_index = 0
+    fonts = [f for s in report["slides"] for f in s["fonts"]]
+    measured["body_px"] = min((f["px"] for f in fonts if not f["code"]), default=None)
+    measured["code_px"] = min((f["px"] for f in fonts if f["code"]), default=None)
+    for s in report["slides"]:
+        where = f"{deck} slide {s['number']} ({s['hv']}) {s['heading']!r}"
+        if s["headingY"] is not None:
+            measured["heading_y"].add(round(s["headingY"]))
+        bottom_limit = s["slide"]["b"] - s["padBottom"] + 1
+        if s["firstTag"] not in ("H1", "H2", "H3"):
+            problems.append(f"{where}: starts with <{s['firstTag'].lower()}>, not a heading")
+        elif s["headingY"] > top + 1:
+            problems.append(f"{where}: heading at y = {s['headingY']:.0f}, others at {top:.0f}")
+        if s["scrollHeight"] > s["clientHeight"] or s["bottom"] > bottom_limit:
+            tall = max(s["scrollHeight"], s["bottom"] - s["slide"]["y"] + s["padBottom"])
+            problems.append(f"{where}: {tall:.0f} px tall, the slide is {HEIGHT} px")
+        if s["right"] > WIDTH:
+            problems.append(f"{where}: content reaches x = {s['right']:.0f}, beyond {WIDTH}")
+        for box in s["scrollers"]:
+            problems.append(
+                f"{where}: a {box['what']} scrolls ({box['scrollWidth']}x{box['scrollHeight']} "
+                f"in {box['clientWidth']}x{box['clientHeight']})"
+            )
+        small_body = [f for f in s["fonts"] if not f["code"] and f["px"] < BODY_PX - 0.05]
+        small_code = [f for f in s["fonts"] if f["code"] and f["px"] < CODE_PX - 0.05]
+        for f, kind, least in [(f, "text", BODY_PX) for f in small_body[:2]] + [
+            (f, "code", CODE_PX) for f in small_code[:2]
+        ]:
+            problems.append(
+                f"{where}: {kind} at {f['px']:.1f} px (at least {least}): {f['text']!r}"
+            )
+        for code in s["code"]:
+            lines = code.rstrip("\n").split("\n")
+            if len(lines) > MAX_CODE_LINES:
+                problems.append(f"{where}: shows {len(lines)} lines of code, at most 20")
+            markers = [line for line in lines if MARKER.match(line)]
+            if markers:
+                problems.append(f"{where}: shows the marker line {markers[0]!r}")
+        for overlap in s["overlaps"]:
+            problems.append(f"{where}: {overlap}")
+        if not DECK_NOTES.search(s["notes"]):
+            problems.append(f"{where}: no speaker notes in the deck")
+        for image in s["images"]:
+            points, dpi = figures[image_index] if image_index < len(figures) else (10, 100)
+            image_index += 1
+            dpi = image["dpi"] or dpi
+            px = points * dpi / 72 * image["shown"] / image["natural"]
+            measured["plot_px"].append(round(px, 1))
+            if px < PLOT_PX:
+                problems.append(
+                    f"{where}: plot text {px:.1f} px ({points:g} pt at {dpi:.0f} dpi, image "
+                    f"{image['natural']} px shown {image['shown']:.0f} px wide); at least 14"
+                )
+            large = image["shown"] >= 0.75 * (WIDTH - 136) or image["shownHeight"] >= 0.6 * HEIGHT
+            if image["key"] and not large:
+                problems.append(
+                    f"{where}: key figure shown {image['shown']:.0f}x"
+                    f"{image['shownHeight']:.0f} px, not large on its slide"
+                )
+    return problems
+
+
+def screenshot_two(page, report: dict, deck: str) -> list[Path]:
+    """Screenshots of the first figure slide and the first code slide (else 1 and 2)."""
+    slides = report["slides"]
+    figure = next((s for s in slides if s["images"]), None)
+    code = next((s for s in slides if s["code"] and s is not figure), None)
+    chosen = [s for s in (figure, code) if s] or slides[:2]
+    if len(chosen) < 2:
+        chosen += [s for s in slides if s not in chosen][: 2 - len(chosen)]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob(f"{deck}_slide*.png"):
+        old.unlink()
+    paths = []
+    for s in chosen:
+        h, v = (int(n) - 1 for n in s["hv"].split("."))
+        page.evaluate(f"Reveal.slide({h}, {v}, Number.MAX_SAFE_INTEGER)")
+        page.wait_for_timeout(250)  # the fragments' fade-in
+        path = ARTIFACTS / f"{deck}_slide{s['number']:02d}.png"
+        page.screenshot(path=str(path))
+        paths.append(path)
+    return paths
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=ids(LESSONS))
-def test_deck_runs_offline_and_typesets_maths(decks, browser, notebook):
-    page = browser.new_page()
-    try:
-        open_deck(page, deck_path(decks, notebook))
-        report = page.evaluate(WALK_SLIDES, timeout=120)
-        assert page.remote_requests() == [], "the deck asked the network for something"
-    finally:
-        page.send("Page.close")
-    assert (report["width"], report["height"]) == (SLIDE_WIDTH, SLIDE_HEIGHT)
-    assert report["total"] == expected_slides(notebook)[1]
-    if has_maths(notebook):
-        assert report["typeset"] > 0
-    assert report["errors"] == 0, "MathJax reported a TeX error"
-    assert report["raw"] == [], "maths left as raw TeX"
-    if report["tall"]:
-        message = (
-            f"{notebook.name}: {len(report['tall'])} of {report['total']} slides are taller "
-            f"than {SLIDE_HEIGHT}px and scroll on a projector (split them with 'subslide' "
-            f"cells, or move long derivations to 'notes'): "
-            + "; ".join(f"{t['slide']} {t['height']}px {t['starts']!r}" for t in report["tall"])
-        )
-        if STRICT_FIT:
-            pytest.fail(message)
-        warnings.warn(message, UserWarning, stacklevel=1)
-
-
-def test_jupyterlab_rise_is_enabled():
-    """Presenting live from JupyterLab needs the RISE extension, enabled and OK."""
-    jupyter = Path(sys.executable).with_name("jupyter")
-    result = subprocess.run(
-        [str(jupyter), "labextension", "list"], capture_output=True, text=True, timeout=120
+def test_deck_is_readable_offline_and_fits(decks, page, notebook: Path):
+    page.attn_requests.clear()
+    page.attn_failed.clear()
+    open_deck(page, deck_path(decks, notebook))
+    report = page.evaluate(WALK)
+    shots = screenshot_two(page, report, notebook.stem)
+    page.evaluate("Reveal.slide(0, 0)")
+    first_notes = DECK_NOTES.search(report["slides"][0]["notes"])
+    notes = speaker_view_notes(page) if first_notes else ""
+    measured: dict = {}
+    problems = deck_problems(report, notebook, measured)
+    measured.update(
+        heading_y=sorted(measured["heading_y"]),
+        screenshots=[path.name for path in shots],
+        problems=len(problems),
     )
-    listing = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
-    line = next((ln for ln in listing.splitlines() if "jupyterlab-rise" in ln), "")
-    assert re.search(r"jupyterlab-rise v0\.4\d+\.\d+ enabled\s+OK", line), listing
+    summary = ARTIFACTS / f"{notebook.stem}.json"
+    summary.write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
+    if first_notes and not DECK_NOTES.search(notes):
+        problems.append(f"{notebook.stem}: the speaker view (S) does not show the notes")
+    remote = [url for url in page.attn_requests if not url.startswith(("file:", "data:", "about:"))]
+    if remote:
+        problems.append(f"{notebook.stem}: asked the network for {remote[:3]}")
+    # MathJax 2's combined config names TeX fonts (for \\mathbb and the like) that
+    # jupyter-server-mathjax does not ship; the STIX-Web fonts stand in for them.
+    failed = [
+        url
+        for url in page.attn_failed
+        if not url.startswith("about:") and "/mathjax/fonts/HTML-CSS/TeX/" not in url
+    ]
+    if failed:
+        problems.append(f"{notebook.stem}: files that failed to load: {failed[:3]}")
+    if problems:
+        pytest.fail(f"{len(problems)} problems:\n" + "\n".join(problems), pytrace=False)
+
+
+def test_rise_settings_are_valid_and_match_the_decks():
+    """jupyter/overrides.json sets jupyterlab-rise to the decks' size, theme and furniture,
+    with keys its settings schema knows (an unknown key makes JupyterLab drop them)."""
+    schema_file = (
+        Path(sys.prefix)
+        / "share/jupyter/labextensions/jupyterlab-rise/schemas"
+        / "jupyterlab-rise/plugin.json"
+    )
+    if not schema_file.is_file():
+        pytest.skip("jupyterlab-rise is not installed (requirements.txt)")
+    properties = json.loads(schema_file.read_text(encoding="utf-8"))["properties"]
+    overrides = json.loads((REPO_ROOT / "jupyter" / "overrides.json").read_text("utf-8"))
+    rise = overrides["jupyterlab-rise:plugin"]
+    unknown = set(rise) - set(properties)
+    assert not unknown, f"keys jupyterlab-rise does not know: {sorted(unknown)}"
+    for key, value in rise.items():
+        kind = properties[key].get("type")
+        assert kind is None or isinstance(value, {"string": str, "boolean": bool}[kind]), key
+        allowed = properties[key].get("enum")
+        assert allowed is None or value in allowed, f"{key}: {value!r} not in {allowed}"
+    expected = {
+        "theme": "white",
+        "width": str(WIDTH),  # a string (the schema's type); reveal reads it as px
+        "height": str(HEIGHT),
+        "center": False,
+        "controls": True,
+        "progress": True,
+        "transition": "none",
+    }
+    assert {key: rise.get(key) for key in expected} == expected
+    css = REPO_ROOT / "notebooks" / "rise.css"
+    assert css.is_file(), "notebooks/rise.css (the fonts RISE loads beside the lessons)"
+
+
+# --- RISE in JupyterLab: the same main path and notes ---------------------------------
+
+RISE_PROBE = r"""
+() => {
+  const leaves = Array.from(document.querySelectorAll('.reveal .slides section'))
+    .filter(section => !section.querySelector('section'));
+  const shown = el => getComputedStyle(el).display !== 'none';
+  const present = document.querySelector('.reveal .slides section.present:not(.stack)');
+  const px = el => el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  const heading = present && present.querySelector('h1, h2, h3');
+  const slides = document.querySelector('.reveal .slides');
+  return {
+    slides: leaves.length,
+    notes: document.querySelectorAll('.reveal aside.notes').length,
+    skipped: document.querySelectorAll('.reveal-skip').length,
+    skippedShown: Array.from(document.querySelectorAll('.reveal-skip')).filter(shown).length,
+    size: [slides.style.width, slides.style.height],
+    body: px(present && present.querySelector(
+      '.jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li')),
+    code: px(present && present.querySelector('.cm-content')),
+    headingY: heading ? Math.round(heading.getBoundingClientRect().top) : null,
+    id: present ? present.id : null,
+  };
+}
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def rise_lesson(tmp_path_factory):
+    """JupyterLab serving the first lesson beside notebooks/rise.css, with the course's
+    jupyter/overrides.json as its settings; yields (RISE URL of the lesson, lesson)."""
+    import secrets
+    import shutil
+    import time
+    import urllib.request
+
+    if not LESSONS:
+        pytest.skip("no lessons yet")
+    pytest.importorskip("jupyterlab_rise")
+    lesson = LESSONS[0]
+    root, settings = tmp_path_factory.mktemp("rise"), tmp_path_factory.mktemp("settings")
+    shutil.copy(lesson, root / lesson.name)
+    shutil.copy(REPO_ROOT / "notebooks" / "rise.css", root / "rise.css")
+    shutil.copy(REPO_ROOT / "jupyter" / "overrides.json", settings / "overrides.json")
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser",
+        f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", f"--LabApp.app_settings_dir={settings}",
+        f"--RiseApp.app_settings_dir={settings}",
+    ]  # fmt: skip
+    if getattr(os, "getuid", lambda: -1)() == 0:  # jupyter refuses root without it
+        command.append("--allow-root")
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}")
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("JupyterLab did not start within 30 s")
+        yield f"http://127.0.0.1:{port}/rise/{lesson.name}?token={token}", lesson
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture()
+def loopback_page(page):
+    """A page in the decks' browser that may reach 127.0.0.1 (JupyterLab) and nothing else,
+    with the URLs it requested (Playwright allows one browser per test process)."""
+    context = page.context.browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    requests: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        local = url.startswith(("http://127.0.0.1", "data:", "about:", "blob:"))
+        request_route.continue_() if local else request_route.abort()
+
+    context.route("**/*", route)
+    rise = context.new_page()
+    rise.on("request", lambda request: requests.append(request.url))
+    try:
+        yield rise, requests
+    finally:
+        context.close()
+
+
+def test_rise_shows_the_main_path_and_notes_at_the_deck_sizes(rise_lesson, loopback_page):
+    url, lesson = rise_lesson
+    rise, requests = loopback_page
+    slides = main_path_slides(lesson)
+    notes = sum(slide_type(c) == "notes" for slide in slides for c in slide)
+    skipped = sum(slide_type(c) == "skip" for c in cells(lesson))
+    rise.goto(url)
+    rise.wait_for_selector(".reveal .slides section.present", timeout=60000)
+    # RISE loads rise.css with a <link> of its own: wait until it applies.
+    rise.wait_for_function(
+        "() => { const p = document.querySelector('.reveal .jp-RenderedHTMLCommon p');"
+        f" return p && parseFloat(getComputedStyle(p).fontSize) === {BODY_PX}; }}",
+        timeout=30000,
+    )
+    rise.locator(".jp-Notebook").first.focus()
+    seen = [rise.evaluate(RISE_PROBE)]
+    for _ in range(min(3, len(slides) - 1)):
+        rise.keyboard.press("ArrowRight")
+        rise.wait_for_function(
+            f"() => {{ const s = document.querySelector('section.present:not(.stack)');"
+            f" return s && s.id !== {json.dumps(seen[-1]['id'])}; }}"
+        )
+        seen.append(rise.evaluate(RISE_PROBE))
+    remote = [u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "about:"))]
+    first = seen[0]
+    where = f"RISE, {lesson.stem}"
+    assert remote == [], f"{where}: asked the network for {remote[:3]}"
+    assert first["size"] == [f"{WIDTH}px", f"{HEIGHT}px"], f"{where}: slides {first['size']}"
+    assert (first["slides"], first["notes"]) == (len(slides), notes), (
+        f"{where}: {first['slides']} slides and {first['notes']} notes; the deck has "
+        f"{len(slides)} and {notes}"
+    )
+    assert (first["skipped"], first["skippedShown"]) == (skipped, 0), f"{where}: skip cells shown"
+    for probe in seen:
+        assert probe["body"] in (None, BODY_PX) and probe["code"] in (None, CODE_PX), probe
+    assert len({probe["headingY"] for probe in seen if probe["headingY"] is not None}) <= 1, seen

@@ -1,26 +1,33 @@
-"""Export every lesson (and worked solution) to reveal.js slides that work offline.
+"""Export every lesson (and worked solution) to a reveal.js lecture deck that works offline.
 
 Usage:
     python tools/export_slides.py [--out build/slides] [NOTEBOOK ...]
 
 Writes build/slides/NN_name.slides.html (solutions under build/slides/solutions/)
-and an index.html linking them. The slides come from the stored outputs (no
-notebook is run) and use the cells' slide metadata (slide, subslide, fragment,
-skip, notes). Press S in a deck for the speaker view with the notes. A slide
-taller than the 1280x800 slide size scrolls (mouse wheel) instead of being cut.
+and an index.html linking them. The decks come from the stored outputs (no
+notebook is run) and from the cells' slide metadata (CONTRIBUTING.md, "A lesson is
+also a lecture"):
 
-nbconvert's slide template loads reveal.js, MathJax, require.js, jQuery and
-mermaid from CDNs. Here a small template on top of it loads only local copies
-(reveal.js and MathJax 2.7, copied into build/slides/_assets/ from Python
-packages, see tools/course_html.py), so the slides open from the disk with no
+- the deck is the main path: cells whose slide type is ``skip`` are left out;
+- ``notes`` cells become reveal.js speaker notes (press S for the speaker view);
+- marker lines (``#@save ...``, ``# NBVAL_...`` and the reason line under it) are
+  dropped from the code shown;
+- a cell tagged ``hide-input`` (or ``remove-input``) shows its output only;
+  ``remove-output`` and ``remove-cell`` tags are honoured as on the site.
+
+nbconvert's SlidesExporter does the work with the template in
+tools/templates/attn_slides/ (index.html.j2 on top of nbconvert's reveal template,
+static/slides.css for the layout). Its URL traits point at local copies of
+reveal.js (from sphinx-revealjs) and MathJax 2.7 (from jupyter-server-mathjax),
+copied into build/slides/_assets/, so the decks open from the disk with no
 network, as in a lecture hall.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,83 +35,90 @@ from pathlib import Path
 import jinja2
 import nbformat
 from nbconvert import SlidesExporter
+from nbconvert.preprocessors import Preprocessor
+from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import course_html  # noqa: E402
+from course_html import (  # noqa: E402
+    MATHJAX_CONFIG,
+    MATHJAX_FONTS,
+    REPO,
+    copy_assets,
+    lesson_notebooks,
+    mathjax_dir,
+    revealjs_dir,
+    solution_notebooks,
+    without_live_widgets,
+)
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "attn_slides"
 ASSETS = "_assets"
-TEMPLATE_FILE = "attn_course_slides.html.j2"
-# reveal/index.html.j2 with every remote script replaced by a local one.
-TEMPLATE = r"""
-{%- extends 'index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_css -%}
-<style type="text/css">
-/* Code names in headings keep their case; tall slides scroll. */
-.reveal h1, .reveal h2, .reveal h3, .reveal h4 { text-transform: none !important; }
-/* A code cell longer than the slide scrolls inside its own box, so the slide still fits. */
-.reveal .jp-CodeCell .jp-InputArea-editor .highlight {
-    max-height: 760px;
-    overflow-y: auto;
-}
-.reveal .slides section.attn-tall {
-    height: {{ resources.reveal.height }}px;
-    top: 0 !important;
-    overflow-y: auto;
-}
-</style>
-{%- endblock html_head_css -%}
-{%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({
-    tex2jax: {
-        inlineMath: [['$', '$'], ['\\(', '\\)']],
-        displayMath: [['$$', '$$'], ['\\[', '\\]']],
-        processEscapes: true,
-        processEnvironments: true
-    },
-    "HTML-CSS": {{ resources.attn.mathjax_fonts }},
-    displayAlign: 'center',
-    messageStyle: 'none',
-    showMathMenu: false
-});
-</script>
-<script src="{{ resources.mathjax_url }}"></script>
-{%- endblock html_head_js_mathjax -%}
-{%- block footer_js -%}
-<script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
-<script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
-<script>
-Reveal.initialize({
-    controls: true,
-    progress: true,
-    history: true,
-    slideNumber: "{{ resources.reveal.number }}",
-    transition: "{{ resources.reveal.transition }}",
-    width: {{ resources.reveal.width }},
-    height: {{ resources.reveal.height }},
-    plugins: [RevealNotes]
-});
-// A slide taller than the slide size scrolls instead of being cut off.
-function scrollIfTall(slide) {
-    if (slide && slide.scrollHeight > Reveal.getConfig().height) {
-        slide.classList.add('attn-tall');
-        Reveal.layout();
-    }
-}
-Reveal.on('ready', function (event) { scrollIfTall(event.currentSlide); });
-Reveal.on('slidechanged', function (event) {
-    if (window.MathJax && MathJax.Hub) {
-        MathJax.Hub.Queue(['Rerender', MathJax.Hub, event.currentSlide],
-                          [scrollIfTall, event.currentSlide]);
-    } else {
-        scrollIfTall(event.currentSlide);
-    }
-});
-</script>
-{%- endblock footer_js -%}
-"""
+SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 800
+# Lines a slide never shows: the export marker and nbval's markers; the comment line
+# right under an nbval marker is its reason and goes with it.
+SAVE_MARKER = re.compile(r"^\s*#@save\b")
+NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
+TIME = re.compile(r"\bTime:\s*(\d+(?:\.\d+)?)\s*min", re.IGNORECASE)
+
+
+def slide_type(cell: dict) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def without_markers(source: str) -> str:
+    """The code of a cell as a slide shows it: marker lines (and nbval reasons) removed."""
+    kept, after_nbval = [], False
+    for line in source.splitlines():
+        if SAVE_MARKER.match(line) or NBVAL_MARKER.match(line):
+            after_nbval = bool(NBVAL_MARKER.match(line))
+            continue
+        if after_nbval and line.lstrip().startswith("#"):
+            after_nbval = False
+            continue
+        after_nbval = False
+        kept.append(line)
+    return "\n".join(kept)
+
+
+class MainPathPreprocessor(Preprocessor):
+    """Keep the main path (no ``skip`` cell) and show code without its marker lines.
+
+    Registered as a user preprocessor, so it runs before the reveal template's own
+    (which works out where each slide starts and ends from the cells that are left).
+    """
+
+    enabled = True
+
+    def preprocess(self, nb, resources):
+        nb.cells = [cell for cell in nb.cells if slide_type(cell) != "skip"]
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.source = without_markers(cell.source)
+        return nb, resources
+
+
+def make_exporter() -> SlidesExporter:
+    """nbconvert's SlidesExporter with the course template and its local scripts."""
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_input_tags = {"hide-input", "remove-input"}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
+    return SlidesExporter(
+        config=config,
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name=TEMPLATE_NAME,
+        preprocessors=[MainPathPreprocessor()],
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        # "white" uses fonts shipped with reveal.js ("simple" loads web fonts).
+        reveal_theme="white",
+        reveal_transition="none",
+        reveal_width=str(SLIDE_WIDTH),
+        reveal_height=str(SLIDE_HEIGHT),
+        reveal_number="c/t",
+    )
 
 
 def _title(notebook: dict, fallback: str) -> str:
@@ -116,81 +130,79 @@ def _title(notebook: dict, fallback: str) -> str:
     return fallback
 
 
-def make_exporter() -> SlidesExporter:
-    """A SlidesExporter using the local-only template."""
-    loader = jinja2.DictLoader({TEMPLATE_FILE: TEMPLATE})
-    exporter = SlidesExporter(extra_loaders=[loader], template_file=TEMPLATE_FILE)
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    # "white" uses fonts shipped with reveal.js ("simple", nbconvert's default, loads web fonts).
-    exporter.reveal_theme = "white"
-    exporter.reveal_width = "1280"
-    exporter.reveal_height = "800"
-    exporter.reveal_number = "c/t"
-    return exporter
+def main_path_summary(notebook: dict) -> tuple[int, float]:
+    """(main-path slides, minutes the speaker notes budget) of a notebook."""
+    cells = [c for c in notebook.get("cells", []) if slide_type(c) != "skip"]
+    slides = sum(slide_type(c) in ("slide", "subslide") for c in cells)
+    if cells and slide_type(cells[0]) not in ("slide", "subslide"):
+        slides += 1  # nbconvert starts a slide at the first visible cell
+    minutes = sum(
+        float(m.group(1))
+        for c in cells
+        if slide_type(c) == "notes"
+        for m in TIME.finditer("".join(c.get("source", "")))
+    )
+    return slides, minutes
 
 
-def export_one(exporter: SlidesExporter, notebook_path: Path, target: Path, assets: str) -> str:
-    """Write one deck to target; return the deck's title.
+def export_one(exporter: SlidesExporter, notebook_path: Path, target: Path, assets: str) -> dict:
+    """Write one deck to target; return its title, slides and minutes.
 
     assets is the relative URL of the assets folder as seen from target.
     """
-    notebook = nbformat.reads(
-        json.dumps(course_html.without_live_widgets(json.loads(notebook_path.read_text("utf-8")))),
-        as_version=4,
-    )
+    raw = without_live_widgets(json.loads(notebook_path.read_text("utf-8")))
+    notebook = nbformat.reads(json.dumps(raw), as_version=4)
     title = _title(notebook, notebook_path.stem)
     notebook.metadata["title"] = title
     resources = {
         "metadata": {"name": title, "path": str(notebook_path.parent)},
-        "attn": {"mathjax_fonts": json.dumps(course_html.MATHJAX_FONTS)},
+        "attn": {"mathjax_fonts": json.dumps(MATHJAX_FONTS)},
     }
     exporter.reveal_url_prefix = f"{assets}/reveal.js"
-    exporter.mathjax_url = f"{assets}/mathjax/MathJax.js?config={course_html.MATHJAX_CONFIG}"
+    exporter.mathjax_url = f"{assets}/mathjax/MathJax.js?config={MATHJAX_CONFIG}"
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
-    return title
+    slides, minutes = main_path_summary(raw)
+    return {"title": title, "slides": slides, "minutes": round(minutes)}
 
 
 def copy_local_assets(out: Path) -> None:
     """reveal.js (dist/ and plugin/) and MathJax into out/_assets/."""
-    reveal = out / ASSETS / "reveal.js"
-    course_html.copy_assets(course_html.revealjs_dir(), reveal, ("dist", "plugin"))
-    course_html.copy_assets(course_html.mathjax_dir(), out / ASSETS / "mathjax")
+    copy_assets(revealjs_dir(), out / ASSETS / "reveal.js", ("dist", "plugin"))
+    copy_assets(mathjax_dir(), out / ASSETS / "mathjax")
 
 
-def _index_page(decks: list[tuple[str, str, str]]) -> str:
-    rows = "\n".join(
-        f'<li><a href="{html.escape(href)}">{html.escape(title)}</a>'
-        f" <small>({section})</small></li>"
-        for href, title, section in decks
+def index_page(sections: list[tuple[str, list[dict]]]) -> str:
+    """The index of the decks, from templates/attn_slides/deck_index.html.j2."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / TEMPLATE_NAME),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-        "<title>attn-course slides</title></head>\n<body>\n<h1>attn-course slides</h1>\n"
-        "<p>Open a deck; arrows move, <kbd>S</kbd> opens the speaker notes, <kbd>F</kbd> "
-        "goes full screen, <kbd>Esc</kbd> shows the overview.</p>\n"
-        f"<ul>\n{rows}\n</ul>\n</body>\n</html>\n"
-    )
+    page = environment.get_template("deck_index.html.j2")
+    return page.render(title="attn-course lecture decks", sections=sections)
 
 
 def export_all(notebooks: list[Path], out: Path) -> list[Path]:
     """Export each notebook to out (solutions under out/solutions); return the decks."""
     copy_local_assets(out)
     exporter = make_exporter()
-    decks, written = [], []
+    sections: dict[str, list[dict]] = {"Lessons": [], "Worked solutions": []}
+    written = []
     for path in notebooks:
         is_solution = path.parent.name == "solutions"
         folder = out / "solutions" if is_solution else out
         assets = f"../{ASSETS}" if is_solution else ASSETS
         target = folder / f"{path.stem}.slides.html"
-        title = export_one(exporter, path, target, assets)
-        href = target.relative_to(out).as_posix()
-        decks.append((href, title, "solutions" if is_solution else "lesson"))
+        deck = export_one(exporter, path, target, assets)
+        deck["href"] = target.relative_to(out).as_posix()
+        sections["Worked solutions" if is_solution else "Lessons"].append(deck)
         written.append(target)
-        print(f"wrote {target.relative_to(out).as_posix()}")
-    (out / "index.html").write_text(_index_page(decks), encoding="utf-8")
+        print(f"wrote {deck['href']}")
+    listed = [(name, decks) for name, decks in sections.items() if decks]
+    (out / "index.html").write_text(index_page(listed), encoding="utf-8")
     return written
 
 
@@ -199,11 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "notebooks", nargs="*", type=Path, help="default: every lesson and solution"
     )
-    parser.add_argument("--out", type=Path, default=course_html.REPO / "build" / "slides")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "slides")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or (
-        course_html.lesson_notebooks() + course_html.solution_notebooks()
-    )
+    notebooks = args.notebooks or (lesson_notebooks() + solution_notebooks())
     if not notebooks:
         print("export_slides: no notebooks found in notebooks/", file=sys.stderr)
         return 1

@@ -4,6 +4,10 @@
   regression with a Gaussian kernel, for queries and keys of any feature size.
 - ``check_my_hard_pooling(my_hard_pooling)``: hard attention that returns, for
   each query, the value of its highest-scoring key.
+
+Each check names the kind of a failure (a kernel of the wrong width, weights
+normalised over the queries, the output of soft attention, ...) and gives
+hints in stages that ask about the property, never the recipe.
 """
 
 from __future__ import annotations
@@ -12,26 +16,28 @@ from collections.abc import Callable
 
 import torch
 
-from attn_course.checks.core import Case, run_check
+from attn_course.checks.core import Case, Failure, run_check
 
 # The people of the lesson: (weight in kg, height in cm) and age in years.
 _PEOPLE_FEATURES = torch.tensor([[50.0, 160.0], [65.0, 165.0], [60.0, 175.0]])
 _PEOPLE_AGES = torch.tensor([50.0, 23.0, 21.0])
 
 
+def _pool(exponents: torch.Tensor, values: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Softmax of (n_q, n_k) exponents along ``dim``, then the weighted values."""
+    return torch.softmax(exponents, dim=dim) @ values  # (n_q,) or (n_q, d_v)
+
+
+def _squared_distances(queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    differences = queries.unsqueeze(1) - keys.unsqueeze(0)  # (n_q, n_k, d)
+    return (differences**2).sum(dim=-1)  # (n_q, n_k)
+
+
 def _nadaraya_watson(
     queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, sigma: float
 ) -> torch.Tensor:
     """Reference: Gaussian-kernel attention pooling (queries (n_q, d), keys (n_k, d))."""
-    differences = queries.unsqueeze(1) - keys.unsqueeze(0)  # (n_q, n_k, d)
-    squared_distances = (differences**2).sum(dim=-1)  # (n_q, n_k)
-    weights = torch.softmax(-squared_distances / (2 * sigma**2), dim=-1)  # (n_q, n_k)
-    return weights @ values  # (n_q,) or (n_q, d_v)
-
-
-def _hard_pooling(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Reference: the value of the highest-scoring key for each query."""
-    return values[scores.argmax(dim=-1)]  # (n_q, d_v)
+    return _pool(-_squared_distances(queries, keys) / (2 * sigma**2), values)
 
 
 def _nadaraya_watson_cases() -> list[Case]:
@@ -50,31 +56,92 @@ def _nadaraya_watson_cases() -> list[Case]:
             (torch.tensor([[63.0, 170.0]]), _PEOPLE_FEATURES, _PEOPLE_AGES, 5.0),
         ),
         Case("3 features, values of size 2", (random_queries, random_keys, random_values, 1.0)),
-        Case(
-            "a tiny bandwidth (sigma = 0.02)", (far_queries, keys_1d, values_1d, 0.02)
-        ),
+        Case("a tiny bandwidth (sigma = 0.02)", (far_queries, keys_1d, values_1d, 0.02)),
     ]
 
 
-def check_my_nadaraya_watson(student: Callable) -> None:
-    """Check ``student(queries, keys, values, sigma)`` against Nadaraya-Watson regression.
+def _close(actual: torch.Tensor, other: torch.Tensor, atol: float = 1e-4) -> bool:
+    return actual.shape == other.shape and bool(torch.allclose(actual, other, atol=atol))
 
-    The student's function takes queries (n_q, d), keys (n_k, d), values
-    (n_k,) or (n_k, d_v) and a bandwidth ``sigma``, and returns (n_q,) or
-    (n_q, d_v). Prints a verdict; returns None.
-    """
+
+def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Name the typical mistakes: a wrong width, a wrong sign, a wrong axis, no query."""
+    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+        return None
+    if not actual.is_floating_point() or not torch.isfinite(actual).all():
+        return None
+    if _close(actual, expected):
+        return None
+    queries, keys, values, sigma = case.args
+    distances = _squared_distances(queries, keys)  # (n_q, n_k)
+    widths = {
+        "sigma^2 in place of 2 sigma^2": -distances / sigma**2,
+        "2 sigma in place of 2 sigma^2": -distances / (2 * sigma),
+        "sigma in place of 2 sigma^2": -distances / sigma,
+        "no bandwidth at all": -distances,
+    }
+    for exponents in widths.values():
+        if _close(actual, _pool(exponents, values)):
+            return Failure(
+                "bandwidth",
+                "your weights are right in form but come from a kernel of another width",
+            )
+    if _close(actual, _pool(distances / (2 * sigma**2), values)):
+        return Failure("sign", "your weights grow with the distance between query and key")
+    if _close(actual, _pool(-distances / (2 * sigma**2), values, dim=0)):
+        return Failure("axis", "the weights of one query do not sum to 1 (they do per key)")
+    if _close(actual, values.mean(dim=0).expand_as(actual)):
+        return Failure("average", "every query gets the plain average of the values")
+    return None
+
+
+_NADARAYA_WATSON_HINTS = {
+    "nan": [
+        "NaN appears only for a tiny sigma. What is exp(-500) in float32, and what is 0 / 0?",
+        "Each weight is a ratio of exponentials. Multiplying the top and the bottom of a ratio "
+        "by the same positive number leaves it unchanged: which number would keep every "
+        "exponential in range?",
+        "Which of the operations the lesson uses already performs that rescaling for you?",
+    ],
+    "bandwidth": [
+        "Your kernel has the right shape but the wrong width. Compare your exponent with the "
+        "lesson's formula, term by term.",
+        "Work one query and one key at distance exactly sigma by hand: the lesson's exponent "
+        "is -1/2. What is yours?",
+    ],
+    "sign": [
+        "Your weights favour keys that are far from the query. Which keys should get the "
+        "largest score?",
+        "Evaluate your score for a key at distance 0 and for a key far away: which is larger?",
+    ],
+    "axis": [
+        "Add up the weights of one query in your code. Do they sum to 1?",
+        "Print the sums of your weight matrix along each axis: which axis holds the keys of "
+        "one query?",
+    ],
+    "average": [
+        "Every query gets the same answer. Where does the query enter your computation?",
+        "Print your weights for two different queries: should they be equal?",
+    ],
+}
+
+
+def check_my_nadaraya_watson(student: Callable) -> None:
+    """Check ``student(queries, keys, values, sigma)``: (n_q, d), (n_k, d) -> (n_q[, d_v])."""
     run_check(
         "my_nadaraya_watson",
         student,
         _nadaraya_watson,
         _nadaraya_watson_cases(),
-        hint=(
-            "the weight of key i is a softmax over the keys of -||q - k_i||^2 / (2 sigma^2); "
-            "exp() of a very negative number is 0 in float32, so a tiny sigma gives 0/0 "
-            "unless you let torch.softmax do the normalising."
-        ),
+        hints=_NADARAYA_WATSON_HINTS,
+        diagnose=_diagnose_nadaraya_watson,
         atol=1e-4,
     )
+
+
+def _hard_pooling(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Reference: the value of the highest-scoring key for each query."""
+    return values[scores.argmax(dim=-1)]  # (n_q, d_v)
 
 
 def _hard_pooling_cases() -> list[Case]:
@@ -91,20 +158,60 @@ def _hard_pooling_cases() -> list[Case]:
     ]
 
 
-def check_my_hard_pooling(student: Callable) -> None:
-    """Check ``student(scores, values)`` against hard (argmax) attention pooling.
+def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Name the typical mistakes: a soft average, the lowest score, one row per key."""
+    if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
+        return None
+    if _close(actual, expected, atol=1e-5):
+        return None
+    scores, values = case.args
+    if _close(actual, torch.softmax(scores, dim=-1) @ values):
+        return Failure("soft", "your rows are weighted averages of the values")
+    if _close(actual, values[scores.argmin(dim=-1)]):
+        return Failure("lowest", "each query gets the value of one key, but not the right key")
+    if scores.shape[0] != scores.shape[1] and _close(actual, values[scores.argmax(dim=0)]):
+        return Failure(
+            "axis", f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
+            f"one per query ({scores.shape[0]})",
+        )
+    if actual.shape == expected.shape:
+        mixed = [
+            i for i, row in enumerate(actual)
+            if not any(torch.allclose(row, value) for value in values)
+        ]
+        if mixed:
+            return Failure("soft", f"output row {mixed[0]} is not one of the value rows")
+    return None
 
-    The student's function takes scores (n_q, n_k) and values (n_k, d_v) and
-    returns (n_q, d_v): for each query, the row of values of its
-    highest-scoring key. Prints a verdict; returns None.
-    """
+
+_HARD_POOLING_HINTS = {
+    "soft": [
+        "Hard attention returns one of the values, not a mixture. Is each of your output "
+        "rows equal to one row of `values`?",
+        "Which single key should a query take its value from, and what does your code do "
+        "with the other keys?",
+    ],
+    "lowest": [
+        "You pick one key per query, but which one? Compare the score of the key you chose "
+        "with the scores of the others.",
+        "Which key wins in the lesson's hard attention: the best match or the worst?",
+    ],
+    "axis": [
+        "How many output rows should there be: one per query or one per key?",
+        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis "
+        "survives?",
+    ],
+}
+
+
+def check_my_hard_pooling(student: Callable) -> None:
+    """Check ``student(scores, values)``: (n_q, n_k), (n_k, d_v) -> (n_q, d_v), argmax attention."""
     run_check(
         "my_hard_pooling",
         student,
         _hard_pooling,
         _hard_pooling_cases(),
-        hint=(
-            "hard attention copies one value, it does not average: each output row must "
-            "be exactly the row of values whose key has the largest score for that query."
-        ),
+        hints=_HARD_POOLING_HINTS,
+        diagnose=_diagnose_hard_pooling,
     )
+

@@ -1,9 +1,13 @@
-"""Checks for the coding exercises of lesson 02 (attention heatmaps).
+"""Checks for the coding exercises of lesson 02 (reading attention heatmaps).
 
-- ``check_my_row_normalize(my_row_normalize)``: scale each row of a
-  non-negative matrix so that it sums to 1.
-- ``check_my_most_attended(my_most_attended)``: the index of the most attended
-  key for every query.
+- ``check_my_find_transposed(my_find_transposed)``: which panels of a grid of
+  square matrices were drawn transposed (keys down the rows)?
+- ``check_my_highest_entropy_query(my_highest_entropy_query)``: the query whose
+  attention is spread the most.
+
+Each check names the kind of a failure (an inverted test, an exact float
+comparison, rows read one at a time, 0 log 0, the wrong axis, ...) and gives
+hints in stages that ask about the property, never the recipe.
 """
 
 from __future__ import annotations
@@ -12,73 +16,189 @@ from collections.abc import Callable
 
 import torch
 
-from attn_course.checks.core import Case, run_check
+from attn_course.checks.core import Case, Failure, run_check
+
+TOLERANCE = 1e-4  # how far from 1 a row sum may be and still count as 1
 
 
-def _row_normalize(matrix: torch.Tensor) -> torch.Tensor:
-    """Reference: divide every row (last axis) by its sum."""
-    return matrix / matrix.sum(dim=-1, keepdim=True)  # (..., queries, keys)
+def _rows_sum_to_one(grid: torch.Tensor) -> torch.Tensor:
+    """(..., n, n) -> (..., n): does each row sum to 1 (up to rounding)?"""
+    return (grid.sum(dim=-1) - 1).abs() <= TOLERANCE
 
 
-def _most_attended(weights: torch.Tensor) -> torch.Tensor:
-    """Reference: the index of the largest weight of every row."""
-    return weights.argmax(dim=-1)  # (..., queries)
+def _find_transposed(grid: torch.Tensor) -> torch.Tensor:
+    """Reference: a panel is transposed when not every row sums to 1."""
+    return ~_rows_sum_to_one(grid).all(dim=-1)  # (...,) bool
 
 
-def _row_normalize_cases() -> list[Case]:
-    generator = torch.Generator().manual_seed(3)
+def _attention(generator: torch.Generator, *shape: int, temperature: float = 1.0) -> torch.Tensor:
+    return torch.softmax(torch.randn(*shape, generator=generator) / temperature, dim=-1)
+
+
+def _find_transposed_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(5)
+    panels = _attention(generator, 4, 5, 5, temperature=0.5)  # (4, 5, 5) valid panels
+    panels[1] = panels[1].T.clone()  # keys down the rows
+    panels[3] = panels[3].T.clone()
+    # A transposed panel whose first row sums to 1 (its other rows 0.7 and 1.3).
+    first_row_fine = torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.1, 0.7], [0.3, 0.1, 0.6]]).T
+    valid = torch.tensor([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [0.5, 0.25, 0.25]])
+    grid = _attention(generator, 2, 3, 4, 4)  # (2 rows, 3 cols, 4, 4), like show_heatmaps
+    grid[0, 2] = grid[0, 2].T.clone()
+    grid[1, 0] = grid[1, 0].T.clone()
+    # Rows that sum to 1 only up to rounding (about 5e-7 off, in any summation order).
+    rounded = torch.tensor([[0.5, 0.3, 0.2000005], [0.1, 0.6000004, 0.3], [0.25, 0.25, 0.5000003]])
     return [
-        Case("a 2 x 3 matrix", (torch.tensor([[1.0, 1.0, 2.0], [0.0, 3.0, 1.0]]),)),
-        Case("rows of very different sizes", (torch.tensor([[0.001, 0.003], [500.0, 1500.0]]),)),
-        Case("a row with a single non-zero entry", (torch.tensor([[0.0, 0.0, 7.0, 0.0]]),)),
-        Case("a (batch, queries, keys) stack", (torch.rand(2, 3, 5, generator=generator),)),
-        Case("a (rows, cols, queries, keys) grid", (torch.rand(2, 2, 4, 3, generator=generator),)),
+        Case("one valid 3 x 3 matrix", (valid,)),
+        Case("one transposed 3 x 3 matrix", (valid.T.contiguous(),)),
+        Case("rows that sum to 1 up to rounding", (torch.stack([rounded, rounded.T]),)),
+        Case("four panels, panels 1 and 3 transposed", (panels,)),
+        Case(
+            "a transposed panel whose first row sums to 1",
+            (torch.stack([first_row_fine, valid]),),
+        ),
+        Case("a (rows, cols, 4, 4) grid, two panels transposed", (grid,)),
     ]
 
 
-def check_my_row_normalize(student: Callable) -> None:
-    """Check ``student(matrix)``: rows of a non-negative (..., queries, keys) tensor sum to 1.
+def _same(actual: torch.Tensor, other: torch.Tensor) -> bool:
+    return actual.shape == other.shape and bool(torch.equal(actual, other))
 
-    Prints a verdict; returns None.
-    """
+
+def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Name the typical mistakes: an inverted test, exact float equality, some rows only."""
+    if not isinstance(actual, torch.Tensor) or actual.dtype != torch.bool:
+        return None
+    if actual.shape != expected.shape or _same(actual, expected):
+        return None
+    (grid,) = case.args
+    wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # the first wrong panel
+    if _same(actual, ~(grid.sum(dim=-1) == 1).all(dim=-1)):
+        return Failure("exact", f"panel {wrong} is flagged; its rows sum to 1 up to rounding")
+    some_rows = [~_rows_sum_to_one(grid)[..., 0], ~_rows_sum_to_one(grid).any(dim=-1)]
+    if any(_same(actual, guess) for guess in some_rows):
+        return Failure("rows", f"panel {wrong} is judged from some of its rows, not all of them")
+    if _same(actual, ~expected):
+        return Failure("inverted", "you flag exactly the panels that are not transposed")
+    return None
+
+
+_FIND_TRANSPOSED_HINTS = {
+    "inverted": [
+        "Your answers are the opposite of the right ones. Which property must every row of "
+        "an attention matrix have, and does a transposed panel have it?",
+        "Say it in words for one panel: 'this panel is transposed because ...'. Does your code "
+        "return True in that case?",
+    ],
+    "exact": [
+        "A panel whose rows sum to 1 is flagged. Print its row sums with many digits: are "
+        "they exactly 1?",
+        "Floating-point sums are rarely exact. How far from 1 may a sum be and still mean 1?",
+    ],
+    "rows": [
+        "Look at the failing panel's row sums one by one. Does your code look at every row?",
+        "A panel is a valid attention matrix only if a property holds for all of its rows. "
+        "How many rows must break it for the panel to be transposed?",
+    ],
+}
+
+
+def check_my_find_transposed(student: Callable) -> None:
+    """Check ``student(grid)``: (..., n, n) square matrices -> (...,) bool, True if transposed."""
     run_check(
-        "my_row_normalize",
+        "my_find_transposed",
         student,
-        _row_normalize,
-        _row_normalize_cases(),
-        hint=(
-            "divide each row by its own sum, taken over the last axis (the keys); keep that "
-            "axis in the sum so the division broadcasts, and let it work for any leading axes."
-        ),
+        _find_transposed,
+        _find_transposed_cases(),
+        hints=_FIND_TRANSPOSED_HINTS,
+        diagnose=_diagnose_find_transposed,
     )
 
 
-def _most_attended_cases() -> list[Case]:
-    generator = torch.Generator().manual_seed(4)
-    peaked = torch.softmax(torch.randn(4, 6, generator=generator) / 0.3, dim=-1)  # (4, 6)
+def _entropy(weights: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Entropy along ``dim``, with 0 log 0 = 0."""
+    return -torch.special.xlogy(weights, weights).sum(dim=dim)
+
+
+def _highest_entropy_query(weights: torch.Tensor) -> torch.Tensor:
+    """Reference: the index of the row with the largest entropy."""
+    return _entropy(weights).argmax(dim=-1)  # (...,)
+
+
+def _highest_entropy_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(6)
+    # Row 0 has the smallest largest weight, row 1 the largest entropy, row 2 the smallest.
+    flat_but_narrow = torch.tensor(
+        [
+            [0.45, 0.45, 0.04, 0.03, 0.03],
+            [0.5, 0.125, 0.125, 0.125, 0.125],
+            [0.96, 0.01, 0.01, 0.01, 0.01],
+        ]
+    )
+    # Rows 1 to 3 hold zeros; row 2 is the most spread, row 3 one-hot.
+    with_zeros = torch.tensor(
+        [[0.7, 0.1, 0.1, 0.1], [0.5, 0.5, 0.0, 0.0], [0.4, 0.3, 0.3, 0.0], [1.0, 0.0, 0.0, 0.0]]
+    )
     return [
-        Case("the identity pattern", (torch.eye(5),)),
-        Case("a peaked 4 x 6 matrix", (peaked,)),
-        Case("every query looks at the last key", (torch.tensor([[0.1, 0.2, 0.7]] * 3),)),
-        Case(
-            "a batch of matrices (batch, queries, keys)",
-            (torch.softmax(torch.randn(3, 2, 5, generator=generator), dim=-1),),
-        ),
+        Case("a 3 x 4 matrix", (_attention(generator, 3, 4),)),
+        Case("rows with zero weights", (with_zeros,)),
+        Case("5 queries, 8 keys", (_attention(generator, 5, 8, temperature=0.7),)),
+        Case("a spread row with a large peak", (flat_but_narrow,)),
+        Case("a (batch, queries, keys) stack", (_attention(generator, 3, 6, 4),)),
     ]
 
 
-def check_my_most_attended(student: Callable) -> None:
-    """Check ``student(weights)``: (..., queries, keys) -> (..., queries) key indices.
+def _diagnose_highest_entropy(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Name the typical mistakes: lowest entropy, columns, 0 log 0, the smallest peak."""
+    if not isinstance(actual, torch.Tensor) or actual.dtype != torch.int64:
+        return None
+    if actual.shape != expected.shape or _same(actual, expected):
+        return None
+    (weights,) = case.args
+    naive = -(weights * weights.log()).sum(dim=-1)  # NaN where a weight is 0
+    mistakes = [
+        (_entropy(weights).argmin(dim=-1), "lowest", "you found the most concentrated query"),
+        (_entropy(weights, dim=-2).argmax(dim=-1), "columns", "you measured a column's spread"),
+        (naive.argmax(dim=-1), "zeros", "a row with zero weights wins: its entropy is NaN"),
+        (weights.max(dim=-1).values.argmin(dim=-1), "peak", "you chose the smallest top weight"),
+    ]
+    if not torch.isnan(naive).any():
+        mistakes = [mistake for mistake in mistakes if mistake[1] != "zeros"]
+    matches = [Failure(kind, detail) for guess, kind, detail in mistakes if _same(actual, guess)]
+    return matches[0] if len(matches) == 1 else None  # two mistakes that agree: say nothing
 
-    Prints a verdict; returns None.
-    """
+
+_HIGHEST_ENTROPY_HINTS = {
+    "lowest": [
+        "Your query is the most concentrated one. Which rows have a high entropy: the flat "
+        "ones or the peaked ones?",
+        "Compute the entropy of a one-hot row and of a uniform row: which is larger?",
+    ],
+    "columns": [
+        "Does your entropy have one number per query? Which axis holds one query's weights?",
+        "Print the shape of your entropies for the 5 x 8 case: how many numbers should there be?",
+    ],
+    "zeros": [
+        "The case with zero weights fails. What is 0 * log(0) in PyTorch, and what does "
+        "the entropy formula mean by it?",
+        "A weight of 0 contributes nothing to the entropy. How can you compute the sum so that "
+        "it never evaluates log(0) times 0?",
+    ],
+    "peak": [
+        "A small largest weight does not always mean a spread row. Compare the two rows of the "
+        "failing case: which is more spread, and by which measure?",
+        "The exercise asks for the largest entropy. Does your code compute one?",
+    ],
+}
+
+
+def check_my_highest_entropy_query(student: Callable) -> None:
+    """Check ``student(weights)``: (..., queries, keys) -> (...,) index of the most spread row."""
     run_check(
-        "my_most_attended",
+        "my_highest_entropy_query",
         student,
-        _most_attended,
-        _most_attended_cases(),
-        hint=(
-            "each query is a row; its most attended key is the column of that row's "
-            "largest weight, so reduce over the last axis and keep the position, not the value."
-        ),
+        _highest_entropy_query,
+        _highest_entropy_cases(),
+        hints=_HIGHEST_ENTROPY_HINTS,
+        diagnose=_diagnose_highest_entropy,
     )

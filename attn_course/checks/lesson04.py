@@ -1,13 +1,21 @@
-"""Checks for the coding exercises of lesson 04 (scoring functions)."""
+"""Checks for the coding exercises of lesson 04 (scoring functions).
+
+- ``check_my_bilinear_scores(my_bilinear_scores)``: q^T W k for every query-key pair.
+- ``check_my_gaussian_scores(my_gaussian_scores)``: -|q - k|^2 / (2 sigma^2) through dot products.
+
+Each check names the case and the property that fails (a transposed W, scores that differ
+by a constant per row, a flipped sign, a wrong scale ...) and stages its hints.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from attn_course.checks.core import Case, run_check
-from attn_course.scoring import BilinearAttention, DotProductAttention
+from attn_course.checks.core import Case, Failure, run_check
+from attn_course.scoring import BilinearAttention
 
 
 def _random(*shape: int, seed: int) -> torch.Tensor:
@@ -24,6 +32,51 @@ def _reference_bilinear_scores(
     with torch.no_grad():
         layer.W.weight.copy_(W)
         return layer.score(queries, keys)  # (batch, queries, keys)
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-4) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=1e-4))
+
+
+def _diagnose_bilinear(actual: Any, expected: Any, case: Case) -> Failure | None:
+    if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
+        return None
+    queries, keys, W = case.args
+    swapped = expected.shape[:1] + expected.shape[:0:-1]  # (batch, keys, queries)
+    if actual.shape == swapped and actual.shape != expected.shape:
+        return Failure("shape", f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
+                                f"expected (batch, queries, keys) = {tuple(expected.shape)}")
+    if actual.shape != expected.shape or _close(actual, expected):
+        return None
+    if W.shape[0] == W.shape[1] and _close(actual, _reference_bilinear_scores(queries, keys, W.T)):
+        return Failure("transposed", "the scores are q^T W^T k: W is used the wrong way round")
+    return None
+
+
+BILINEAR_HINTS = {
+    "transposed": [
+        "Your scores are those of the transposed matrix. W has shape (query_size, key_size): "
+        "which side of W does the query stand on, and which the key?",
+        "Write the score of one pair with explicit indices, sum over a and b of "
+        "q[a] W[a, b] k[b], and compare the order of W's indices with your code.",
+    ],
+    "shape": [
+        "Check the order of your result's axes: one row per query, one column per key.",
+        "Which of your two operands of the batched product carries the queries axis, and "
+        "which the keys axis?",
+    ],
+    "raised": [
+        "Your function raised an error. What are the shapes of queries, W and keys in that "
+        "case, and which sizes must agree in a matrix product?",
+        "Keys come as rows (batch, keys, key_size); W k for every key is a product with W "
+        "on which side of those rows?",
+    ],
+    "values": [
+        "The shape is right but the values are not. Try W = identity: do you get the plain "
+        "dot products?",
+        "Compare one entry of your result with queries[0, i] @ W @ keys[0, j] by hand.",
+    ],
+}
 
 
 def check_my_bilinear_scores(student: Callable) -> None:
@@ -45,53 +98,90 @@ def check_my_bilinear_scores(student: Callable) -> None:
              expected=dot_products),
         Case("one query and one key", args=single),
     ]
-    run_check(
-        "my_bilinear_scores",
-        student,
-        _reference_bilinear_scores,
-        cases,
-        hint="score[b, i, j] is queries[b, i] @ W @ keys[b, j]: transform every key "
-        "with W first, then take dot products with torch.bmm.",
-    )
+    run_check("my_bilinear_scores", student, _reference_bilinear_scores, cases,
+              atol=1e-4, hints=BILINEAR_HINTS, diagnose=_diagnose_bilinear)
 
 
-def _reference_scaled_dot_product_attention(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    valid_lens: torch.Tensor | None = None,
+def _reference_gaussian_scores(
+    queries: torch.Tensor, keys: torch.Tensor, sigma: float
 ) -> torch.Tensor:
-    """The package's scaled dot-product attention."""
-    return DotProductAttention()(queries, keys, values, valid_lens)  # (batch, queries, d_v)
+    """-|q - k|^2 / (2 sigma^2) for every pair, by explicit differences in float64."""
+    differences = queries.double().unsqueeze(2) - keys.double().unsqueeze(1)  # (b, q, k, d)
+    return (-(differences**2).sum(-1) / (2 * sigma**2)).to(queries.dtype)  # (b, q, k)
 
 
-def check_my_scaled_dot_product_attention(student: Callable) -> None:
-    """Check ``student(queries, keys, values, valid_lens=None)`` against the package.
+def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None:
+    if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
+            or not actual.is_floating_point() or _close(actual, expected, atol=1e-3)):
+        return None
+    if not torch.isfinite(actual).all():
+        return None
+    difference = (actual - expected).double()  # (batch, queries, keys)
+    per_row = difference - difference.mean(-1, keepdim=True)
+    if per_row.abs().max() < 1e-3 * max(1.0, float(expected.abs().max())):
+        b, q = _first_row(difference)
+        return Failure("row_constant", "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
+                                       f"same amount ({float(difference[b, q, 0]):.3g}) for every "
+                                       f"key of row (batch {b}, query {q})")
+    if _close(actual, -expected, atol=1e-3):
+        return Failure("sign", "your scores have the opposite sign: near keys score lowest")
+    ratio = (actual.double() / expected.double()).flatten()
+    if torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-3) and float(ratio[0]) > 0:
+        return Failure("scale", f"your scores are {float(ratio[0]):.3g} times the expected ones")
+    return None
 
-    The student's function takes queries (batch, queries, d), keys
-    (batch, keys, d), values (batch, keys, d_v) and valid lengths (None,
-    (batch,) or (batch, queries)) and returns (batch, queries, d_v).
-    Prints a verdict.
+
+def _first_row(difference: torch.Tensor) -> tuple[int, int]:
+    rows = difference.abs().amax(-1)  # (batch, queries)
+    b, q = (int(i) for i in (rows == rows.max()).nonzero()[0])
+    return b, q
+
+
+GAUSSIAN_HINTS = {
+    "row_constant": [
+        "Your scores are off by the same amount for every key of a query. A softmax would "
+        "not notice; the scores, though, are not -|q - k|^2 / (2 sigma^2). Which term of the "
+        "expanded square depends on the query alone?",
+        "Expand |q - k|^2 into three terms and check that each one appears in your code, "
+        "with its sign and with the factor 1 / (2 sigma^2).",
+    ],
+    "sign": [
+        "Near keys should score highest. Is your result a distance or minus a distance?",
+    ],
+    "scale": [
+        "Your scores are a constant multiple of the expected ones. Which factor of the "
+        "kernel's exponent is missing or doubled?",
+        "The exponent is -|q - k|^2 divided by 2 sigma^2: check the 2 and the square on sigma.",
+    ],
+    "shape": [
+        "Check the order of your result's axes: one row per query, one column per key.",
+        "The squared lengths of the queries and of the keys need different axes to broadcast "
+        "against (batch, queries, keys): which gets which?",
+    ],
+    "values": [
+        "The shape is right but the values are not. Check one entry against "
+        "-((queries[0, i] - keys[0, j]) ** 2).sum() / (2 * sigma ** 2) by hand.",
+        "Expand |q - k|^2 = |q|^2 - 2 q.k + |k|^2: which of the three terms does your code "
+        "compute differently?",
+    ],
+}
+
+
+def check_my_gaussian_scores(student: Callable) -> None:
+    """Check ``student(queries, keys, sigma)`` -> (batch, queries, keys) Gaussian-kernel scores.
+
+    Queries (batch, queries, d), keys (batch, keys, d), sigma a positive float; the scores
+    are -|q - k|^2 / (2 sigma^2). Prints a verdict.
     """
-    queries, keys = _random(2, 3, 8, seed=21), _random(2, 5, 8, seed=22)
-    values = _random(2, 5, 3, seed=23)
-    large_queries = 4 * _random(1, 2, 64, seed=24)
-    large_keys, large_values = _random(1, 6, 64, seed=25), _random(1, 6, 2, seed=26)
     cases = [
-        Case("no valid lengths", args=(queries, keys, values)),
-        Case("one valid length per sequence, shape (batch,)",
-             args=(queries, keys, values, torch.tensor([2, 4]))),
-        Case("one valid length per query, shape (batch, queries)",
-             args=(queries, keys, values, torch.tensor([[1, 2, 3], [5, 4, 1]]))),
-        Case("d = 64, where the scale matters",
-             args=(large_queries, large_keys, large_values)),
+        Case("one query, six keys, sigma = 1",
+             args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0)),
+        Case("batch of 2, 3 queries, 5 keys, sigma = 0.5",
+             args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5)),
+        Case("more queries than keys, sigma = 2",
+             args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0)),
+        Case("d = 1, as in lesson 01's kernel regression, sigma = 0.3",
+             args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3)),
     ]
-    run_check(
-        "my_scaled_dot_product_attention",
-        student,
-        _reference_scaled_dot_product_attention,
-        cases,
-        hint="divide the dot products by the square root of d = queries.shape[-1], "
-        "mask them with masked_softmax(scores, valid_lens), then average the values "
-        "with torch.bmm.",
-    )
+    run_check("my_gaussian_scores", student, _reference_gaussian_scores, cases,
+              atol=1e-3, hints=GAUSSIAN_HINTS, diagnose=_diagnose_gaussian)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
-from attn_course.checks.core import Case, run_check
+import torch
+
+from attn_course.checks.core import Case, Failure, run_check
 from attn_course.positional import sinusoidal_encoding
+
+SHIFT_ATOL = 1e-4
 
 
 def _shift_case(description: str, num_hiddens: int, first: int, count: int, delta: int) -> Case:
@@ -15,6 +20,67 @@ def _shift_case(description: str, num_hiddens: int, first: int, count: int, delt
     rows = table[first : first + count]  # (count, num_hiddens)
     expected = table[first + delta : first + delta + count]  # (count, num_hiddens)
     return Case(description, (rows, delta), expected=expected)
+
+
+def _rotate(rows: torch.Tensor, delta: int) -> torch.Tensor:
+    """Every column pair of ``rows`` (steps, d) rotated by delta * omega_j (float64)."""
+    num_hiddens = rows.shape[-1]
+    omegas = 1 / 10000 ** (torch.arange(0, num_hiddens, 2, dtype=torch.float64) / num_hiddens)
+    c, s = torch.cos(delta * omegas), torch.sin(delta * omegas)  # (d/2,) each
+    sines, cosines = rows[:, 0::2].double(), rows[:, 1::2].double()  # (steps, d/2) each
+    out = torch.empty(rows.shape, dtype=torch.float64)
+    out[:, 0::2], out[:, 1::2] = c * sines + s * cosines, -s * sines + c * cosines
+    return out
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return bool((a.double() - b.double()).abs().max() <= SHIFT_ATOL)
+
+
+def _diagnose_shift(actual: Any, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Tell an unshifted result, a shift the wrong way and wrong frequencies apart."""
+    rows, delta = case.args
+    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+        return None  # the generic type and shape diagnosis says more
+    if not actual.is_floating_point() or _close(actual, expected):
+        return None
+    if delta != 0 and _close(actual, rows):
+        return Failure("unshifted", f"delta={delta}, but the rows came back unchanged")
+    if delta != 0 and _close(actual, _rotate(rows, -delta)):
+        return Failure("direction", f"the rows moved by {-delta} positions instead of {delta}")
+    pairs_right = [
+        _close(actual[:, 2 * j : 2 * j + 2], expected[:, 2 * j : 2 * j + 2])
+        for j in range(expected.shape[1] // 2)
+    ]
+    if pairs_right[0] and not all(pairs_right):
+        wrong = pairs_right.index(False)
+        return Failure("frequency", f"column pair 0 is right, but pair {wrong} is not")
+    return None
+
+
+SHIFT_HINTS = {
+    "unshifted": [
+        "Your result equals the input rows. Is the rotation you apply really by a non-zero angle?",
+        "The angle of pair j depends on delta and on that pair's frequency; check what you "
+        "multiply the rows by.",
+    ],
+    "direction": [
+        "Your rows moved the wrong way. Which sign does sin(a + b) = sin a cos b + cos a sin b put "
+        "on each term?",
+        "Compare your 2 x 2 matrix with the one in the lesson entry by entry, and remember the "
+        "rows are row vectors: a row times a matrix uses the matrix transposed.",
+    ],
+    "frequency": [
+        "The first column pair is right and later ones are not. Which frequency omega_j does pair "
+        "j have?",
+        "Print your omega_j for d = 8 next to 1 / 10000**(2j/d) for j = 0 .. 3.",
+    ],
+    "values": [
+        "Some pairs come out wrong. Take one row and one pair: do you pair column 2j with column "
+        "2j + 1, and which of the two is the sine?",
+        "Work the smallest case (d = 8, delta = 1) for pair 0 by hand and compare each entry.",
+    ],
+}
 
 
 def check_my_shift_encoding(student: Callable) -> None:
@@ -31,10 +97,9 @@ def check_my_shift_encoding(student: Callable) -> None:
         student,
         None,
         cases,
-        hint="Pair column 2j (sine) with column 2j+1 (cosine) and rotate each pair by the "
-        "angle omega_j * delta, with omega_j = 1 / 10000**(2j/d); do not call sin of the "
-        "positions themselves.",
-        atol=1e-4,
+        hints=SHIFT_HINTS,
+        diagnose=_diagnose_shift,
+        atol=SHIFT_ATOL,
     )
 
 
@@ -54,6 +119,44 @@ def _table_case(delta: int, num_hiddens: int, position: int) -> Case:
     return Case(description, (delta, num_hiddens), expected=expected)
 
 
+SIMILARITY_ATOL = 1e-3
+
+
+def _diagnose_similarity(actual: Any, expected: float, case: Case) -> Failure | None:
+    """Name what a wrong similarity breaks: its value at 0, its sign symmetry, or an offset."""
+    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+        return None  # the generic type diagnosis
+    if abs(actual - expected) <= SIMILARITY_ATOL:
+        return None
+    delta, num_hiddens = case.args
+    if delta == 0:
+        return Failure("at_zero", f"at delta=0 returned {actual:.4g}; a row's squared length is "
+                       "the right value there")
+    if delta < 0:
+        return Failure("negative", f"wrong for the negative offset delta={delta}")
+    return Failure("offset", f"delta={delta}, d={num_hiddens}: returned {actual:.4g}, off by "
+                   f"{abs(actual - expected):.3g}")
+
+
+SIMILARITY_HINTS = {
+    "at_zero": [
+        "Start from delta = 0: p_i . p_i is the squared length of a row. What is sin^2 + cos^2, "
+        "and how many such pairs does a row of size d hold?",
+        "Count the pairs your sum runs over, and check which function of the angle each term uses.",
+    ],
+    "offset": [
+        "Right at delta = 0 but not at this offset. How does each pair's term depend on delta, "
+        "and through which frequency?",
+        "Write sin(a) sin(b) + cos(a) cos(b) as one trigonometric function of a - b.",
+    ],
+    "negative": [
+        "Your answer is wrong only for a negative offset. Should p_i . p_(i + delta) change when "
+        "delta changes sign?",
+        "If you read rows off a table, what does a negative index pick in PyTorch?",
+    ],
+}
+
+
 def check_my_offset_similarity(student: Callable) -> None:
     """Check ``my_offset_similarity(delta, num_hiddens) -> float``."""
     cases = [
@@ -61,16 +164,15 @@ def check_my_offset_similarity(student: Callable) -> None:
         _table_case(1, 16, 0),
         _table_case(1, 16, 25),
         _table_case(7, 32, 3),
-        _table_case(-7, 32, 40),
         Case("delta=100, d=128", (100, 128)),
+        _table_case(-7, 32, 40),
     ]
     run_check(
         "my_offset_similarity",
         student,
         _offset_similarity,
         cases,
-        hint="Write sin(a)sin(b) + cos(a)cos(b) as a single cosine; the position i cancels "
-        "and each column pair contributes cos(omega_j * delta). Return a Python float.",
-        atol=1e-3,
+        hints=SIMILARITY_HINTS,
+        diagnose=_diagnose_similarity,
+        atol=SIMILARITY_ATOL,
     )
-

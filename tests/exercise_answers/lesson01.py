@@ -1,0 +1,133 @@
+"""Right and wrong answers to lesson 01's coding exercises (attention cues)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from attn_course.checks.lesson01 import check_my_hard_pooling, check_my_nadaraya_watson
+from exercise_answers import Answer
+
+# ---------------------------------------------------------------- my_nadaraya_watson
+
+
+def nadaraya_watson_loops(queries, keys, values, sigma):
+    """Closed form with explicit loops: sum_i K(q, k_i) v_i / sum_j K(q, k_j), stabilised."""
+    outputs = []
+    for q in queries.double():
+        exponents = [-float(((q - k.double()) ** 2).sum()) / (2 * sigma**2) for k in keys]
+        top = max(exponents)
+        kernel = [math.exp(e - top) for e in exponents]  # scaled by exp(-top): cancels
+        total = sum(kernel)
+        outputs.append(sum(w * v.double() for w, v in zip(kernel, values, strict=True)) / total)
+    return torch.stack(outputs).float()
+
+
+def nadaraya_watson_by_cdist(queries, keys, values, sigma):
+    """Another right answer: torch.cdist for the distances, log-softmax for the weights."""
+    exponents = -torch.cdist(queries, keys) ** 2 / (2 * sigma**2)  # (n_q, n_k)
+    return torch.log_softmax(exponents, dim=-1).exp() @ values
+
+
+def _distances(queries, keys):
+    return ((queries[:, None] - keys[None]) ** 2).sum(-1)  # (n_q, n_k)
+
+
+def nadaraya_watson_naive_exp(queries, keys, values, sigma):
+    """Right formula, but exp() underflows to 0 / 0 for a tiny sigma."""
+    kernel = torch.exp(-_distances(queries, keys) / (2 * sigma**2))  # (n_q, n_k)
+    return (kernel / kernel.sum(-1, keepdim=True)) @ values
+
+
+def nadaraya_watson_no_factor_two(queries, keys, values, sigma):
+    """Forgets the factor 2 in 2 sigma^2."""
+    return torch.softmax(-_distances(queries, keys) / sigma**2, dim=-1) @ values
+
+
+def nadaraya_watson_sigma_not_squared(queries, keys, values, sigma):
+    """Divides by 2 sigma, not 2 sigma^2."""
+    return torch.softmax(-_distances(queries, keys) / (2 * sigma), dim=-1) @ values
+
+
+def nadaraya_watson_plus_sign(queries, keys, values, sigma):
+    """Loses the minus sign: far keys get the largest weights."""
+    return torch.softmax(_distances(queries, keys) / (2 * sigma**2), dim=-1) @ values
+
+
+def nadaraya_watson_over_queries(queries, keys, values, sigma):
+    """Normalises over the queries (dim 0) instead of the keys."""
+    return torch.softmax(-_distances(queries, keys) / (2 * sigma**2), dim=0) @ values
+
+
+def nadaraya_watson_average(queries, keys, values, sigma):
+    """Average pooling: ignores the queries."""
+    return values.mean(0, keepdim=True).expand((queries.shape[0],) + values.shape[1:])
+
+
+def nadaraya_watson_1d_only(queries, keys, values, sigma):
+    """Works for one feature only: drops the feature axis by indexing."""
+    differences = queries[:, 0][:, None] - keys[:, 0][None]  # (n_q, n_k)
+    return torch.softmax(-differences**2 / (2 * sigma**2), dim=-1) @ values
+
+
+# ---------------------------------------------------------------- my_hard_pooling
+
+
+def hard_pooling_loops(scores, values):
+    rows = []
+    for row in scores.tolist():
+        best = max(range(len(row)), key=lambda j: row[j])
+        rows.append(values[best])
+    return torch.stack(rows)
+
+
+def hard_pooling_one_hot(scores, values):
+    """Another right answer: a one-hot weight matrix times the values."""
+    one_hot = torch.nn.functional.one_hot(scores.argmax(-1), scores.shape[-1])  # (n_q, n_k)
+    return one_hot.to(values.dtype) @ values
+
+
+def soft_pooling(scores, values):
+    """Soft attention, not hard."""
+    return torch.softmax(scores, dim=-1) @ values
+
+
+def hard_pooling_smallest(scores, values):
+    """Takes the lowest score."""
+    return values[scores.argmin(dim=-1)]
+
+
+def hard_pooling_per_key(scores, values):
+    """Chooses along the queries: one row per key."""
+    return values[scores.argmax(dim=0)]
+
+
+def hard_pooling_sharpened(scores, values):
+    """A sharp softmax is not hard attention: the rows are still mixtures."""
+    return torch.softmax(scores / 0.05, dim=-1) @ values
+
+
+def hard_pooling_first_query_only(scores, values):
+    """Returns the row of the first query's best key for every query."""
+    return values[scores[0].argmax()].expand(scores.shape[0], -1)
+
+
+ANSWERS = [
+    Answer(check_my_nadaraya_watson, nadaraya_watson_loops, "pass"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_by_cdist, "pass"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_naive_exp, "nan", "exp underflows"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_no_factor_two, "bandwidth"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_sigma_not_squared, "bandwidth"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_plus_sign, "sign"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_over_queries, "axis"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_average, "average"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_1d_only, "values", "ignores features"),
+    Answer(check_my_hard_pooling, hard_pooling_loops, "pass"),
+    Answer(check_my_hard_pooling, hard_pooling_one_hot, "pass"),
+    Answer(check_my_hard_pooling, soft_pooling, "soft"),
+    Answer(check_my_hard_pooling, hard_pooling_sharpened, "soft", "a mixture, nearly one-hot"),
+    Answer(check_my_hard_pooling, hard_pooling_smallest, "lowest"),
+    Answer(check_my_hard_pooling, hard_pooling_per_key, "axis"),
+    Answer(check_my_hard_pooling, hard_pooling_first_query_only, "values"),
+]

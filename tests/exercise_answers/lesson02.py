@@ -1,0 +1,119 @@
+"""Right and wrong answers to lesson 02's coding exercises (reading attention heatmaps)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from attn_course.checks.lesson02 import check_my_find_transposed, check_my_highest_entropy_query
+from exercise_answers import Answer
+
+# ---------------------------------------------------------------- my_find_transposed
+
+
+def find_transposed_loops(grid):
+    """Row by row, in plain Python: a panel is transposed if some row does not sum to 1."""
+    panels = grid.reshape(-1, *grid.shape[-2:])  # (panels, n, n)
+    flags = [
+        any(abs(sum(row) - 1.0) > 1e-3 for row in panel.tolist()) for panel in panels
+    ]
+    return torch.tensor(flags).reshape(grid.shape[:-2])
+
+
+def find_transposed_isclose(grid):
+    """Another right answer: torch.isclose on the row sums."""
+    sums = grid.sum(dim=-1)  # (..., n)
+    return ~torch.isclose(sums, torch.ones_like(sums)).all(dim=-1)
+
+
+def find_transposed_inverted(grid):
+    """Flags the panels whose rows do sum to 1."""
+    return torch.isclose(grid.sum(-1), torch.tensor(1.0)).all(-1)
+
+
+def find_transposed_exact(grid):
+    """Compares float sums with == 1."""
+    return ~(grid.sum(dim=-1) == 1).all(dim=-1)
+
+
+def find_transposed_first_row(grid):
+    """Looks at the first row only."""
+    return ~torch.isclose(grid[..., 0, :].sum(-1), torch.tensor(1.0))
+
+
+def find_transposed_any_row(grid):
+    """Calls a panel fine as soon as one row sums to 1."""
+    return ~torch.isclose(grid.sum(-1), torch.tensor(1.0)).any(-1)
+
+
+def find_transposed_per_row(grid):
+    """Returns one flag per row, not per panel."""
+    return ~torch.isclose(grid.sum(-1), torch.tensor(1.0))
+
+
+def find_transposed_as_int(grid):
+    """Right test, returned as 0/1 integers."""
+    return (~torch.isclose(grid.sum(-1), torch.tensor(1.0)).all(-1)).long()
+
+
+# ---------------------------------------------------------------- my_highest_entropy_query
+
+
+def highest_entropy_loops(weights):
+    """Entropy row by row in plain Python, skipping zero weights."""
+    rows = weights.reshape(-1, *weights.shape[-2:])  # (matrices, queries, keys)
+    best = []
+    for matrix in rows.tolist():
+        entropies = [-sum(p * math.log(p) for p in row if p > 0) for row in matrix]
+        best.append(max(range(len(entropies)), key=lambda i: entropies[i]))
+    return torch.tensor(best).reshape(weights.shape[:-2])
+
+
+def highest_entropy_categorical(weights):
+    """Another right answer: torch.distributions.Categorical computes the entropy."""
+    return torch.distributions.Categorical(probs=weights).entropy().argmax(dim=-1)
+
+
+def highest_entropy_lowest(weights):
+    """argmin: the most concentrated query."""
+    return torch.special.entr(weights).sum(-1).argmin(-1)
+
+
+def highest_entropy_columns(weights):
+    """Entropy over the queries (a column), not the keys."""
+    return torch.special.entr(weights).sum(-2).argmax(-1)
+
+
+def highest_entropy_naive_log(weights):
+    """-(w * log w): 0 * log 0 is NaN, and argmax takes NaN as the largest."""
+    return (-(weights * weights.log()).sum(-1)).argmax(-1)
+
+
+def highest_entropy_smallest_peak(weights):
+    """The query with the smallest largest weight: a proxy, not the entropy."""
+    return weights.max(dim=-1).values.argmin(dim=-1)
+
+
+def highest_entropy_returns_entropies(weights):
+    """Returns the entropies, not the index."""
+    return torch.special.entr(weights).sum(-1)
+
+
+ANSWERS = [
+    Answer(check_my_find_transposed, find_transposed_loops, "pass"),
+    Answer(check_my_find_transposed, find_transposed_isclose, "pass"),
+    Answer(check_my_find_transposed, find_transposed_inverted, "inverted"),
+    Answer(check_my_find_transposed, find_transposed_exact, "exact"),
+    Answer(check_my_find_transposed, find_transposed_first_row, "rows"),
+    Answer(check_my_find_transposed, find_transposed_any_row, "rows"),
+    Answer(check_my_find_transposed, find_transposed_per_row, "shape"),
+    Answer(check_my_find_transposed, find_transposed_as_int, "dtype"),
+    Answer(check_my_highest_entropy_query, highest_entropy_loops, "pass"),
+    Answer(check_my_highest_entropy_query, highest_entropy_categorical, "pass"),
+    Answer(check_my_highest_entropy_query, highest_entropy_lowest, "lowest"),
+    Answer(check_my_highest_entropy_query, highest_entropy_columns, "columns"),
+    Answer(check_my_highest_entropy_query, highest_entropy_naive_log, "zeros"),
+    Answer(check_my_highest_entropy_query, highest_entropy_smallest_peak, "peak"),
+    Answer(check_my_highest_entropy_query, highest_entropy_returns_entropies, "shape"),
+]

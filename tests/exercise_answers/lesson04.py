@@ -1,0 +1,71 @@
+"""Right and wrong answers to lesson 04's exercises (bilinear and Gaussian scores)."""
+
+from __future__ import annotations
+
+import torch
+
+from attn_course.checks.lesson04 import check_my_bilinear_scores, check_my_gaussian_scores
+from exercise_answers import Answer
+
+
+def bilinear_by_einsum(queries, keys, W):
+    return torch.einsum("bqi,ij,bkj->bqk", queries, W, keys)
+
+
+def bilinear_transposed_W(queries, keys, W):
+    """q^T W^T k: fails loudly once W is not square."""
+    return torch.einsum("bqi,ji,bkj->bqk", queries, W, keys)
+
+
+def bilinear_keys_first(queries, keys, W):
+    """(batch, keys, queries)."""
+    return bilinear_by_einsum(queries, keys, W).transpose(1, 2)
+
+
+def bilinear_without_transpose(queries, keys, W):
+    """queries @ W @ keys: the keys axis is in the wrong place."""
+    return queries @ W @ keys
+
+
+def bilinear_doubled(queries, keys, W):
+    return 2 * bilinear_by_einsum(queries, keys, W)
+
+
+def gaussian_by_expansion(queries, keys, sigma):
+    dot = torch.bmm(queries, keys.transpose(1, 2))  # (batch, queries, keys)
+    q2 = (queries**2).sum(-1).unsqueeze(2)  # (batch, queries, 1)
+    k2 = (keys**2).sum(-1).unsqueeze(1)  # (batch, 1, keys)
+    return (2 * dot - q2 - k2) / (2 * sigma**2)
+
+
+def gaussian_without_query_term(queries, keys, sigma):
+    """Drops -|q|^2: the softmax is the same, the scores are not."""
+    dot = torch.bmm(queries, keys.transpose(1, 2))
+    return (2 * dot - (keys**2).sum(-1).unsqueeze(1)) / (2 * sigma**2)
+
+
+def gaussian_distance(queries, keys, sigma):
+    """Forgets the minus sign."""
+    return -gaussian_by_expansion(queries, keys, sigma)
+
+
+def gaussian_without_the_two(queries, keys, sigma):
+    return 2 * gaussian_by_expansion(queries, keys, sigma)
+
+
+def gaussian_keys_first(queries, keys, sigma):
+    return gaussian_by_expansion(queries, keys, sigma).transpose(1, 2)
+
+
+ANSWERS = [
+    Answer(check_my_bilinear_scores, bilinear_by_einsum, "pass"),
+    Answer(check_my_bilinear_scores, bilinear_transposed_W, "transposed", "W^T"),
+    Answer(check_my_bilinear_scores, bilinear_keys_first, "shape", "axes swapped"),
+    Answer(check_my_bilinear_scores, bilinear_without_transpose, "raised", "no transpose"),
+    Answer(check_my_bilinear_scores, bilinear_doubled, "values", "twice the scores"),
+    Answer(check_my_gaussian_scores, gaussian_by_expansion, "pass"),
+    Answer(check_my_gaussian_scores, gaussian_without_query_term, "row_constant", "no |q|^2"),
+    Answer(check_my_gaussian_scores, gaussian_distance, "sign", "a distance"),
+    Answer(check_my_gaussian_scores, gaussian_without_the_two, "scale", "sigma^2, not 2 sigma^2"),
+    Answer(check_my_gaussian_scores, gaussian_keys_first, "shape", "axes swapped"),
+]

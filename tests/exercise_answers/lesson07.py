@@ -1,0 +1,84 @@
+"""Right and wrong answers to lesson 07's exercises (multiply-adds, dilated convolutions)."""
+
+from __future__ import annotations
+
+import math
+
+from attn_course.checks.lesson07 import check_my_dilated_layers_needed, check_my_multiply_adds
+from exercise_answers import Answer
+
+
+def multiply_adds(n, d, k):
+    return k * n * d * d, 6 * n * d * d, 3 * n * d * d + 2 * n * n * d
+
+
+def multiply_adds_as_list(n, d, k):
+    return list(multiply_adds(n, d, k))
+
+
+def gru_one_matrix_per_gate(n, d, k):
+    return k * n * d * d, 3 * n * d * d, 3 * n * d * d + 2 * n * n * d
+
+
+def attention_without_projections(n, d, k):
+    return k * n * d * d, 6 * n * d * d, 2 * n * n * d
+
+
+def conv_without_kernel(n, d, k):
+    return n * d * d, 6 * n * d * d, 3 * n * d * d + 2 * n * n * d
+
+
+def total_only(n, d, k):
+    return sum(multiply_adds(n, d, k))
+
+
+def two_layers_only(n, d, k):
+    return multiply_adds(n, d, k)[1:]
+
+
+def dilated(n, k):
+    r, layers = (k - 1) // 2, 0
+    while r * (2**layers - 1) < n - 1:
+        layers += 1
+    return layers
+
+
+def dilated_closed_form(n, k):
+    return math.ceil(math.log2((n - 1) / ((k - 1) // 2) + 1))
+
+
+def plain_convolutions(n, k):
+    return math.ceil((n - 1) / ((k - 1) // 2))
+
+
+def one_layer_too_many(n, k):
+    r, layers, reach = (k - 1) // 2, 0, 0
+    while reach <= n - 1:  # goes on once the reach is exactly n - 1
+        reach += r * 2**layers
+        layers += 1
+    return layers
+
+
+def log_without_ceiling(n, k):
+    return math.log2((n - 1) / ((k - 1) // 2) + 1)
+
+
+def log_of_zero(n, k):
+    return math.ceil(math.log2((n - 1) / ((k - 1) // 2)))
+
+
+ANSWERS = [
+    Answer(check_my_multiply_adds, multiply_adds, "pass"),
+    Answer(check_my_multiply_adds, multiply_adds_as_list, "pass", "a list is accepted"),
+    Answer(check_my_multiply_adds, gru_one_matrix_per_gate, "gru", "forgot the hidden matrices"),
+    Answer(check_my_multiply_adds, attention_without_projections, "attention", "no W_q, W_k, W_v"),
+    Answer(check_my_multiply_adds, conv_without_kernel, "conv", "one matrix per position"),
+    Answer(check_my_multiply_adds, total_only, "type", "one number instead of three"),
+    Answer(check_my_multiply_adds, two_layers_only, "shape", "two entries"),
+    Answer(check_my_dilated_layers_needed, dilated, "pass"),
+    Answer(check_my_dilated_layers_needed, dilated_closed_form, "pass", "the closed form"),
+    Answer(check_my_dilated_layers_needed, plain_convolutions, "linear", "no dilation"),
+    Answer(check_my_dilated_layers_needed, one_layer_too_many, "off_by_one", "<= for <"),
+    Answer(check_my_dilated_layers_needed, log_without_ceiling, "type", "a float"),
+    Answer(check_my_dilated_layers_needed, log_of_zero, "raised", "log2(0) for n = 1"),
+]
