@@ -472,3 +472,11 @@ def check_schedule(warmup_steps: object, num_steps: object) -> None:
         raise TypeError(f"warmup_steps must be an int, got {type(warmup_steps).__name__}")
     if not 0 <= warmup_steps < num_steps:  # type: ignore[operator]
         raise ValueError(f"need 0 <= warmup_steps < num_steps, got {warmup_steps}, {num_steps}")
+
+
+def check_schedule_step(step: object, warmup_steps: object, num_steps: object) -> None:
+    """Step 1..num_steps of a schedule with 0 <= warmup_steps < num_steps."""
+    check_schedule(warmup_steps, num_steps)
+    _check_sizes(step=step)
+    if step > num_steps:  # type: ignore[operator]
+        raise ValueError(f"step must be at most num_steps ({num_steps}), got {step}")
