@@ -35,7 +35,8 @@ class KVCache:
         return sum(t.numel() * t.element_size() for t in self.keys + self.values)
 
 
-def cached_self_attention(attention, X, cache, layer):
+def cached_self_attention(attention: GroupedQueryAttention, X: torch.Tensor, cache: KVCache,
+                          layer: int) -> torch.Tensor:
     """New steps X (batch, new, d) attend to all steps so far, via the cache: (batch, new, d)."""
     past = cache.length(layer)
     Q = attention.split_heads(attention.W_q(X), attention.num_heads)  # (batch, heads, new, hs)
@@ -72,7 +73,8 @@ class TinyDecoder(nn.Module):
         return self.output(X)  # (batch, steps, vocab)
 
 
-def generate(model, prompt, num_steps, use_cache):
+def generate(model: nn.Module, prompt: torch.Tensor, num_steps: int,
+             use_cache: bool) -> torch.Tensor:
     """Greedy decoding: prompt (batch, steps) -> tokens (batch, steps + num_steps)."""
     tokens, cache = prompt, (KVCache() if use_cache else None)
     new = prompt  # the steps the model has not yet seen

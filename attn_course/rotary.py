@@ -9,7 +9,7 @@ from attn_course.validation import check_rotary_input, validated
 
 
 @validated(check_rotary_input)
-def apply_rotary(X, positions=None):
+def apply_rotary(X: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
     """Rotate pairs (2i, 2i+1) of X (batch, steps, d) by position * 10000^(-2i/d)."""
     d = X.shape[-1]
     if positions is None:

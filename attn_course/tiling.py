@@ -10,7 +10,8 @@ import torch
 from attn_course.validation import check_tiled_attention, validated
 
 
-def online_softmax_step(row_max, row_sum, output, scores, V):
+def online_softmax_step(row_max: torch.Tensor, row_sum: torch.Tensor, output: torch.Tensor,
+                        scores: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """Fold scores (batch, queries, block) and V (batch, block, d_v) into max, sum, output."""
     new_max = torch.maximum(row_max, scores.amax(dim=-1, keepdim=True))  # (batch, queries, 1)
     shift = new_max.masked_fill(new_max == float("-inf"), 0.0)  # a row with no key yet: 0
@@ -20,7 +21,8 @@ def online_softmax_step(row_max, row_sum, output, scores, V):
     return new_max, row_sum, output * rescale + P @ V  # output: (batch, queries, d_v)
 
 
-def block_mask(start, block, num_queries, valid_lens=None, causal=False, device=None):
+def block_mask(start: int, block: int, num_queries: int, valid_lens: torch.Tensor | None = None,
+               causal: bool = False, device: torch.device | None = None) -> torch.Tensor:
     """True where a query may see key start + j: (batch or 1, queries, block)."""
     columns = torch.arange(start, start + block, device=device)  # (block,)
     keep = torch.ones(1, num_queries, block, dtype=torch.bool, device=device)
@@ -34,7 +36,9 @@ def block_mask(start, block, num_queries, valid_lens=None, causal=False, device=
 
 
 @validated(check_tiled_attention)
-def tiled_attention(queries, keys, values, block_size, valid_lens=None, causal=False):
+def tiled_attention(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                    block_size: int, valid_lens: torch.Tensor | None = None,
+                    causal: bool = False) -> torch.Tensor:
     """softmax(Q K^T / sqrt(d)) V, one block of keys at a time: (batch, queries, d_v)."""
     batch_size, num_queries, d = queries.shape
     row_max = queries.new_full((batch_size, num_queries, 1), float("-inf"))  # (batch, queries, 1)
