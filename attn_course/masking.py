@@ -43,20 +43,19 @@ def causal_mask(
 
 
 @validated(check_masked_softmax)
-def masked_softmax(
-    X: torch.Tensor, valid_lens: torch.Tensor | None = None, causal: bool = False
-) -> torch.Tensor:
-    """Softmax of X (batch, queries, keys) over the keys; weight 0 on masked keys."""
-    dtype = torch.promote_types(X.dtype, torch.float32)  # float16, bfloat16 -> float32
-    if valid_lens is None and not causal:  # nothing to hide: the plain softmax
-        return torch.softmax(X, dim=-1, dtype=dtype).to(X.dtype)  # (batch, queries, keys)
-    keep = torch.ones(1, 1, 1, dtype=torch.bool, device=X.device)  # (1, 1, 1), broadcasts
-    if valid_lens is not None:  # (batch,) -> (batch, 1): one length for every query
-        lens = valid_lens if valid_lens.dim() == 2 else valid_lens.unsqueeze(1)
-        keep = length_mask(lens, X.shape[2])  # (batch, queries or 1, keys)
-    if causal:
-        keep = keep & causal_mask(X.shape[1], X.shape[2], device=X.device)  # (., queries, keys)
-    scores = X.to(dtype).masked_fill(~keep, float("-inf"))  # (batch, queries, keys), a copy
-    empty = ~keep.any(dim=-1, keepdim=True)  # (., ., 1): rows with no visible key
-    weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=-1) * keep  # empty rows -> 0
-    return weights.to(X.dtype)  # (batch, queries, keys)
+def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None = None,
+                   causal: bool = False) -> torch.Tensor:
+    """Softmax of X (batch, queries, keys) over the keys; 0 on masked keys."""
+    dtype = torch.promote_types(X.dtype, torch.float32)  # float16 -> float32
+    if valid_lens is None and not causal:  # nothing to hide: plain softmax
+        return torch.softmax(X, dim=-1, dtype=dtype).to(X.dtype)
+    keep = torch.ones(1, 1, 1, dtype=torch.bool, device=X.device)  # all True
+    if valid_lens is not None:  # one length per sequence, or one per query
+        lens = valid_lens.reshape(X.shape[0], -1)  # (batch, 1 or queries)
+        keep = length_mask(lens, X.shape[2])  # (batch, 1 or queries, keys)
+    if causal:  # (., queries, keys)
+        keep = keep & causal_mask(X.shape[1], X.shape[2], device=X.device)
+    scores = X.to(dtype).masked_fill(~keep, float("-inf"))  # (batch, q, k)
+    empty = ~keep.any(dim=-1, keepdim=True)  # (., ., 1): rows seeing no key
+    weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=-1) * keep
+    return weights.to(X.dtype)  # (batch, queries, keys); empty rows are 0

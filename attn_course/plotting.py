@@ -37,19 +37,22 @@ def label_axes(axes: np.ndarray, xlabel: str, ylabel: str, titles: Labels,
 
 
 @validated(check_heatmaps)
-def show_heatmaps(matrices: torch.Tensor, xlabel: str, ylabel: str, titles: Labels = None,
-                  figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds",
-                  xticklabels: Labels = None, yticklabels: Labels = None) -> Figure:
-    """Draw (rows, cols, queries, keys) or (queries, keys) matrices on one colour scale."""
+def show_heatmaps(
+    matrices: torch.Tensor, xlabel: str, ylabel: str, titles: Labels = None,
+    figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds",
+    xticklabels: Labels = None, yticklabels: Labels = None,
+) -> Figure:
+    """Draw (rows, cols, queries, keys) or (queries, keys) on one scale."""
     matrices = matrices.detach().float().cpu()  # no autograd, on the CPU
     if matrices.dim() == 2:
         matrices = matrices[None, None]  # (1, 1, queries, keys)
     num_rows, num_cols = matrices.shape[:2]
-    fig, axes = plt.subplots(num_rows, num_cols, sharex=True, sharey=True, squeeze=False,
-                             figsize=(figsize[0] * num_cols + 1.0, figsize[1] * num_rows))
-    vmin, vmax = matrices.min().item(), matrices.max().item()  # one scale for every panel
-    for ax, matrix in zip(axes.flat, matrices.flatten(0, 1), strict=True):  # (queries, keys)
+    size = (figsize[0] * num_cols + 1.0, figsize[1] * num_rows)  # + colour bar
+    fig, axes = plt.subplots(num_rows, num_cols, sharex=True, sharey=True,
+                             squeeze=False, figsize=size)
+    vmin, vmax = matrices.min().item(), matrices.max().item()  # one scale
+    for ax, matrix in zip(axes.flat, matrices.flatten(0, 1), strict=True):
         image = ax.imshow(matrix.numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
     label_axes(axes, xlabel, ylabel, titles, xticklabels, yticklabels)
-    fig.colorbar(image, ax=axes, shrink=0.6)  # one colour bar for the whole grid
+    fig.colorbar(image, ax=axes, shrink=0.6)  # one colour bar for the grid
     return fig

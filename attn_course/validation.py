@@ -363,6 +363,38 @@ def check_attention(
         score_check(layer, queries, keys)
     else:
         check_queries_and_keys(queries, keys)
+
+
+# Lesson 10
+
+
+def check_tiled_attention(
+    queries: object,
+    keys: object,
+    values: object,
+    block_size: object,
+    valid_lens: object = None,
+    causal: object = False,
+) -> None:
+    """Check the arguments of ``tiled_attention``: 3-D float tensors, a block size >= 1.
+
+    Raises:
+        TypeError: a tensor is not floating-point, ``valid_lens`` not integer,
+            or ``block_size`` not an int.
+        ValueError: the shapes do not fit (queries and keys need the same
+            feature size), ``block_size`` < 1, or a valid length is outside [0, keys].
+    """
+    check_attention_inputs(queries, keys, values)
+    assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+    if queries.shape[-1] != keys.shape[-1]:
+        raise ValueError(
+            "queries (batch, queries, d) and keys (batch, keys, d) need the same d, got "
+            f"{tuple(queries.shape)} and {tuple(keys.shape)}"
+        )
+    if not isinstance(block_size, int) or isinstance(block_size, bool):
+        raise TypeError(f"block_size must be an int, got {type(block_size).__name__}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
     if valid_lens is not None:
         check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
 
@@ -370,6 +402,41 @@ def check_attention(
 def validator_of(function: Callable[..., Any]) -> Callable[..., None] | None:
     """The ``check`` a function was decorated with by ``validated(check)``, or None."""
     return getattr(function, "check", None)
+
+
+def check_rotary_input(X: object, positions: object = None) -> None:
+    """Check the arguments of ``apply_rotary``: X (batch, steps, d) with d even.
+
+    Raises:
+        TypeError: X is not a floating-point tensor, or ``positions`` not a tensor.
+        ValueError: X is not 3-D, d is odd, or ``positions`` is not of shape
+            (steps,) or (batch, steps).
+    """
+    check_float_tensor("X", X, ndim=3)
+    assert isinstance(X, torch.Tensor)
+    if X.shape[-1] % 2:
+        raise ValueError(
+            "X must have an even number of features (they are rotated in pairs), "
+            f"got shape {tuple(X.shape)}"
+        )
+    if positions is None:
+        return
+    if not isinstance(positions, torch.Tensor):
+        raise TypeError(f"positions must be a torch.Tensor, got {type(positions).__name__}")
+    if tuple(positions.shape) not in {(X.shape[1],), (X.shape[0], X.shape[1])}:
+        raise ValueError(
+            f"positions must have shape ({X.shape[1]},) or ({X.shape[0]}, {X.shape[1]}), "
+            f"got {tuple(positions.shape)}"
+        )
+
+
+def check_sizes(**sizes: object) -> None:
+    """Check that every named size is an int >= 1.
+
+    Raises:
+        TypeError: a size is not an int.
+        ValueError: a size is < 1.
+    """
 
 
 # Lesson 09
@@ -382,6 +449,68 @@ def _check_sizes(**sizes: object) -> None:
             raise TypeError(f"{name} must be an int, got {type(size).__name__}")
         if size < 1:
             raise ValueError(f"{name} must be at least 1, got {size}")
+
+
+def check_grouped_query_attention(
+    self: Any,
+    num_hiddens: object,
+    num_heads: object,
+    num_kv_heads: object,
+    dropout: object = 0.0,
+    bias: object = False,
+) -> None:
+    """Check the sizes of ``GroupedQueryAttention``.
+
+    Raises:
+        TypeError: a size is not an int.
+        ValueError: a size is < 1, ``num_heads`` does not divide ``num_hiddens``,
+            ``num_kv_heads`` does not divide ``num_heads``, or ``dropout`` is
+            outside [0, 1).
+    """
+    check_sizes(num_hiddens=num_hiddens, num_heads=num_heads, num_kv_heads=num_kv_heads)
+    assert isinstance(num_hiddens, int) and isinstance(num_heads, int)
+    assert isinstance(num_kv_heads, int)
+    if num_hiddens % num_heads:
+        raise ValueError(
+            f"num_hiddens ({num_hiddens}) must be divisible by num_heads ({num_heads})"
+        )
+    if num_heads % num_kv_heads:
+        raise ValueError(
+            f"num_heads ({num_heads}) must be divisible by num_kv_heads ({num_kv_heads}): "
+            "each key-value head serves the same number of query heads"
+        )
+    if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+
+def check_grouped_query_inputs(
+    self: Any,
+    queries: object,
+    keys: object,
+    values: object,
+    valid_lens: object = None,
+    causal: object = False,
+) -> None:
+    """Check the inputs of ``GroupedQueryAttention.forward``: (batch, steps, num_hiddens) each.
+
+    Raises:
+        TypeError: an input is not a floating-point tensor, its dtype differs
+            from the weights', or ``valid_lens`` is not integer.
+        ValueError: a shape does not fit, or a valid length is outside [0, keys].
+    """
+    check_attention_inputs(queries, keys, values)
+    for name, X, layer in (("queries", queries, self.W_q), ("keys", keys, self.W_k),
+                           ("values", values, self.W_v)):
+        assert isinstance(X, torch.Tensor)
+        if X.shape[-1] != layer.in_features:
+            raise ValueError(
+                f"{name} must have shape (batch, steps, {layer.in_features}), got {tuple(X.shape)}"
+            )
+        if X.dtype != layer.weight.dtype:
+            raise TypeError(f"{name} has dtype {X.dtype} but the weights have {layer.weight.dtype}")
+    if valid_lens is not None:
+        assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
 
 
 def check_ffn_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,

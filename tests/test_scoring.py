@@ -8,8 +8,6 @@ with explicit loops.
 
 from __future__ import annotations
 
-import ast
-import json
 import math
 
 import pytest
@@ -33,7 +31,6 @@ from attn_course.validation import (
     check_dot_product_scores,
     check_queries_and_keys,
 )
-from conftest import REPO_ROOT
 
 ALL_LAYERS = ["scaled", "plain", "additive", "bilinear"]
 
@@ -506,30 +503,3 @@ def test_exercise_checks_leave_the_global_generator_alone():
     torch.manual_seed(123)
     check_my_gaussian_scores(lambda queries, keys, sigma: None)
     torch.testing.assert_close(torch.rand(3), expected)
-
-
-# --------------------------------------------------------------------------
-# Lean taught code: the line limits of the generated module and of lesson 04's cells
-
-LIMITS = {"AdditiveAttention": 25, "DotProductAttention": 25}
-
-
-def definition_lengths(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    lengths = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            lengths[node.name] = node.end_lineno - first + 1
-    return lengths
-
-
-def test_taught_scoring_code_is_as_short_as_the_idea():
-    lengths = definition_lengths(REPO_ROOT / "attn_course" / "scoring.py")
-    for name, limit in LIMITS.items():
-        assert lengths[name] <= limit, f"{name} has {lengths[name]} lines (at most {limit})"
-    cells = json.loads((REPO_ROOT / "notebooks" / "04_scoring_functions.ipynb").read_text())
-    for index, cell in enumerate(cells["cells"]):
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("#@save"):
-            assert len(source.splitlines()) <= 40, f"cell {index} has over 40 lines"
