@@ -159,7 +159,7 @@ class TransformerDecoder(Decoder):
         return enc_outputs, enc_valid_lens, no_tokens
 
     @validated(check_tokens)
-    def forward(self, X, state):
+    def forward(self, X, state):  # noqa: F811 (the decoder's, not the block's)
         """X (batch, steps): new tokens -> logits (batch, steps, vocab), state."""
         enc_outputs, enc_valid_lens, earlier = state
         tokens = torch.cat([earlier, X], dim=1)  # (batch, t + steps): the prefix
@@ -195,7 +195,7 @@ def warmup_cosine(warmup_steps, num_steps):
         base_lrs.setdefault(key, [group["lr"] for group in optimizer.param_groups])
         steps[key] = steps.get(key, 0) + 1
         factor = warmup_cosine_factor(min(steps[key], num_steps), warmup_steps, num_steps)
-        for group, lr in zip(optimizer.param_groups, base_lrs[key]):
+        for group, lr in zip(optimizer.param_groups, base_lrs[key], strict=True):
             group["lr"] = lr * factor
 
     handle = register_optimizer_step_pre_hook(set_lr)

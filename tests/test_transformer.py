@@ -156,7 +156,7 @@ def test_parts_keep_shapes_and_add_norm_orders():
 def test_the_schedule_rises_then_decays_to_zero():
     factors = [warmup_cosine_factor(s, 10, 100) for s in range(1, 101)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(factors[9:], factors[10:]))
+    assert all(a >= b for a, b in zip(factors[9:], factors[10:], strict=False))
     assert factors[-1] == pytest.approx(0.0, abs=1e-12)
     assert warmup_cosine_factor(1, 0, 10) < 1.0  # no warm-up: the decay starts at once
 

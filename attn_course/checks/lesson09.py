@@ -67,7 +67,7 @@ CAUSAL_HINTS = {
 
 
 def check_my_causal_valid_lens(student: Callable) -> None:
-    """Check ``student(batch_size, num_steps)`` -> int64 (batch_size, num_steps). Prints a verdict."""
+    """Check ``student(batch_size, num_steps)`` -> int64 (batch_size, num_steps); prints."""
     cases = [
         Case("batch 2, 4 steps", (2, 4)),
         Case("batch 3, 6 steps", (3, 6)),
@@ -197,7 +197,7 @@ BLOCK_HINTS = {
 
 
 def check_my_pre_norm_block(student: Callable) -> None:
-    """Check ``student(block, X, valid_lens)`` against a pre-norm block's output. Prints a verdict."""
+    """Check ``student(block, X, valid_lens)`` against a pre-norm block; print a verdict."""
     generator = torch.Generator().manual_seed(9)
     cases = [
         Case("8 features, 2 heads, no padding",
