@@ -4,7 +4,7 @@ Each module holds one idea, built in the lesson named in its docstring; the
 notebooks import from here so later lessons reuse earlier code.
 """
 
-from attn_course.data import Vocab, load_fra, make_translation_data
+from attn_course.data import Vocab, load_fra, load_fra_batches, make_translation_data
 from attn_course.device import try_device
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
 from attn_course.metrics import alignment_accuracy, bleu
@@ -59,6 +59,7 @@ __all__ = [
     "key_padding_mask",
     "length_mask",
     "load_fra",
+    "load_fra_batches",
     "make_translation_data",
     "masked_cross_entropy",
     "masked_softmax",

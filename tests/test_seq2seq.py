@@ -171,7 +171,7 @@ def test_baseline_and_attention_model_share_everything_but_attention():
         assert torch.equal(param, attn_params[name]), name
     # The subclass replaces how the context is made, nothing else.
     overridden = {name for name in vars(BahdanauDecoder) if not name.startswith("__")}
-    assert overridden == {"init_state", "context"}
+    assert overridden == {"context"}
 
 
 # --- padding is ignored -----------------------------------------------------
