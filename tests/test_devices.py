@@ -57,7 +57,9 @@ from conftest import REPO_ROOT
 
 FAKE_DEVICE = torch.device("cuda", 0)  # "cuda" without an index needs a real GPU
 VALUE_READS_PER_STATEMENT = 30
-LESSONS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
+    (REPO_ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb")
+)
 DEVICE_ERROR = re.compile(
     r"same device|different devices|found two different devices|CPU int64 tensor|"
     r"device mismatch|expected .*device",
@@ -370,9 +372,9 @@ def run_lesson(path: Path) -> list[Outcome]:
 
 
 def device_lessons() -> list[Path]:
-    """The lessons whose code calls ``try_device()``."""
+    """The lessons and solutions notebooks whose code calls ``try_device()``."""
     return [
-        path for path in LESSONS
+        path for path in NOTEBOOKS
         if any("try_device()" in source for _, source in code_cells(path))
     ]  # fmt: skip
 
@@ -431,6 +433,12 @@ KEY_STATEMENTS = {
         "gold = gold_matrix(pair.alignment, len(output_tokens)",
         'models["attention"](test_batch.source',
         "for word_class, lexicon in word_classes.items()",
+    ],
+    "05_bahdanau_attention_solutions": [
+        "train_seq2seq(models[name], batches",
+        "_, test_batch = translate(model, test_pairs)",
+        "long_bleu = bleu_by_length(",
+        "train_on_fra(path, num_steps=150",
     ],
 }
 
