@@ -437,7 +437,7 @@ KEY_STATEMENTS = {
     "05_bahdanau_attention_solutions": [
         "train_seq2seq(models[name], batches",
         "_, test_batch = translate(model, test_pairs)",
-        "long_bleu = bleu_by_length(",
+        "long_bleu = mean_bleu_by(",
         "train_on_fra(path, num_steps=150",
     ],
 }
