@@ -25,6 +25,7 @@ class Encoder(nn.Module):
     """Interface: source X (batch, steps), valid_lens (batch,) -> (outputs, state)."""
 
     def forward(self, X: torch.Tensor, valid_lens: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """X (batch, steps), valid_lens (batch,) -> outputs (batch, steps, hiddens), state."""
         raise NotImplementedError
 
 
@@ -34,6 +35,7 @@ class Decoder(nn.Module):
     attention_weights: torch.Tensor | None = None  # (batch, steps, source_steps) or None
 
     def init_state(self, enc_outputs: torch.Tensor, enc_state: Any, enc_valid_lens: Any) -> Any:
+        """The first state, from the encoder's outputs, final state and valid lengths."""
         raise NotImplementedError
 
     def forward(self, X: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
