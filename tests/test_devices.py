@@ -418,6 +418,27 @@ def test_modules_move_to_the_fake_device_and_back():
     assert try_device() != FAKE_DEVICE and "item" not in FakeTensor.__dict__
 
 
+def test_run_lesson_finds_a_cpu_tensor_in_a_cell(tmp_path):
+    """A two-cell lesson with the bug lesson 05 had, and the same lesson fixed."""
+
+    def lesson(second_cell: str) -> Path:
+        cells = [
+            "import torch\nfrom attn_course.device import try_device\n\ndevice = try_device()",
+            "model_output = torch.ones(4, 3, device=device)\n" + second_cell,
+        ]
+        path = tmp_path / f"lesson_{len(list(tmp_path.iterdir()))}.ipynb"
+        path.write_text(json.dumps({"cells": [
+            {"cell_type": "code", "source": source, "metadata": {}} for source in cells
+        ]}))  # fmt: skip
+        return path
+
+    stack = "both = torch.stack([model_output, gold])"
+    broken = run_lesson(lesson("gold = torch.zeros(4, 3)\n" + stack))
+    assert [o.status for o in broken][-1] == "device"
+    fixed = run_lesson(lesson("gold = torch.zeros(4, 3, device=device)\n" + stack))
+    assert {o.status for o in fixed} == {"ran"}
+
+
 # --- the lessons ----------------------------------------------------------------
 
 # Statements each lesson must run on the device (a fragment of their source), so a
