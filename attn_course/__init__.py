@@ -5,7 +5,7 @@ notebooks import from here so later lessons reuse earlier code.
 """
 
 import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
-from attn_course.data import Vocab, load_fra, make_translation_data
+from attn_course.data import Vocab, load_fra, load_fra_batches, make_translation_data
 from attn_course.device import try_device
 from attn_course.gqa import GroupedQueryAttention
 from attn_course.kvcache import KVCache, generate
@@ -73,6 +73,7 @@ __all__ = [
     "key_padding_mask",
     "length_mask",
     "load_fra",
+    "load_fra_batches",
     "make_translation_data",
     "masked_cross_entropy",
     "masked_softmax",
