@@ -5,8 +5,10 @@ notebooks import from here so later lessons reuse earlier code.
 """
 
 import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
-from attn_course.data import Vocab, load_fra, make_translation_data
+from attn_course.data import Vocab, load_fra, load_fra_batches, make_translation_data
 from attn_course.device import try_device
+from attn_course.gqa import GroupedQueryAttention
+from attn_course.kvcache import KVCache, generate
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
 from attn_course.metrics import alignment_accuracy, bleu
 from attn_course.multihead import (
@@ -24,6 +26,7 @@ from attn_course.positional import (
     rotation,
     sinusoidal_encoding,
 )
+from attn_course.rotary import apply_rotary
 from attn_course.scoring import (
     AdditiveAttention,
     AttentionPooling,
@@ -39,9 +42,16 @@ from attn_course.seq2seq import (
     Seq2SeqDecoder,
     greedy_decode,
 )
+from attn_course.tiling import online_softmax_step, tiled_attention
 from attn_course.training import masked_cross_entropy, train_seq2seq
 
 __all__ = [
+    "GroupedQueryAttention",
+    "KVCache",
+    "apply_rotary",
+    "generate",
+    "online_softmax_step",
+    "tiled_attention",
     "AdditiveAttention",
     "AttentionPooling",
     "BahdanauDecoder",
@@ -63,6 +73,7 @@ __all__ = [
     "key_padding_mask",
     "length_mask",
     "load_fra",
+    "load_fra_batches",
     "make_translation_data",
     "masked_cross_entropy",
     "masked_softmax",

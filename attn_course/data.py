@@ -103,23 +103,32 @@ def _clause(rng: random.Random, extra: int) -> tuple[list[str], list[str], list[
     return source, target, alignment
 
 
-def make_pair(rng: random.Random, length: int) -> TranslationPair:
+def max_source_len(max_clauses: int = MAX_CLAUSES) -> int:
+    """The longest source with ``max_clauses`` clauses: 26 for 3 clauses, 44 for 5."""
+    return max_clauses * (MAX_CLAUSE_LEN + 1) - 1
+
+
+def make_pair(rng: random.Random, length: int, max_clauses: int = MAX_CLAUSES) -> TranslationPair:
     """Draw one pair whose source has exactly ``length`` tokens.
 
     Args:
         rng: the random generator to draw from.
-        length: the number of source tokens, from 3 to 26.
+        length: the number of source tokens, from 3 to ``max_source_len(max_clauses)``.
+        max_clauses: the most clauses a sentence may have (3 unless you ask for
+            longer sentences; the default draws are the same as before it existed).
 
     Raises:
         ValueError: no sentence of this grammar has ``length`` tokens.
     """
-    min_len, max_len = MIN_CLAUSE_LEN, MAX_CLAUSES * (MAX_CLAUSE_LEN + 1) - 1
+    if not isinstance(max_clauses, int) or max_clauses < 1:
+        raise ValueError(f"max_clauses must be a positive int, got {max_clauses!r}")
+    min_len, max_len = MIN_CLAUSE_LEN, max_source_len(max_clauses)
     if not isinstance(length, int) or not min_len <= length <= max_len:
         raise ValueError(f"length must be an int from {min_len} to {max_len}, got {length!r}")
     # k clauses joined by k - 1 "and"s hold from 4k - 1 to 9k - 1 tokens.
     feasible = [
         k
-        for k in range(1, MAX_CLAUSES + 1)
+        for k in range(1, max_clauses + 1)
         if k * MIN_CLAUSE_LEN + k - 1 <= length <= k * MAX_CLAUSE_LEN + k - 1
     ]
     num_clauses = rng.choice(feasible)
@@ -152,6 +161,7 @@ def make_translation_data(
     max_len: int = 20,
     length_decay: float = 0.85,
     seed: int = 0,
+    max_clauses: int = MAX_CLAUSES,
 ) -> tuple[list[TranslationPair], list[TranslationPair]]:
     """Generate the training and held-out pairs of the made-up task.
 
@@ -160,6 +170,8 @@ def make_translation_data(
     and long ones rare. The held-out set has ``num_test_per_length`` pairs
     of every length from ``min_len`` to ``max_len`` (so its long inputs are
     longer than most training inputs), none of them a training source.
+    ``max_clauses`` above 3 allows sources longer than 26 tokens (up to
+    ``max_source_len(max_clauses)``); the default gives the same pairs as ever.
 
     Returns:
         (train_pairs, test_pairs), the same lists for the same arguments.
@@ -167,8 +179,12 @@ def make_translation_data(
     Raises:
         ValueError: the lengths or counts are out of range.
     """
-    if not 3 <= min_len <= max_len <= MAX_CLAUSES * (MAX_CLAUSE_LEN + 1) - 1:
-        raise ValueError(f"need 3 <= min_len <= max_len <= 26, got {min_len}, {max_len}")
+    longest = max_source_len(max_clauses) if isinstance(max_clauses, int) else 0
+    if not 3 <= min_len <= max_len <= longest:
+        raise ValueError(
+            f"need 3 <= min_len <= max_len <= {longest} (with max_clauses={max_clauses}), "
+            f"got {min_len}, {max_len}"
+        )
     if num_train < 1 or num_test_per_length < 1:
         raise ValueError("num_train and num_test_per_length must be positive")
     if not 0 < length_decay <= 1:
@@ -176,13 +192,15 @@ def make_translation_data(
     rng = random.Random(seed)
     lengths = list(range(min_len, max_len + 1))
     weights = [length_decay ** (n - min_len) for n in lengths]
-    train = [make_pair(rng, n) for n in rng.choices(lengths, weights=weights, k=num_train)]
+    train = [
+        make_pair(rng, n, max_clauses) for n in rng.choices(lengths, weights=weights, k=num_train)
+    ]
     seen = {pair.source for pair in train}
     test: list[TranslationPair] = []
     for n in lengths:
         found, tries = 0, 0
         while found < num_test_per_length:
-            pair = make_pair(rng, n)
+            pair = make_pair(rng, n, max_clauses)
             tries += 1
             if pair.source not in seen:
                 seen.add(pair.source)
@@ -345,36 +363,59 @@ def encode_batch(
     )
 
 
-def make_batches(
-    pairs: Sequence[TranslationPair], src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int
+def batch_by_length(
+    sources: Sequence[Sequence[str]],
+    targets: Sequence[Sequence[str]],
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    batch_size: int,
+    alignments: Sequence[Sequence[int | None]] | None = None,
 ) -> list[Batch]:
-    """Encode the made-up pairs once, as batches of sentences of similar length.
+    """Encode sentence pairs once, as batches of sentences of similar length.
 
-    Pairs are sorted by source length (stably, so the order is fixed) and
-    cut into batches of ``batch_size``, each padded only to its own longest
-    sentence: little padding, so little wasted computation.
+    Pairs are sorted by source length (stably, so the order is fixed) and cut
+    into batches of ``batch_size``, each padded only to its own longest
+    sentence: little padding, so little wasted computation. Works for any
+    token lists: the made-up task's pairs or a ``fra.txt`` file's.
 
     Raises:
-        ValueError: ``pairs`` is empty or ``batch_size`` < 1.
+        ValueError: there is no pair, the lists differ in length, or ``batch_size`` < 1.
     """
-    if not pairs:
+    if not sources:
         raise ValueError("no pairs to batch")
+    if len(sources) != len(targets) or (alignments is not None and len(alignments) != len(sources)):
+        raise ValueError("need as many sources as targets (and alignments)")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    ordered = sorted(pairs, key=lambda pair: len(pair.source))
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     batches = []
-    for start in range(0, len(ordered), batch_size):
-        chunk = ordered[start : start + batch_size]
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
         batches.append(
             encode_batch(
-                [p.source for p in chunk],
-                [p.target for p in chunk],
+                [sources[i] for i in chunk],
+                [targets[i] for i in chunk],
                 src_vocab,
                 tgt_vocab,
-                alignments=[p.alignment for p in chunk],
+                alignments=None if alignments is None else [alignments[i] for i in chunk],
             )
         )
     return batches
+
+
+def make_batches(
+    pairs: Sequence[TranslationPair], src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int
+) -> list[Batch]:
+    """The made-up pairs as batches of similar length, with their gold alignments
+    (see :func:`batch_by_length`)."""
+    return batch_by_length(
+        [p.source for p in pairs],
+        [p.target for p in pairs],
+        src_vocab,
+        tgt_vocab,
+        batch_size,
+        alignments=[p.alignment for p in pairs],
+    )
 
 
 def preprocess_text(text: str) -> str:
@@ -466,3 +507,62 @@ def load_fra(
     src_vocab = Vocab(sources, min_freq=min_freq)
     tgt_vocab = Vocab(targets, min_freq=min_freq)
     return encode_batch(sources, targets, src_vocab, tgt_vocab, num_steps), src_vocab, tgt_vocab
+
+
+@dataclass
+class TextData:
+    """A tab-separated corpus, split and batched for training.
+
+    Attributes:
+        train_batches: batches of similar length (see :func:`batch_by_length`).
+        test_sources, test_targets: the held-out pairs, as token lists.
+        src_vocab, tgt_vocab: built from the training pairs only.
+    """
+
+    train_batches: list[Batch]
+    test_sources: list[list[str]]
+    test_targets: list[list[str]]
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+
+
+def load_fra_batches(
+    path: str | Path,
+    batch_size: int = 128,
+    min_freq: int = 2,
+    max_examples: int | None = None,
+    max_tokens: int | None = None,
+    num_test: int = 0,
+    seed: int = 0,
+) -> TextData:
+    """Read a ``fra.txt``-style file (English, a tab, French) into training batches.
+
+    The pairs (at most ``max_examples``; with ``max_tokens``, only those whose
+    two sides have at most that many tokens) are shuffled with ``seed``, the
+    last ``num_test`` held out, the vocabularies built from the rest (tokens
+    seen fewer than ``min_freq`` times become ``<unk>``), and the rest cut into
+    batches of similar length. The file is read from ``path``; nothing is downloaded.
+
+    Raises:
+        FileNotFoundError, ValueError: as :func:`read_tab_separated_pairs`;
+        ValueError also if no pair is left for training.
+    """
+    sources, targets = read_tab_separated_pairs(path, max_examples)
+    pairs = [
+        (s, t) for s, t in zip(sources, targets, strict=True)
+        if max_tokens is None or max(len(s), len(t)) <= max_tokens
+    ]  # fmt: skip
+    random.Random(seed).shuffle(pairs)
+    if not 0 <= num_test < len(pairs):
+        raise ValueError(
+            f"{path}: {len(pairs)} usable pairs, cannot hold out {num_test} and train on the rest"
+        )
+    train, test = pairs[: len(pairs) - num_test], pairs[len(pairs) - num_test :]
+    src_vocab = Vocab((s for s, _ in train), min_freq=min_freq)
+    tgt_vocab = Vocab((t for _, t in train), min_freq=min_freq)
+    batches = batch_by_length(
+        [s for s, _ in train], [t for _, t in train], src_vocab, tgt_vocab, batch_size
+    )
+    return TextData(
+        batches, [s for s, _ in test], [t for _, t in test], src_vocab, tgt_vocab
+    )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 
-from attn_course.validation import check_float_tensor
+from attn_course.validation import check_alignment_accuracy, validated
 
 
 def _tokens(name: str, sentence: str | Sequence[str]) -> list[str]:
@@ -61,41 +61,14 @@ def bleu(prediction: str | Sequence[str], label: str | Sequence[str], k: int = 4
     return score
 
 
+@validated(check_alignment_accuracy)
 def alignment_accuracy(attention_weights: torch.Tensor, gold_alignments: torch.Tensor) -> float:
     """Share of target tokens whose most-attended source token is the gold one.
 
-    Args:
-        attention_weights: (batch, target_steps, source_steps).
-        gold_alignments: (batch, target_steps) integer tensor: the gold
-            source position of each target token, -1 where there is none
-            (particles, ``<eos>``, padding); those positions are not counted.
-
-    Returns:
-        A float in [0, 1].
-
-    Raises:
-        TypeError: wrong dtypes.
-        ValueError: the shapes do not fit, a gold position is out of range,
-            or no position has a gold alignment.
+    attention_weights (batch, target_steps, source_steps); gold_alignments
+    (batch, target_steps), -1 where a token has no gold word (not counted).
     """
-    check_float_tensor("attention_weights", attention_weights, ndim=3)
-    if not isinstance(gold_alignments, torch.Tensor) or gold_alignments.dtype not in (
-        torch.int64,
-        torch.int32,
-    ):
-        raise TypeError("gold_alignments must be an integer tensor (batch, target_steps)")
-    if gold_alignments.shape != attention_weights.shape[:2]:
-        raise ValueError(
-            "gold_alignments must have shape (batch, target_steps) = "
-            f"{tuple(attention_weights.shape[:2])}, got {tuple(gold_alignments.shape)}"
-        )
-    if gold_alignments.numel() and int(gold_alignments.max()) >= attention_weights.shape[2]:
-        raise ValueError(
-            f"gold positions must be below source_steps = {attention_weights.shape[2]}"
-        )
     counted = gold_alignments >= 0  # (batch, target_steps)
-    if not bool(counted.any()):
-        raise ValueError("no target token has a gold alignment (all entries are -1)")
     most_attended = attention_weights.argmax(dim=-1)  # (batch, target_steps)
     hits = (most_attended == gold_alignments) & counted
     return hits.sum().item() / counted.sum().item()

@@ -10,43 +10,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from attn_course.data import Batch
-from attn_course.masking import length_mask
-from attn_course.validation import check_float_tensor, check_valid_lens
+from attn_course.validation import check_masked_cross_entropy, check_train_seq2seq, validated
 
 
+@validated(check_masked_cross_entropy)
 def masked_cross_entropy(
     logits: torch.Tensor, labels: torch.Tensor, valid_lens: torch.Tensor
 ) -> torch.Tensor:
-    """Mean cross-entropy over the real (unpadded) target tokens.
-
-    Args:
-        logits: (batch, steps, vocab_size) unnormalised scores.
-        labels: (batch, steps) target indices; entries past a sequence's
-            valid length are ignored, whatever they hold.
-        valid_lens: (batch,) the number of real tokens of each target.
-
-    Returns:
-        A scalar: the sum of the per-token losses inside the valid lengths,
-        divided by the number of such tokens.
-
-    Raises:
-        TypeError: wrong dtypes.
-        ValueError: the shapes do not fit, or no token is valid.
-    """
-    check_float_tensor("logits", logits, ndim=3)
-    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
-        raise TypeError("labels must be a torch.int64 tensor of shape (batch, steps)")
-    if labels.shape != logits.shape[:2]:
-        raise ValueError(
-            f"labels must have shape (batch, steps) = {tuple(logits.shape[:2])}, "
-            f"got {tuple(labels.shape)}"
-        )
-    check_valid_lens(valid_lens, labels.shape[0], None, labels.shape[1])
-    mask = length_mask(valid_lens, labels.shape[1])  # (batch, steps)
-    if not bool(mask.any()):
-        raise ValueError("no valid token: every valid length is 0")
-    # Padded labels may be any index; give them a safe one before the lookup.
-    safe_labels = labels.masked_fill(~mask, 0)  # (batch, steps)
+    """Mean cross-entropy over the real tokens: logits (batch, steps, vocab), labels
+    (batch, steps), valid_lens (batch,) -> a scalar; padded labels may hold any index."""
+    steps = torch.arange(labels.shape[1], device=labels.device)  # (steps,)
+    mask = steps < valid_lens.unsqueeze(-1)  # (batch, steps): True at real tokens
+    safe_labels = labels.masked_fill(~mask, 0)  # (batch, steps): a valid index everywhere
     per_token = F.cross_entropy(
         logits.transpose(1, 2).float(), safe_labels, reduction="none"
     )  # (batch, steps)
@@ -94,6 +69,7 @@ class TrainingProgress:
             self._handle.update({"text/plain": self._text()}, raw=True)
 
 
+@validated(check_train_seq2seq)
 def train_seq2seq(
     model: nn.Module,
     batches: Sequence[Batch],
@@ -130,10 +106,6 @@ def train_seq2seq(
     Raises:
         ValueError: ``batches`` is empty, or ``num_steps`` < 1.
     """
-    if not batches:
-        raise ValueError("no training batches")
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
     model.to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -513,6 +513,124 @@ def check_grouped_query_inputs(
         check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
 
 
+# Lesson 05: one validator per public entry point of attn_course.seq2seq,
+# attn_course.training and attn_course.metrics. Each takes the entry point's
+# arguments (``self`` first for a method) and raises TypeError or ValueError.
+
+
+def check_token_indices(name: str, X: object) -> None:
+    """Check that ``X`` is a (batch, steps) tensor of integer token indices."""
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of token indices, got {type(X).__name__}")
+    if X.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"{name} must hold integer token indices, got dtype {X.dtype}")
+    if X.dim() != 2:
+        raise ValueError(f"{name} must have shape (batch, steps), got {tuple(X.shape)}")
+
+
+def check_source(X: object, valid_lens: object) -> None:
+    """Check source indices (batch, steps) and their lengths (batch,), each in [1, steps]."""
+    check_token_indices("X", X)
+    assert isinstance(X, torch.Tensor)
+    check_valid_lens(valid_lens, X.shape[0], None, X.shape[1])
+    assert isinstance(valid_lens, torch.Tensor)
+    if valid_lens.numel() and int(valid_lens.min()) < 1:
+        raise ValueError(f"every source needs at least 1 token, got {valid_lens.tolist()}")
+
+
+def check_gru_encoder(encoder: object, vocab_size: int, embed_size: int, num_hiddens: int) -> None:
+    """Validator of ``GRUEncoder(vocab_size, embed_size, num_hiddens)``: an even num_hiddens."""
+    if num_hiddens % 2:
+        raise ValueError(f"num_hiddens must be even (half per direction), got {num_hiddens}")
+
+
+def check_encoder_inputs(encoder: object, X: object, valid_lens: object) -> None:
+    """Validator of ``GRUEncoder.forward(X, valid_lens)``."""
+    check_source(X, valid_lens)
+
+
+def check_decoder_inputs(decoder: object, X: object, state: object) -> None:
+    """Validator of a decoder's ``forward(X, state)``: X (batch, steps) with steps >= 1."""
+    check_token_indices("X", X)
+    assert isinstance(X, torch.Tensor)
+    if X.shape[1] < 1:
+        raise ValueError(f"X must hold at least one step, got shape {tuple(X.shape)}")
+
+
+def check_encoder_decoder_inputs(
+    model: object, source: object, source_valid_lens: object, decoder_input: object
+) -> None:
+    """Validator of ``EncoderDecoder.forward(source, source_valid_lens, decoder_input)``."""
+    check_source(source, source_valid_lens)
+    check_decoder_inputs(model, decoder_input, None)
+    assert isinstance(source, torch.Tensor) and isinstance(decoder_input, torch.Tensor)
+    if decoder_input.shape[0] != source.shape[0]:
+        raise ValueError(
+            f"source and decoder_input must have the same batch size, got "
+            f"{tuple(source.shape)} and {tuple(decoder_input.shape)}"
+        )
+
+
+def check_greedy_decode(
+    model: object, source: object, source_valid_lens: object, bos: int, eos: int, max_steps: int
+) -> None:
+    """Validator of ``greedy_decode``: a valid source and ``max_steps`` >= 1."""
+    if not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+    check_source(source, source_valid_lens)
+
+
+def check_masked_cross_entropy(logits: object, labels: object, valid_lens: object) -> None:
+    """Validator of ``masked_cross_entropy``: logits (batch, steps, vocab), int64 labels
+    (batch, steps), valid_lens (batch,) in [0, steps], not all 0."""
+    check_float_tensor("logits", logits, ndim=3)
+    assert isinstance(logits, torch.Tensor)
+    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
+        raise TypeError("labels must be a torch.int64 tensor of shape (batch, steps)")
+    if labels.shape != logits.shape[:2]:
+        raise ValueError(
+            f"labels must have shape (batch, steps) = {tuple(logits.shape[:2])}, "
+            f"got {tuple(labels.shape)}"
+        )
+    check_valid_lens(valid_lens, labels.shape[0], None, labels.shape[1])
+    assert isinstance(valid_lens, torch.Tensor)
+    if not bool((valid_lens > 0).any()):
+        raise ValueError("no valid token: every valid length is 0")
+
+
+def check_train_seq2seq(
+    model: object, batches: Any, num_steps: int, *args: Any, **kwargs: Any
+) -> None:
+    """Validator of ``train_seq2seq``: some batches and ``num_steps`` >= 1."""
+    if not batches:
+        raise ValueError("no training batches")
+    if not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
+
+
+def check_alignment_accuracy(attention_weights: object, gold_alignments: object) -> None:
+    """Validator of ``alignment_accuracy``: weights (batch, target_steps, source_steps) and
+    integer gold positions (batch, target_steps) below source_steps, not all -1."""
+    check_float_tensor("attention_weights", attention_weights, ndim=3)
+    assert isinstance(attention_weights, torch.Tensor)
+    if not isinstance(gold_alignments, torch.Tensor) or gold_alignments.dtype not in (
+        torch.int64,
+        torch.int32,
+    ):
+        raise TypeError("gold_alignments must be an integer tensor (batch, target_steps)")
+    if gold_alignments.shape != attention_weights.shape[:2]:
+        raise ValueError(
+            "gold_alignments must have shape (batch, target_steps) = "
+            f"{tuple(attention_weights.shape[:2])}, got {tuple(gold_alignments.shape)}"
+        )
+    if gold_alignments.numel() and int(gold_alignments.max()) >= attention_weights.shape[2]:
+        raise ValueError(
+            f"gold positions must be below source_steps = {attention_weights.shape[2]}"
+        )
+    if not bool((gold_alignments >= 0).any()):
+        raise ValueError("no target token has a gold alignment (all entries are -1)")
+
+
 def check_ffn_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,
                     bias: bool = True) -> None:
     """``PositionWiseFFN(num_hiddens, ffn_num_hiddens)``: two positive ints."""

@@ -17,11 +17,14 @@ from attn_course.data import (
     VERBS,
     TranslationPair,
     Vocab,
+    batch_by_length,
     encode_batch,
     load_fra,
+    load_fra_batches,
     make_batches,
     make_pair,
     make_translation_data,
+    max_source_len,
     preprocess_text,
     read_tab_separated_pairs,
 )
@@ -274,3 +277,68 @@ def test_load_fra_pads_truncates_and_builds_vocabularies(tmp_path):
 def test_load_fra_rejects_an_empty_file(tmp_path):
     with pytest.raises(ValueError, match="holds no sentence pair"):
         load_fra(write(tmp_path, "\n\n"))
+
+
+def test_load_fra_batches_splits_shuffles_and_batches_by_length(tmp_path):
+    """A fra.txt-format sample written here: 60 pairs of 1 to 6 words, one with attribution."""
+    rng = random.Random(0)
+    words = ["go", "run", "see", "the", "cat", "dog", "now", "here"]
+    lines = []
+    for i in range(60):
+        english = " ".join(rng.choice(words) for _ in range(1 + i % 6)) + "."
+        french = " ".join(w.upper() for w in english[:-1].split()) + " !"
+        lines.append(f"{english}\t{french}" + ("\tCC-BY 2.0 (France)" if i == 0 else ""))
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    data = load_fra_batches(path, batch_size=16, min_freq=1, max_tokens=6, num_test=10, seed=1)
+    pairs = list(zip(*read_tab_separated_pairs(path), strict=True))
+    kept = [p for p in pairs if max(len(p[0]), len(p[1])) <= 6]
+    assert len(data.test_sources) == len(data.test_targets) == 10
+    assert sum(len(b) for b in data.train_batches) == len(kept) - 10
+    widths = [b.source.shape[1] for b in data.train_batches]
+    assert widths == sorted(widths) and all(len(b) <= 16 for b in data.train_batches)
+    # Every held-out pair is a pair of the file; the vocabularies know the training tokens.
+    assert all(pair in kept for pair in zip(data.test_sources, data.test_targets, strict=True))
+    first = data.train_batches[0]
+    row = data.src_vocab.to_tokens(first.source[0])[: int(first.source_valid_lens[0])]
+    assert row[-1] == "<eos>" and "<unk>" not in row
+    assert first.alignments is None
+    # The same seed gives the same split; another seed another one.
+    again = load_fra_batches(path, batch_size=16, min_freq=1, max_tokens=6, num_test=10, seed=1)
+    other = load_fra_batches(path, batch_size=16, min_freq=1, max_tokens=6, num_test=10, seed=2)
+    assert again.test_sources == data.test_sources != other.test_sources
+    with pytest.raises(ValueError, match="cannot hold out"):
+        load_fra_batches(path, max_tokens=6, num_test=len(kept))
+
+
+def test_batch_by_length_matches_make_batches(small_data):
+    train, _ = small_data
+    src_vocab, tgt_vocab = Vocab(p.source for p in train), Vocab(p.target for p in train)
+    plain = batch_by_length([p.source for p in train], [p.target for p in train],
+                            src_vocab, tgt_vocab, batch_size=100)  # fmt: skip
+    aligned = make_batches(train, src_vocab, tgt_vocab, batch_size=100)
+    for a, b in zip(plain, aligned, strict=True):
+        assert torch.equal(a.source, b.source) and torch.equal(a.labels, b.labels)
+        assert a.alignments is None and b.alignments is not None
+    with pytest.raises(ValueError, match="no pairs"):
+        batch_by_length([], [], src_vocab, tgt_vocab, 4)
+
+
+def test_more_clauses_give_longer_sources_and_leave_the_default_alone():
+    default = make_translation_data(num_train=300, num_test_per_length=2, seed=4)
+    explicit = make_translation_data(num_train=300, num_test_per_length=2, seed=4, max_clauses=3)
+    assert default == explicit
+    assert max_source_len() == 26 and max_source_len(5) == 44
+    _, long_test = make_translation_data(
+        num_train=1, num_test_per_length=4, min_len=21, max_len=40, max_clauses=5, seed=1
+    )
+    lengths = sorted({len(p.source) for p in long_test})
+    assert lengths == list(range(21, 41))
+    clauses = {p.source.count("and") + 1 for p in long_test}
+    assert max(clauses) == 5 and min(clauses) >= 3
+    for pair in long_test:  # the gold alignment still points at the translated word
+        for word, j in zip(pair.target, pair.alignment, strict=True):
+            assert (word in PARTICLES) == (j is None)
+            if j is not None:
+                assert LEXICON[pair.source[j]] == word
+    with pytest.raises(ValueError, match="max_len <= 26"):
+        make_translation_data(max_len=27)

@@ -171,7 +171,7 @@ def test_baseline_and_attention_model_share_everything_but_attention():
         assert torch.equal(param, attn_params[name]), name
     # The subclass replaces how the context is made, nothing else.
     overridden = {name for name in vars(BahdanauDecoder) if not name.startswith("__")}
-    assert overridden == {"init_state", "context"}
+    assert overridden == {"context"}
 
 
 # --- padding is ignored -----------------------------------------------------
@@ -270,3 +270,20 @@ def test_models_run_in_bfloat16():
     source, valid_lens, decoder_input, _ = padded_batch()
     logits = model(source, valid_lens, decoder_input)
     assert logits.dtype == torch.bfloat16 and torch.isfinite(logits).all()
+
+
+def test_inputs_are_checked_once_per_call(monkeypatch):
+    """One check at the outermost entry point, none again down the call chain."""
+    import attn_course.validation as validation
+
+    calls = []
+    check_source = validation.check_source
+    monkeypatch.setattr(validation, "check_source", lambda *a: calls.append(1) or check_source(*a))
+    model = make_model()
+    source, valid_lens, decoder_input, _ = padded_batch()
+    model(source, valid_lens, decoder_input)  # encoder, decoder, attention and softmax inside
+    assert len(calls) == 1
+    greedy_decode(model, source, valid_lens, BOS, EOS, 4)
+    assert len(calls) == 2
+    model.encoder(source, valid_lens)
+    assert len(calls) == 3

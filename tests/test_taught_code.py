@@ -11,6 +11,7 @@ import ast
 import json
 
 import pytest
+
 from conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "attn_course"

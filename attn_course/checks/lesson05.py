@@ -1,12 +1,19 @@
-"""Checks for the coding exercises of lesson 05 (Bahdanau attention)."""
+"""Checks for the coding exercises of lesson 05 (Bahdanau attention).
+
+Each check diagnoses the kind of a failure (padding counted, wrong denominator,
+wrong axis, ...) by comparing the student's result with the results of common
+mistakes, and gives hints in stages that name a property to check, never the recipe.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
+from torch.nn import functional as F
 
-from attn_course.checks.core import Case, run_check
+from attn_course.checks.core import Case, Failure, run_check
 from attn_course.metrics import alignment_accuracy
 from attn_course.training import masked_cross_entropy
 
@@ -31,6 +38,13 @@ def _as_float(student: Callable) -> Callable:
     return wrapped
 
 
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-4 * max(1.0, abs(b))
+
+
+# --- exercise 3: the masked loss -----------------------------------------------------
+
+
 def _loss_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(5)
     logits = torch.randn(3, 5, 7, generator=generator)  # (batch, steps, vocab)
@@ -50,6 +64,63 @@ def _loss_cases() -> list[Case]:
     ]
 
 
+def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
+    """What common mistakes return on one case: kind -> (what it is, value)."""
+    batch, steps = labels.shape
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (b, s)
+    mask = torch.arange(steps) < valid_lens[:, None]  # (batch, steps)
+    real_sum = float((per_token * mask).sum())
+    per_sentence = (per_token * mask).sum(1) / valid_lens.clamp(min=1)  # (batch,)
+    return {
+        "padding": ("the mean over every position, padding included", float(per_token.mean())),
+        "denominator": (f"the right sum divided by batch * steps = {batch * steps}",
+                        real_sum / (batch * steps)),  # fmt: skip
+        "denominator-batch": (f"the right sum divided by the batch size {batch}", real_sum / batch),
+        "denominator-none": ("the right sum, not divided at all", real_sum),
+        "per_sentence": ("the mean of the per-sentence means", float(per_sentence.mean())),
+    }
+
+
+def _diagnose_loss(actual: Any, expected: Any, case: Case) -> Failure | None:
+    if not isinstance(actual, torch.Tensor) or actual.numel() != 1:
+        return None  # the generic comparison names the type or shape
+    value, right = float(actual), float(expected)
+    if _close(value, right):
+        return None
+    for kind, (what, mistake) in _loss_mistakes(*case.args).items():
+        if _close(value, mistake):
+            return Failure(kind.split("-")[0], f"returned {value:.4f}, which is {what}")
+    return None
+
+
+LOSS_HINTS = {
+    "padding": [
+        "Your loss changes when only the padded positions change. Which positions of "
+        "labels should count in the average, and which should not?",
+        "On the case with lengths (5, 2, 3), how many of the 15 positions are real tokens? "
+        "Check that only those contribute to your sum.",
+    ],
+    "denominator": [
+        "The positions you add up look right, but the average is off by a constant factor. "
+        "Over how many tokens should the average run?",
+        "Print your denominator on the case with lengths (5, 2, 3) and compare it with the "
+        "number of real tokens in that batch.",
+    ],
+    "per_sentence": [
+        "Your loss weighs every sentence equally, so a token of a short sentence counts more "
+        "than a token of a long one. Does the lesson's formula weigh sentences or tokens "
+        "equally?",
+        "Look at the denominator of the formula: is it one count per sentence, or one count "
+        "for the whole batch?",
+    ],
+    "shape": [
+        "The loss is one number, a 0-d tensor. What shape does yours have?",
+        "Follow the shapes: per-token losses are (batch, steps); which step turns them into "
+        "one number, and over which positions?",
+    ],
+}
+
+
 def check_masked_ce_loss(student: Callable) -> None:
     """Check ``my_masked_ce_loss(logits, labels, valid_lens)`` against the reference.
 
@@ -61,15 +132,20 @@ def check_masked_ce_loss(student: Callable) -> None:
         _as_tensor(student),
         masked_cross_entropy,
         _loss_cases(),
-        hint=(
-            "compute the cross-entropy of every token with reduction='none', multiply by a "
-            "0/1 mask built from valid_lens, and divide by the number of real tokens "
-            "(not by batch * steps)."
-        ),
+        atol=1e-4,
+        hints=LOSS_HINTS,
+        diagnose=_diagnose_loss,
     )
 
 
+# --- exercise 4: gold-alignment accuracy ---------------------------------------------
+
+
 def _alignment_cases() -> list[Case]:
+    square = torch.tensor(
+        [[[0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.6, 0.2, 0.2]],
+         [[0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [0.5, 0.4, 0.1]]]
+    )  # (batch 2, target steps 3, source steps 3)  # fmt: skip
     weights = torch.tensor(
         [
             [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3], [0.0, 0.0, 1.0]],
@@ -83,10 +159,50 @@ def _alignment_cases() -> list[Case]:
     all_right = torch.tensor([[0, 2, 1, 2], [1, 0, 2, 0]])  # (batch, target steps)
     some_unaligned = torch.tensor([[0, 2, -1, 1], [1, 1, -1, -1]])
     return [
+        Case("square weights (3 target and 3 source steps)",
+             (square, torch.tensor([[1, 1, 0], [0, 2, 0]]))),  # fmt: skip
         Case("every token aligned correctly", (weights, all_right)),
         Case("-1 entries are not counted", (weights, some_unaligned)),
         Case("random weights, batch of 4", (random_weights, random_gold)),
     ]
+
+
+def _diagnose_alignment(actual: Any, expected: Any, case: Case) -> Failure | None:
+    if not isinstance(actual, (int, float)) or isinstance(actual, bool) or _close(actual, expected):
+        return None
+    weights, gold = case.args
+    counted = gold >= 0
+    hits = (weights.argmax(dim=-1) == gold) & counted
+    if actual > 1:
+        return Failure("count", f"returned {actual:.4g}, more than 1: a count, not a share")
+    if _close(actual, float(hits.sum()) / gold.numel()):
+        return Failure("unaligned", f"returned {actual:.4f}: the -1 entries were counted too")
+    if weights.shape[1] == weights.shape[2]:
+        wrong_axis = (weights.argmax(dim=1) == gold) & counted
+        if _close(actual, float(wrong_axis.sum()) / float(counted.sum())):
+            return Failure("axis", f"returned {actual:.4f}: the peak was taken over target steps")
+    return None
+
+
+ALIGNMENT_HINTS = {
+    "unaligned": [
+        "Your share counts target tokens whose gold position is -1. Which tokens does the "
+        "formula count, above and below the fraction bar?",
+        "On the case '-1 entries are not counted', how many entries have a gold position? "
+        "Only those may count in the denominator.",
+    ],
+    "axis": [
+        "On square weights your result is off, though the shapes raised no error. Over which "
+        "axis do you look for the most-attended position?",
+        "Row t of attention_weights holds the weights of target token t over the source "
+        "positions. Which dimension indexes the source positions?",
+    ],
+    "count": [
+        "Your result is larger than 1, so it is not a share. What should the number of hits "
+        "be compared with?",
+        "A share is hits divided by a count: which tokens belong in that count?",
+    ],
+}
 
 
 def check_alignment_accuracy(student: Callable) -> None:
@@ -100,8 +216,6 @@ def check_alignment_accuracy(student: Callable) -> None:
         _as_float(student),
         alignment_accuracy,
         _alignment_cases(),
-        hint=(
-            "take the argmax over the last axis, compare it with the gold positions, and "
-            "average only over the entries whose gold position is not -1."
-        ),
+        hints=ALIGNMENT_HINTS,
+        diagnose=_diagnose_alignment,
     )

@@ -1,0 +1,88 @@
+"""Right and wrong answers to lesson 05's coding exercises (the masked loss, alignment accuracy)."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from attn_course.checks.lesson05 import check_alignment_accuracy, check_masked_ce_loss
+from exercise_answers import Answer
+
+
+def real_tokens(labels, valid_lens):
+    return torch.arange(labels.shape[1])[None, :] < valid_lens[:, None]  # (batch, steps)
+
+
+def loss_right(logits, labels, valid_lens):
+    mask = real_tokens(labels, valid_lens)
+    safe_labels = labels.masked_fill(~mask, 0)
+    per_token = F.cross_entropy(logits.transpose(1, 2), safe_labels, reduction="none")
+    return (per_token * mask).sum() / mask.sum()
+
+
+def loss_counts_padding(logits, labels, valid_lens):
+    return F.cross_entropy(logits.transpose(1, 2), labels)
+
+
+def loss_divides_by_all_positions(logits, labels, valid_lens):
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return (per_token * real_tokens(labels, valid_lens)).sum() / labels.numel()
+
+
+def loss_averages_sentences(logits, labels, valid_lens):
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return ((per_token * real_tokens(labels, valid_lens)).sum(1) / valid_lens).mean()
+
+
+def loss_per_token(logits, labels, valid_lens):
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return per_token * real_tokens(labels, valid_lens)
+
+
+def loss_writes_into_logits(logits, labels, valid_lens):
+    mask = real_tokens(labels, valid_lens)
+    logits.masked_fill_(~mask[..., None], 0.0)  # changes the caller's tensor
+    return loss_right(logits, labels, valid_lens)
+
+
+def accuracy_right(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    hits = (attention_weights.argmax(dim=-1) == gold_alignments) & counted
+    return hits.sum().item() / counted.sum().item()
+
+
+def accuracy_counts_unaligned(attention_weights, gold_alignments):
+    hits = attention_weights.argmax(dim=-1) == gold_alignments
+    return hits.float().mean().item()
+
+
+def accuracy_wrong_axis(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    hits = (attention_weights.argmax(dim=1) == gold_alignments) & counted
+    return hits.sum().item() / counted.sum().item()
+
+
+def accuracy_counts_hits(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    return ((attention_weights.argmax(dim=-1) == gold_alignments) & counted).sum().item()
+
+
+def accuracy_least_attended(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    hits = (attention_weights.argmin(dim=-1) == gold_alignments) & counted
+    return hits.sum().item() / counted.sum().item()
+
+
+ANSWERS = [
+    Answer(check_masked_ce_loss, loss_right, "pass"),
+    Answer(check_masked_ce_loss, loss_counts_padding, "padding", "averages over padding too"),
+    Answer(check_masked_ce_loss, loss_divides_by_all_positions, "denominator", "batch * steps"),
+    Answer(check_masked_ce_loss, loss_averages_sentences, "per_sentence", "mean of means"),
+    Answer(check_masked_ce_loss, loss_per_token, "shape", "no reduction"),
+    Answer(check_masked_ce_loss, loss_writes_into_logits, "mutated", "masked_fill_ on logits"),
+    Answer(check_alignment_accuracy, accuracy_right, "pass"),
+    Answer(check_alignment_accuracy, accuracy_counts_unaligned, "unaligned", "-1 counted"),
+    Answer(check_alignment_accuracy, accuracy_wrong_axis, "axis", "argmax over target steps"),
+    Answer(check_alignment_accuracy, accuracy_counts_hits, "count", "a count, not a share"),
+    Answer(check_alignment_accuracy, accuracy_least_attended, "values", "argmin"),
+]
