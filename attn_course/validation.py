@@ -437,13 +437,6 @@ def check_sizes(**sizes: object) -> None:
         TypeError: a size is not an int.
         ValueError: a size is < 1.
     """
-
-
-# Lesson 09
-
-
-def _check_sizes(**sizes: object) -> None:
-    """Each size a positive int (not a bool)."""
     for name, size in sizes.items():
         if not isinstance(size, int) or isinstance(size, bool):
             raise TypeError(f"{name} must be an int, got {type(size).__name__}")
@@ -629,6 +622,18 @@ def check_alignment_accuracy(attention_weights: object, gold_alignments: object)
         )
     if not bool((gold_alignments >= 0).any()):
         raise ValueError("no target token has a gold alignment (all entries are -1)")
+
+
+# Lesson 09
+
+
+def _check_sizes(**sizes: object) -> None:
+    """Each size a positive int (not a bool)."""
+    for name, size in sizes.items():
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(f"{name} must be an int, got {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size}")
 
 
 def check_ffn_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,
