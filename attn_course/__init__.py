@@ -11,8 +11,6 @@ from attn_course.metrics import alignment_accuracy, bleu
 from attn_course.multihead import (
     MultiHeadAttention,
     SDPAMultiHeadAttention,
-    key_padding_mask,
-    to_torch_multihead,
     transpose_output,
     transpose_qkv,
 )
@@ -22,6 +20,7 @@ from attn_course.positional import (
     PositionalEncoding,
     sinusoidal_encoding,
 )
+from attn_course.reference import key_padding_mask, to_torch_multihead
 from attn_course.scoring import (
     AdditiveAttention,
     AttentionPooling,
