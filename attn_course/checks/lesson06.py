@@ -176,6 +176,11 @@ LOOP_HINTS = {
         "Which function of lesson 03 takes the scores and the valid lengths, and did every "
         "head use it?",
     ],
+    "nan": [
+        "NaN appears only for a sequence with valid length 0. What is the softmax of a row "
+        "in which every key is masked?",
+        "Lesson 03 decided what such a row should be. Which function there gives it?",
+    ],
     "projection": [
         "Your heads are right and concatenated in the right order. Is anything applied after "
         "the concatenation in the lesson's formula?",
