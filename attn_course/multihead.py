@@ -46,26 +46,21 @@ class MultiHeadAttention(nn.Module):
         self.W_k = nn.Linear(key_size, num_hiddens, bias=bias)
         self.W_v = nn.Linear(value_size, num_hiddens, bias=bias)
         self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
-        self.attention_weights = None  # (batch * num_heads, queries, keys) after a call
-
-    @property
-    def attention_weights_by_head(self):
-        """The last weights as (batch, num_heads, queries, keys); None before a call."""
-        weights = self.attention_weights
-        return None if weights is None else weights.unflatten(0, (-1, self.num_heads))
+        self.attention_weights = self.attention_weights_by_head = None  # set by forward
 
     @validated(check_multihead_inputs)
     def forward(self, queries, keys, values, valid_lens=None, causal=False):
         """queries (batch, q, query_size), keys/values (batch, k, *) -> (batch, q, num_hiddens)."""
-        # p = num_hiddens / num_heads features per head
-        queries = transpose_qkv(self.W_q(queries), self.num_heads)  # (batch*heads, queries, p)
-        keys = transpose_qkv(self.W_k(keys), self.num_heads)  # (batch*heads, keys, p)
-        values = transpose_qkv(self.W_v(values), self.num_heads)  # (batch*heads, keys, p)
-        if valid_lens is not None:  # sequence b's lengths once per head: (batch*heads[, queries])
+        # (batch*heads, steps, p), p = num_hiddens / num_heads
+        queries = transpose_qkv(self.W_q(queries), self.num_heads)
+        keys = transpose_qkv(self.W_k(keys), self.num_heads)
+        values = transpose_qkv(self.W_v(values), self.num_heads)
+        if valid_lens is not None:  # (batch*heads,) or (batch*heads, queries)
             valid_lens = valid_lens.repeat_interleave(self.num_heads, dim=0)
         # Every head in one call: (batch*heads, queries, p)
         output = self.attention(queries, keys, values, valid_lens, causal=causal)
         self.attention_weights = self.attention.attention_weights  # (batch*heads, queries, keys)
+        self.attention_weights_by_head = self.attention_weights.unflatten(0, (-1, self.num_heads))
         return self.W_o(transpose_output(output, self.num_heads))  # (batch, queries, hiddens)
 
 
@@ -89,5 +84,5 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
         output = F.scaled_dot_product_attention(Q, K, V, attn_mask=keep, dropout_p=dropout_p)
         if keep is not None:  # a query that sees no key gets zeros, as with masked_softmax
             output = output.masked_fill(~keep.any(-1, keepdim=True), 0.0)
-        self.attention_weights = None
+        self.attention_weights = self.attention_weights_by_head = None
         return self.W_o(output.transpose(1, 2).flatten(2))  # (batch, queries, num_hiddens)
