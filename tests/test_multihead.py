@@ -421,25 +421,3 @@ def test_exercise_reference_is_the_layer(valid_lens):
         expected = mha(queries, keys, values, valid_lens)
         output = _reference_multihead(queries, keys, values, *weights, 4, valid_lens)
     assert max_diff(output, expected) < ATOL
-
-
-# ------------------------------------------------------------ lean taught code
-
-
-def test_taught_code_is_short():
-    import ast
-    import json
-
-    from conftest import REPO_ROOT
-
-    source = (REPO_ROOT / "attn_course" / "multihead.py").read_text(encoding="utf-8")
-    classes = {node.name: node for node in ast.parse(source).body
-               if isinstance(node, ast.ClassDef)}
-    node = classes["MultiHeadAttention"]
-    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-    assert node.end_lineno - first + 1 <= 45
-    lesson = REPO_ROOT / "notebooks" / "06_multihead_attention.ipynb"
-    cells = json.loads(lesson.read_text(encoding="utf-8"))["cells"]
-    saved = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"
-             and "".join(cell["source"]).startswith("#@save multihead")]
-    assert saved and all(len(cell.splitlines()) - 1 <= 40 for cell in saved)
