@@ -437,50 +437,6 @@ def check_sizes(**sizes: object) -> None:
         TypeError: a size is not an int.
         ValueError: a size is < 1.
     """
-
-
-# Lesson 06
-
-
-def _check_num_heads(num_heads: object) -> None:
-    """Raise unless ``num_heads`` is an int >= 1."""
-    if not isinstance(num_heads, int) or isinstance(num_heads, bool):
-        raise TypeError(f"num_heads must be an int, got {type(num_heads).__name__}")
-    if num_heads < 1:
-        raise ValueError(f"num_heads must be at least 1, got {num_heads}")
-
-
-def check_split_heads(X: object, num_heads: object) -> None:
-    """Check the arguments of ``transpose_qkv``: X (batch, steps, num_hiddens), num_heads."""
-    check_float_tensor("X", X, ndim=3)
-    _check_num_heads(num_heads)
-    assert isinstance(X, torch.Tensor) and isinstance(num_heads, int)  # for type checkers
-    if X.shape[-1] % num_heads:
-        raise ValueError(
-            f"X (batch, steps, num_hiddens) needs num_hiddens divisible by num_heads, "
-            f"got shape {tuple(X.shape)} and num_heads={num_heads}"
-        )
-
-
-def check_merge_heads(X: object, num_heads: object) -> None:
-    """Check the arguments of ``transpose_output``: X (batch * num_heads, steps, head_size)."""
-    check_float_tensor("X", X, ndim=3)
-    _check_num_heads(num_heads)
-    assert isinstance(X, torch.Tensor) and isinstance(num_heads, int)  # for type checkers
-    if X.shape[0] % num_heads:
-        raise ValueError(
-            "X must have shape (batch * num_heads, steps, head_size), "
-            f"got shape {tuple(X.shape)} and num_heads={num_heads}"
-        )
-
-
-def check_multihead_sizes(
-    layer: object, key_size: object, query_size: object, value_size: object,
-    num_hiddens: object, num_heads: object, dropout: float = 0.0, bias: bool = False,
-) -> None:
-    """Check the constructor arguments of ``MultiHeadAttention``."""
-    sizes = {"key_size": key_size, "query_size": query_size, "value_size": value_size,
-             "num_hiddens": num_hiddens, "num_heads": num_heads}
     for name, size in sizes.items():
         if not isinstance(size, int) or isinstance(size, bool):
             raise TypeError(f"{name} must be an int, got {type(size).__name__}")
@@ -668,6 +624,53 @@ def check_alignment_accuracy(attention_weights: object, gold_alignments: object)
         raise ValueError("no target token has a gold alignment (all entries are -1)")
 
 
+# Lesson 06
+
+
+def _check_num_heads(num_heads: object) -> None:
+    """Raise unless ``num_heads`` is an int >= 1."""
+    if not isinstance(num_heads, int) or isinstance(num_heads, bool):
+        raise TypeError(f"num_heads must be an int, got {type(num_heads).__name__}")
+    if num_heads < 1:
+        raise ValueError(f"num_heads must be at least 1, got {num_heads}")
+
+
+def check_split_heads(X: object, num_heads: object) -> None:
+    """Check the arguments of ``transpose_qkv``: X (batch, steps, num_hiddens), num_heads."""
+    check_float_tensor("X", X, ndim=3)
+    _check_num_heads(num_heads)
+    assert isinstance(X, torch.Tensor) and isinstance(num_heads, int)  # for type checkers
+    if X.shape[-1] % num_heads:
+        raise ValueError(
+            f"X (batch, steps, num_hiddens) needs num_hiddens divisible by num_heads, "
+            f"got shape {tuple(X.shape)} and num_heads={num_heads}"
+        )
+
+
+def check_merge_heads(X: object, num_heads: object) -> None:
+    """Check the arguments of ``transpose_output``: X (batch * num_heads, steps, head_size)."""
+    check_float_tensor("X", X, ndim=3)
+    _check_num_heads(num_heads)
+    assert isinstance(X, torch.Tensor) and isinstance(num_heads, int)  # for type checkers
+    if X.shape[0] % num_heads:
+        raise ValueError(
+            "X must have shape (batch * num_heads, steps, head_size), "
+            f"got shape {tuple(X.shape)} and num_heads={num_heads}"
+        )
+
+
+def check_multihead_sizes(
+    layer: object, key_size: object, query_size: object, value_size: object,
+    num_hiddens: object, num_heads: object, dropout: float = 0.0, bias: bool = False,
+) -> None:
+    """Check the constructor arguments of ``MultiHeadAttention``."""
+    sizes = {"key_size": key_size, "query_size": query_size, "value_size": value_size,
+             "num_hiddens": num_hiddens, "num_heads": num_heads}
+    for name, size in sizes.items():
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(f"{name} must be an int, got {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size}")
     assert isinstance(num_hiddens, int) and isinstance(num_heads, int)  # for type checkers
     if num_hiddens % num_heads:
         raise ValueError(
