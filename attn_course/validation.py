@@ -363,6 +363,13 @@ def check_attention(
         score_check(layer, queries, keys)
     else:
         check_queries_and_keys(queries, keys)
+    if valid_lens is not None:
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
+
+
+def validator_of(function: Callable[..., Any]) -> Callable[..., None] | None:
+    """The ``check`` a function was decorated with by ``validated(check)``, or None."""
+    return getattr(function, "check", None)
 
 
 # Lesson 10
@@ -397,11 +404,6 @@ def check_tiled_attention(
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     if valid_lens is not None:
         check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
-
-
-def validator_of(function: Callable[..., Any]) -> Callable[..., None] | None:
-    """The ``check`` a function was decorated with by ``validated(check)``, or None."""
-    return getattr(function, "check", None)
 
 
 def check_rotary_input(X: object, positions: object = None) -> None:
