@@ -19,7 +19,7 @@ TORCH := $(shell grep -oE '^torch==[0-9][0-9A-Za-z.+]*' requirements.txt)
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 CPU ?= $(if $(wildcard $(VENV)/.cpu-route),1)
 
-.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy sync
+.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy sync bench
 
 setup: $(VENV)/.setup-done
 setup-dev: $(VENV)/.dev-done
@@ -85,3 +85,8 @@ workcopy: setup
 # the one source of the taught code; tests/test_sync.py fails when the two differ).
 sync: setup-dev
 	$(BIN)/python tools/sync.py
+
+# Forward-pass speed of the taught multi-head attention against PyTorch's and the bare
+# maths (prints a table; asserts nothing).
+bench: setup
+	$(BIN)/python benchmarks/bench_attention.py

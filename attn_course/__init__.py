@@ -14,8 +14,6 @@ from attn_course.metrics import alignment_accuracy, bleu
 from attn_course.multihead import (
     MultiHeadAttention,
     SDPAMultiHeadAttention,
-    key_padding_mask,
-    to_torch_multihead,
     transpose_output,
     transpose_qkv,
 )
@@ -26,6 +24,7 @@ from attn_course.positional import (
     rotation,
     sinusoidal_encoding,
 )
+from attn_course.reference import key_padding_mask, to_torch_multihead
 from attn_course.rotary import apply_rotary
 from attn_course.scoring import (
     AdditiveAttention,

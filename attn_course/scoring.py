@@ -59,8 +59,9 @@ class DotProductAttention(AttentionPooling):
     @validated(check_dot_product_scores)
     def score(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """Queries (batch, queries, d) and keys (batch, keys, d) -> (batch, queries, keys)."""
-        scores = torch.bmm(queries, keys.transpose(1, 2))  # (batch, queries, keys)
-        return scores / math.sqrt(queries.shape[-1]) if self.scaled else scores
+        if self.scaled:  # q^T k / sqrt(d): scale the (batch, queries, d) queries, not the scores
+            queries = queries / math.sqrt(queries.shape[-1])
+        return torch.bmm(queries, keys.transpose(1, 2))  # (batch, queries, keys)
 
 
 class AdditiveAttention(AttentionPooling):

@@ -363,6 +363,13 @@ def check_attention(
         score_check(layer, queries, keys)
     else:
         check_queries_and_keys(queries, keys)
+    if valid_lens is not None:
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
+
+
+def validator_of(function: Callable[..., Any]) -> Callable[..., None] | None:
+    """The ``check`` a function was decorated with by ``validated(check)``, or None."""
+    return getattr(function, "check", None)
 
 
 # Lesson 10
@@ -397,11 +404,6 @@ def check_tiled_attention(
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     if valid_lens is not None:
         check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
-
-
-def validator_of(function: Callable[..., Any]) -> Callable[..., None] | None:
-    """The ``check`` a function was decorated with by ``validated(check)``, or None."""
-    return getattr(function, "check", None)
 
 
 def check_rotary_input(X: object, positions: object = None) -> None:
@@ -622,6 +624,105 @@ def check_alignment_accuracy(attention_weights: object, gold_alignments: object)
         )
     if not bool((gold_alignments >= 0).any()):
         raise ValueError("no target token has a gold alignment (all entries are -1)")
+
+
+# Lesson 06
+
+
+def _check_num_heads(num_heads: object) -> None:
+    """Raise unless ``num_heads`` is an int >= 1."""
+    if not isinstance(num_heads, int) or isinstance(num_heads, bool):
+        raise TypeError(f"num_heads must be an int, got {type(num_heads).__name__}")
+    if num_heads < 1:
+        raise ValueError(f"num_heads must be at least 1, got {num_heads}")
+
+
+def check_split_heads(X: object, num_heads: object) -> None:
+    """Check the arguments of ``transpose_qkv``: X (batch, steps, num_hiddens), num_heads."""
+    check_float_tensor("X", X, ndim=3)
+    _check_num_heads(num_heads)
+    assert isinstance(X, torch.Tensor) and isinstance(num_heads, int)  # for type checkers
+    if X.shape[-1] % num_heads:
+        raise ValueError(
+            f"X (batch, steps, num_hiddens) needs num_hiddens divisible by num_heads, "
+            f"got shape {tuple(X.shape)} and num_heads={num_heads}"
+        )
+
+
+def check_merge_heads(X: object, num_heads: object) -> None:
+    """Check the arguments of ``transpose_output``: X (batch * num_heads, steps, head_size)."""
+    check_float_tensor("X", X, ndim=3)
+    _check_num_heads(num_heads)
+    assert isinstance(X, torch.Tensor) and isinstance(num_heads, int)  # for type checkers
+    if X.shape[0] % num_heads:
+        raise ValueError(
+            "X must have shape (batch * num_heads, steps, head_size), "
+            f"got shape {tuple(X.shape)} and num_heads={num_heads}"
+        )
+
+
+def check_multihead_sizes(
+    layer: object, key_size: object, query_size: object, value_size: object,
+    num_hiddens: object, num_heads: object, dropout: float = 0.0, bias: bool = False,
+) -> None:
+    """Check the constructor arguments of ``MultiHeadAttention``."""
+    sizes = {"key_size": key_size, "query_size": query_size, "value_size": value_size,
+             "num_hiddens": num_hiddens, "num_heads": num_heads}
+    for name, size in sizes.items():
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(f"{name} must be an int, got {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size}")
+    assert isinstance(num_hiddens, int) and isinstance(num_heads, int)  # for type checkers
+    if num_hiddens % num_heads:
+        raise ValueError(
+            f"num_hiddens ({num_hiddens}) must be divisible by num_heads ({num_heads}): "
+            "every head gets num_hiddens / num_heads features"
+        )
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+
+def check_multihead_inputs(
+    layer: Any, queries: object, keys: object, values: object,
+    valid_lens: object = None, causal: bool = False,
+) -> None:
+    """Check the arguments of ``MultiHeadAttention.forward`` against the layer's sizes.
+
+    Raises:
+        TypeError: an input is not a floating-point tensor, its dtype differs
+            from the weights', or ``valid_lens`` is not an integer tensor.
+        ValueError: a shape does not fit the layer, or a valid length is
+            outside [0, keys].
+    """
+    check_attention_inputs(queries, keys, values)
+    assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
+    inputs = (("queries", queries, layer.W_q), ("keys", keys, layer.W_k),
+              ("values", values, layer.W_v))
+    for name, X, projection in inputs:
+        if X.shape[-1] != projection.in_features:
+            raise ValueError(
+                f"{name} must have shape (batch, steps, {projection.in_features}), "
+                f"got {tuple(X.shape)}"
+            )
+        if X.dtype != projection.weight.dtype:
+            raise TypeError(
+                f"{name} has dtype {X.dtype} but the weights have {projection.weight.dtype}; "
+                "convert one to the other (e.g. layer.to(dtype))"
+            )
+    if valid_lens is not None:
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
+
+
+def check_key_padding_lens(valid_lens: object, num_keys: int) -> None:
+    """Check the arguments of ``key_padding_mask``: valid_lens (batch,), each in [0, num_keys]."""
+    if not isinstance(valid_lens, torch.Tensor) or valid_lens.dim() != 1:
+        shape = tuple(valid_lens.shape) if isinstance(valid_lens, torch.Tensor) else None
+        raise ValueError(
+            "key_padding_mask needs valid_lens of shape (batch,) (one length per sequence), "
+            f"got {shape if shape is not None else type(valid_lens).__name__}"
+        )
+    check_valid_lens(valid_lens, valid_lens.shape[0], None, num_keys)
 
 
 # Lesson 09

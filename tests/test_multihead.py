@@ -1,8 +1,10 @@
-"""Tests of attn_course.multihead against independent references.
+"""Tests of attn_course.multihead against independent references, and of its validators.
 
 References: a per-head loop written here with plain softmax,
 torch.nn.MultiheadAttention, F.scaled_dot_product_attention (through
-SDPAMultiHeadAttention) and d2l 1.0.3's MultiHeadAttention.
+SDPAMultiHeadAttention) and d2l 1.0.3's MultiHeadAttention. Each lesson 06
+validator is tested once, on every bad input; each entry point is tested for
+delegating to its validator.
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ import torch
 from d2l_reference import load_d2l
 from torch import nn
 
-from attn_course.checks.lesson06 import check_my_multihead_loop, check_my_transpose_qkv
+from attn_course.checks.lesson06 import _reference_multihead
 from attn_course.masking import length_mask
 from attn_course.multihead import (
     MultiHeadAttention,
     SDPAMultiHeadAttention,
-    key_padding_mask,
-    to_torch_multihead,
     transpose_output,
     transpose_qkv,
+)
+from attn_course.reference import key_padding_mask, to_torch_multihead
+from attn_course.validation import (
+    check_key_padding_lens,
+    check_merge_heads,
+    check_multihead_inputs,
+    check_multihead_sizes,
+    check_split_heads,
 )
 
 ATOL = 1e-5
@@ -97,50 +105,7 @@ def test_transpose_output_shape():
     assert transpose_output(torch.randn(8, 5, 3), 4).shape == (2, 5, 12)
 
 
-@pytest.mark.parametrize("function", [transpose_qkv, transpose_output])
-def test_transposes_reject_bad_input(function):
-    with pytest.raises(ValueError, match="3 dimensions"):
-        function(torch.randn(4, 6), 2)
-    with pytest.raises(TypeError, match="floating-point"):
-        function(torch.ones(4, 6, 6, dtype=torch.long), 2)
-    with pytest.raises(TypeError, match="num_heads must be an int"):
-        function(torch.randn(4, 6, 6), 2.0)
-    with pytest.raises(ValueError, match="num_heads"):
-        function(torch.randn(4, 6, 6), 0)
-
-
-def test_transpose_qkv_rejects_indivisible_features():
-    with pytest.raises(ValueError, match="divisible"):
-        transpose_qkv(torch.randn(2, 3, 10), 4)
-
-
-def test_transpose_output_rejects_indivisible_rows():
-    with pytest.raises(ValueError, match=r"batch \* num_heads"):
-        transpose_output(torch.randn(5, 3, 2), 2)
-
-
 # --------------------------------------------------------------- construction
-
-
-def test_num_hiddens_not_divisible_raises_at_construction():
-    message = r"num_hiddens \(100\) must be divisible by num_heads \(3\)"
-    with pytest.raises(ValueError, match=message):
-        MultiHeadAttention(8, 8, 8, 100, 3, 0.0)
-
-
-@pytest.mark.parametrize(
-    "args, error, match",
-    [
-        ((8, 8, 8, 16, 2.0, 0.0), TypeError, "num_heads must be an int"),
-        ((8, 8, 8, 16.0, 2, 0.0), TypeError, "num_hiddens must be an int"),
-        ((0, 8, 8, 16, 2, 0.0), ValueError, "key_size must be at least 1"),
-        ((8, 8, 8, 16, 0, 0.0), ValueError, "num_heads must be at least 1"),
-        ((8, 8, 8, 16, 2, 1.0), ValueError, r"dropout must be in \[0, 1\)"),
-    ],
-)
-def test_bad_construction_raises(args, error, match):
-    with pytest.raises(error, match=match):
-        MultiHeadAttention(*args)
 
 
 def test_parameter_count_and_names():
@@ -235,32 +200,6 @@ def test_half_precision_works_without_nan(dtype, cls):
     assert max_diff(output, expected) < 0.05
 
 
-# ------------------------------------------------------------------ bad input
-
-
-@pytest.mark.parametrize(
-    "change, error, match",
-    [
-        (lambda q, k, v, vl: (q[..., :8], k, v, vl), ValueError, r"queries must have shape .*16"),
-        (lambda q, k, v, vl: (q, k[..., :8], v, vl), ValueError, r"keys must have shape .*12"),
-        (lambda q, k, v, vl: (q, k, v[..., :8], vl), ValueError, r"values must have shape .*10"),
-        (lambda q, k, v, vl: (q[0], k, v, vl), ValueError, "queries must have 3 dimensions"),
-        (lambda q, k, v, vl: (q.double(), k, v, vl), TypeError, "dtype torch.float64"),
-        (lambda q, k, v, vl: (q, k, v[:, :5], vl), ValueError, "same number of keys"),
-        (lambda q, k, v, vl: (q, k, v, vl.float()), TypeError, "integer tensor"),
-        (lambda q, k, v, vl: (q, k, v, vl[:1]), ValueError, "valid_lens must have shape"),
-        (lambda q, k, v, vl: (q, k, v, vl + 5), ValueError, "at most 6"),
-        (lambda q, k, v, vl: (q, k, v, [3, 4]), TypeError, "valid_lens must be a torch.Tensor"),
-    ],
-)
-@pytest.mark.parametrize("cls", [MultiHeadAttention, SDPAMultiHeadAttention])
-def test_forward_rejects_bad_input(change, error, match, cls):
-    mha = make_mha(cls=cls)
-    args = change(*make_inputs(), torch.tensor([3, 6]))
-    with pytest.raises(error, match=match):
-        mha(*args)
-
-
 # --------------------------------------------------- torch.nn.MultiheadAttention
 
 
@@ -323,14 +262,6 @@ def test_to_torch_multihead_rejects_bad_input():
 def test_key_padding_mask():
     mask = key_padding_mask(torch.tensor([0, 2, 3]), 3)
     assert mask.tolist() == [[True, True, True], [False, False, True], [False, False, False]]
-    with pytest.raises(ValueError, match=r"shape \(batch,\)"):
-        key_padding_mask(torch.tensor([[1, 2]]), 3)
-    with pytest.raises(ValueError, match=r"shape \(batch,\)"):
-        key_padding_mask([1, 2], 3)
-    with pytest.raises(ValueError, match="at most 3"):
-        key_padding_mask(torch.tensor([4]), 3)
-    with pytest.raises(TypeError, match="integer tensor"):
-        key_padding_mask(torch.tensor([1.0]), 3)
 
 
 # ------------------------------------------------------------ SDPA version
@@ -382,50 +313,111 @@ def test_matches_d2l(valid_lens):
     assert max_diff(mha.attention_weights, theirs.attention.attention_weights) < ATOL
 
 
-# ------------------------------------------------------------ exercise checks
+# ------------------------------------------------------------ validators, once each
 
 
-def my_transpose_qkv_wrong(X, num_heads):
-    return X.reshape(X.shape[0] * num_heads, X.shape[1], -1)  # mixes steps and heads
+def layer_and_inputs():
+    return make_mha(), *make_inputs(), torch.tensor([3, 6])
 
 
-def my_transpose_qkv_stub(X, num_heads):
-    raise NotImplementedError
+BAD_CALLS = [
+    # (validator, arguments, error, message)
+    (check_split_heads, (torch.randn(4, 6), 2), ValueError, "3 dimensions"),
+    (check_split_heads, (torch.ones(4, 6, 6, dtype=torch.long), 2), TypeError, "floating-point"),
+    (check_split_heads, (torch.randn(4, 6, 6), 2.0), TypeError, "num_heads must be an int"),
+    (check_split_heads, (torch.randn(4, 6, 6), 0), ValueError, "num_heads must be at least 1"),
+    (check_split_heads, (torch.randn(2, 3, 10), 4), ValueError, "divisible"),
+    (check_merge_heads, (torch.randn(4, 6), 2), ValueError, "3 dimensions"),
+    (check_merge_heads, (torch.randn(4, 6, 6), True), TypeError, "num_heads must be an int"),
+    (check_merge_heads, (torch.randn(5, 3, 2), 2), ValueError, r"batch \* num_heads"),
+    (check_multihead_sizes, (None, 8, 8, 8, 100, 3), ValueError,
+     r"num_hiddens \(100\) must be divisible by num_heads \(3\)"),
+    (check_multihead_sizes, (None, 8, 8, 8, 16, 2.0), TypeError, "num_heads must be an int"),
+    (check_multihead_sizes, (None, 8, 8, 8, 16.0, 2), TypeError, "num_hiddens must be an int"),
+    (check_multihead_sizes, (None, 0, 8, 8, 16, 2), ValueError, "key_size must be at least 1"),
+    (check_multihead_sizes, (None, 8, 8, 8, 16, 0), ValueError, "num_heads must be at least 1"),
+    (check_multihead_sizes, (None, 8, 8, 8, 16, 2, 1.0), ValueError,
+     r"dropout must be in \[0, 1\)"),
+    (check_key_padding_lens, (torch.tensor([[1, 2]]), 3), ValueError, r"shape \(batch,\)"),
+    (check_key_padding_lens, ([1, 2], 3), ValueError, r"shape \(batch,\)"),
+    (check_key_padding_lens, (torch.tensor([4]), 3), ValueError, "at most 3"),
+    (check_key_padding_lens, (torch.tensor([1.0]), 3), TypeError, "integer tensor"),
+]
 
 
-def test_check_my_transpose_qkv(capsys):
-    check_my_transpose_qkv(transpose_qkv)
-    assert "5 of 5 checks passed" in capsys.readouterr().out
-    check_my_transpose_qkv(my_transpose_qkv_wrong)
-    out = capsys.readouterr().out
-    assert "[FAIL]" in out and "Hint:" in out
-    check_my_transpose_qkv(my_transpose_qkv_stub)
-    assert "not implemented yet" in capsys.readouterr().out
+@pytest.mark.parametrize("validator, args, error, match", BAD_CALLS)
+def test_validator_rejects_bad_input(validator, args, error, match):
+    with pytest.raises(error, match=match):
+        validator(*args)
 
 
-def multihead_loop_solution(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                            valid_lens=None):
-    mha = MultiHeadAttention(keys.shape[-1], queries.shape[-1], values.shape[-1],
-                             W_o.shape[0], num_heads)
-    keep = None if valid_lens is None else keep_from_lens(valid_lens, queries.shape[1],
-                                                           keys.shape[1])
+BAD_INPUTS = [
+    # (change to (layer, queries, keys, values, valid_lens), error, message)
+    (lambda m, q, k, v, vl: (m, q[..., :8], k, v, vl), ValueError, r"queries must have shape .*16"),
+    (lambda m, q, k, v, vl: (m, q, k[..., :8], v, vl), ValueError, r"keys must have shape .*12"),
+    (lambda m, q, k, v, vl: (m, q, k, v[..., :8], vl), ValueError, r"values must have shape .*10"),
+    (lambda m, q, k, v, vl: (m, q[0], k, v, vl), ValueError, "queries must have 3 dimensions"),
+    (lambda m, q, k, v, vl: (m, q.double(), k, v, vl), TypeError, "dtype torch.float64"),
+    (lambda m, q, k, v, vl: (m, q, k, v[:, :5], vl), ValueError, "same number of keys"),
+    (lambda m, q, k, v, vl: (m, q, k, v, vl.float()), TypeError, "integer tensor"),
+    (lambda m, q, k, v, vl: (m, q, k, v, vl[:1]), ValueError, "valid_lens must have shape"),
+    (lambda m, q, k, v, vl: (m, q, k, v, vl + 5), ValueError, "at most 6"),
+    (lambda m, q, k, v, vl: (m, q, k, v, [3, 4]), TypeError, "valid_lens must be a torch.Tensor"),
+]
+
+
+@pytest.mark.parametrize("change, error, match", BAD_INPUTS)
+def test_check_multihead_inputs_rejects_bad_input(change, error, match):
+    with pytest.raises(error, match=match):
+        check_multihead_inputs(*change(*layer_and_inputs()))
+
+
+def error_of(call):
+    try:
+        call()
+    except (TypeError, ValueError) as error:
+        return type(error), str(error)
+    raise AssertionError("no error raised")
+
+
+def test_entry_points_delegate_to_their_validators():
+    _, queries, keys, values, valid_lens = layer_and_inputs()
+    too_long = valid_lens + 5
+    for layer in (make_mha(), make_mha(cls=SDPAMultiHeadAttention)):
+        assert error_of(lambda m=layer: m(queries, keys, values, too_long)) == error_of(
+            lambda m=layer: check_multihead_inputs(m, queries, keys, values, too_long))
+    assert error_of(lambda: MultiHeadAttention(8, 8, 8, 100, 3)) == error_of(
+        lambda: check_multihead_sizes(None, 8, 8, 8, 100, 3))
+    X = torch.randn(2, 3, 10)
+    assert error_of(lambda: transpose_qkv(X, 4)) == error_of(lambda: check_split_heads(X, 4))
+    assert error_of(lambda: transpose_output(X, 4)) == error_of(lambda: check_merge_heads(X, 4))
+    lens = torch.tensor([4])
+    assert error_of(lambda: key_padding_mask(lens, 3)) == error_of(
+        lambda: check_key_padding_lens(lens, 3))
+
+
+def test_a_valid_call_checks_once_at_the_entry_point(monkeypatch):
+    """The entry point checks queries, keys and values; transpose_qkv inside does not again."""
+    import attn_course.validation as validation
+
+    calls = []
+    original = validation.check_float_tensor
+    monkeypatch.setattr(validation, "check_float_tensor",
+                        lambda *args, **kwargs: calls.append(args[0]) or original(*args, **kwargs))
+    layer, queries, keys, values, valid_lens = layer_and_inputs()
+    layer(queries, keys, values, valid_lens)
+    assert calls[:3] == ["queries", "keys", "values"] and "X" not in calls, calls
+
+
+# ------------------------------------------------------ the exercise checks' reference
+
+
+@pytest.mark.parametrize("valid_lens", [None, torch.tensor([3, 6]), torch.tensor([0, 2])])
+def test_exercise_reference_is_the_layer(valid_lens):
+    mha = make_mha()
+    queries, keys, values = make_inputs()
+    weights = [mha.W_q.weight, mha.W_k.weight, mha.W_v.weight, mha.W_o.weight]
     with torch.no_grad():
-        for layer, weight in ((mha.W_q, W_q), (mha.W_k, W_k), (mha.W_v, W_v), (mha.W_o, W_o)):
-            layer.weight.copy_(weight)
-        return loop_reference(mha, queries, keys, values, keep)[0]
-
-
-def multihead_loop_wrong_scale(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                               valid_lens=None):
-    # Scales by sqrt(num_hiddens): equal to the reference only with one head.
-    return multihead_loop_solution(queries, keys, values, W_q * num_heads**-0.25,
-                                   W_k * num_heads**-0.25, W_v, W_o, num_heads, valid_lens)
-
-
-def test_check_my_multihead_loop(capsys):
-    check_my_multihead_loop(multihead_loop_solution)
-    assert "5 of 5 checks passed" in capsys.readouterr().out
-    check_my_multihead_loop(multihead_loop_wrong_scale)
-    out = capsys.readouterr().out
-    assert "1 of 5 checks passed" in out and "[pass] 1 head" in out
-    assert "sqrt(head_size)" in out
+        expected = mha(queries, keys, values, valid_lens)
+        output = _reference_multihead(queries, keys, values, *weights, 4, valid_lens)
+    assert max_diff(output, expected) < ATOL

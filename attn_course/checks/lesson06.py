@@ -1,19 +1,25 @@
 """Checks for the coding exercises of lesson 06 (multi-head attention).
 
-- ``check_my_transpose_qkv(my_transpose_qkv)``: split the features into
-  heads and stack the heads along the batch axis.
-- ``check_my_multihead_loop(my_multihead_loop)``: multi-head attention
-  computed one head at a time from the weight matrices.
+- ``check_my_interleaved_transpose_qkv(my_interleaved_transpose_qkv)``: heads into the
+  batch axis, head ``h`` taking every ``num_heads``-th feature from ``h`` on.
+- ``check_my_multihead_loop(my_multihead_loop)``: multi-head attention computed one
+  head at a time from the weight matrices.
+
+Each check diagnoses the kind of a failure (a known wrong layout, a wrong scale, a
+missing mask, ...) and gives hints in stages; no hint states the recipe.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from attn_course.checks.core import Case, run_check
-from attn_course.multihead import MultiHeadAttention, transpose_qkv
+from attn_course.checks.core import Case, Failure, run_check
+from attn_course.masking import masked_softmax
+from attn_course.multihead import transpose_qkv
 
 
 def _features(*shape: int, seed: int) -> torch.Tensor:
@@ -22,30 +28,85 @@ def _features(*shape: int, seed: int) -> torch.Tensor:
     return torch.randn(*shape, generator=generator)
 
 
-def check_my_transpose_qkv(student: Callable) -> None:
-    """Check ``student(X, num_heads)`` against ``transpose_qkv``.
+# ---------------------------------------------------------------- exercise 1
 
-    The student's function takes X (batch, steps, num_hiddens) and returns
-    (batch * num_heads, steps, num_hiddens / num_heads).
+
+def _interleaved(X: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """The reference: head h takes features h, h + num_heads, ... of every step."""
+    batch_size, steps, num_hiddens = X.shape
+    X = X.reshape(batch_size, steps, num_hiddens // num_heads, num_heads)  # (b, s, p, heads)
+    X = X.permute(0, 3, 1, 2)  # (batch, heads, steps, p)
+    return X.reshape(batch_size * num_heads, steps, -1)  # (batch * heads, steps, p)
+
+
+def _same(actual: Any, expected: torch.Tensor) -> bool:
+    return (
+        isinstance(actual, torch.Tensor)
+        and actual.shape == expected.shape
+        and torch.allclose(actual.double(), expected.double())
+    )
+
+
+def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the known wrong layouts: blocks of features, head-major rows, mixed steps."""
+    X, num_heads = case.args
+    if not isinstance(actual, torch.Tensor) or _same(actual, expected):
+        return None
+    batch_size, steps, num_hiddens = X.shape
+    head_size = num_hiddens // num_heads
+    right = expected.reshape(batch_size, num_heads, steps, head_size)
+    if _same(actual, transpose_qkv(X, num_heads)):
+        return Failure("blocks", "each head got a block of neighbouring features, as in the lesson")
+    if _same(actual, right.transpose(0, 1).reshape(-1, steps, head_size)):
+        return Failure("rows", "the right heads, but the rows are ordered head by head "
+                       "(row h * batch + b instead of b * num_heads + h)")
+    scrambled = [X.reshape(batch_size * num_heads, steps, head_size),
+                 X.reshape(batch_size, steps, head_size, num_heads)
+                 .reshape(batch_size * num_heads, steps, head_size)]
+    if any(_same(actual, wrong) for wrong in scrambled):
+        return Failure("steps", "the shape is right but rows mix features of different steps")
+    return None
+
+
+INTERLEAVED_HINTS = {
+    "blocks": [
+        "Your heads are the lesson's heads. Which features should head 0 get when there are "
+        "6 features and 2 heads? Write the list down and compare.",
+        "After your first reshape, which axis walks along neighbouring features, and which one "
+        "jumps by num_heads? The head axis should be the one that moves fastest in memory.",
+    ],
+    "rows": [
+        "Every head holds the right features, but in the wrong row. Which row should hold "
+        "head 1 of sequence 0?",
+        "Before the last reshape, which axis comes first: the batch axis or the head axis? "
+        "Rows are counted sequence by sequence.",
+    ],
+    "steps": [
+        "Look at one output row: do all its entries come from the same step of the input?",
+        "A reshape never moves data, it only re-reads it in memory order. Which axes have to "
+        "change places before the final reshape?",
+    ],
+}
+
+
+def check_my_interleaved_transpose_qkv(student: Callable) -> None:
+    """Check ``student(X, num_heads)``: X (batch, steps, num_hiddens) -> (batch*num_heads, ...).
+
+    Head ``h`` of sequence ``b`` (row ``b * num_heads + h``) holds the features
+    ``h, h + num_heads, h + 2 * num_heads, ...`` of every step. Prints a verdict.
     """
     cases = [
         Case("batch 2, 3 steps, 6 features, 2 heads", (_features(2, 3, 6, seed=1), 2)),
         Case("batch 3, 4 steps, 12 features, 3 heads", (_features(3, 4, 12, seed=2), 3)),
-        Case("one head leaves X unchanged", (_features(2, 5, 4, seed=3), 1)),
-        Case("one feature per head", (_features(2, 2, 4, seed=4), 4)),
-        Case("batch 1, 1 step", (_features(1, 1, 8, seed=5), 2)),
+        Case("batch 2, 2 steps, 8 features, 4 heads", (_features(2, 2, 8, seed=3), 4)),
+        Case("one head leaves X unchanged", (_features(2, 5, 4, seed=4), 1)),
+        Case("batch 1, 1 step, 8 features, 2 heads", (_features(1, 1, 8, seed=5), 2)),
     ]
-    run_check(
-        "my_transpose_qkv",
-        student,
-        transpose_qkv,
-        cases,
-        hint=(
-            "reshape to (batch, steps, num_heads, head_size) first, then move the head "
-            "axis next to the batch axis before merging the two; a single reshape to "
-            "(batch * num_heads, steps, head_size) mixes steps and heads."
-        ),
-    )
+    run_check("my_interleaved_transpose_qkv", student, _interleaved, cases,
+              hints=INTERLEAVED_HINTS, diagnose=_diagnose_interleaved)
+
+
+# ---------------------------------------------------------------- exercise 2
 
 
 def _multihead_weights(
@@ -60,26 +121,71 @@ def _multihead_weights(
     )
 
 
-def _reference_multihead(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    W_q: torch.Tensor,
-    W_k: torch.Tensor,
-    W_v: torch.Tensor,
-    W_o: torch.Tensor,
-    num_heads: int,
-    valid_lens: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """``MultiHeadAttention`` with the given weights (no bias, no dropout)."""
-    num_hiddens = W_o.shape[0]
-    mha = MultiHeadAttention(
-        keys.shape[-1], queries.shape[-1], values.shape[-1], num_hiddens, num_heads
-    )
-    with torch.no_grad():
-        for layer, weight in ((mha.W_q, W_q), (mha.W_k, W_k), (mha.W_v, W_v), (mha.W_o, W_o)):
-            layer.weight.copy_(weight)
-        return mha.eval()(queries, keys, values, valid_lens)
+def _loop(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+          W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor, W_o: torch.Tensor | None,
+          num_heads: int, valid_lens: torch.Tensor | None = None,
+          scale_features: int | None = None) -> torch.Tensor:
+    """Multi-head attention one head at a time; the options give known wrong answers."""
+    head_size = W_q.shape[0] // num_heads
+    scale = math.sqrt(scale_features or head_size)
+    heads = []
+    for h in range(num_heads):
+        rows = slice(h * head_size, (h + 1) * head_size)
+        Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
+        weights = masked_softmax(Q @ K.transpose(1, 2) / scale, valid_lens)  # (b, q, k)
+        heads.append(weights @ V)  # (batch, queries, head_size)
+    output = torch.cat(heads, dim=-1)  # (batch, queries, num_hiddens)
+    return output if W_o is None else output @ W_o.T
+
+
+def _reference_multihead(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                         W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor,
+                         W_o: torch.Tensor, num_heads: int,
+                         valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+    """The reference (it agrees with ``MultiHeadAttention``; the tests check that)."""
+    return _loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens)
+
+
+def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the known mistakes: the scale, the mask, the output projection."""
+    if not isinstance(actual, torch.Tensor) or _same(actual, expected):
+        return None
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens = case.args
+    if torch.isnan(actual).any():
+        return None  # the generic NaN diagnosis names the index
+    common = (queries, keys, values, W_q, W_k, W_v)
+    if _same(actual, _loop(*common, W_o, num_heads, valid_lens, scale_features=W_q.shape[0])):
+        return Failure("scale", "the scores are divided by the wrong number")
+    if valid_lens is not None and _same(actual, _loop(*common, W_o, num_heads, None)):
+        return Failure("mask", "the result ignores valid_lens: padded keys get weight")
+    if _same(actual, _loop(*common, None, num_heads, valid_lens)):
+        return Failure("projection", "the heads are right, but the last step is missing")
+    return None
+
+
+LOOP_HINTS = {
+    "scale": [
+        "Only the case with one head passes. What changes in a single head's dot product "
+        "when there are more heads?",
+        "How many features does one head's dot product sum over, and what does the scale "
+        "of lesson 04 depend on?",
+    ],
+    "mask": [
+        "The cases without valid_lens pass. What should a query do with the keys past its "
+        "valid length?",
+        "Which function of lesson 03 takes the scores and the valid lengths, and did every "
+        "head use it?",
+    ],
+    "nan": [
+        "NaN appears only for a sequence with valid length 0. What is the softmax of a row "
+        "in which every key is masked?",
+        "Lesson 03 decided what such a row should be. Which function there gives it?",
+    ],
+    "projection": [
+        "Your heads are right and concatenated in the right order. Is anything applied after "
+        "the concatenation in the lesson's formula?",
+    ],
+}
 
 
 def check_my_multihead_loop(student: Callable) -> None:
@@ -87,19 +193,20 @@ def check_my_multihead_loop(student: Callable) -> None:
 
     The student's function computes multi-head attention one head at a
     time and returns (batch, queries, num_hiddens); the weights are
-    (out_features, in_features) as in ``nn.Linear``.
+    (out_features, in_features) as in ``nn.Linear``. Prints a verdict.
     """
-    cases = []
     settings = [
         # description, batch, queries, keys, query_size, key_size, value_size,
         # num_hiddens, num_heads, valid_lens
+        ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
         ("2 heads, no valid_lens", 2, 3, 4, 8, 8, 8, 8, 2, None),
         ("4 heads, valid_lens (batch,)", 2, 3, 5, 8, 6, 4, 8, 4, torch.tensor([2, 5])),
         ("3 heads, valid_lens (batch, queries)", 2, 3, 4, 6, 6, 6, 6, 3,
          torch.tensor([[1, 2, 3], [4, 4, 2]])),
-        ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
+        ("a sequence with valid length 0", 2, 2, 3, 4, 4, 4, 4, 2, torch.tensor([0, 3])),
         ("self-attention, 2 heads", 3, 4, 4, 8, 8, 8, 8, 2, torch.tensor([4, 1, 3])),
     ]
+    cases = []
     for seed, setting in enumerate(settings):
         (description, batch, num_queries, num_keys, query_size, key_size, value_size,
          num_hiddens, num_heads, valid_lens) = setting
@@ -109,16 +216,6 @@ def check_my_multihead_loop(student: Callable) -> None:
         if description.startswith("self-attention"):
             keys = values = queries
         weights = _multihead_weights(query_size, key_size, value_size, num_hiddens, 10 * seed)
-        args = (queries, keys, values, *weights, num_heads, valid_lens)
-        cases.append(Case(description, args))
-    run_check(
-        "my_multihead_loop",
-        student,
-        _reference_multihead,
-        cases,
-        hint=(
-            "head h uses rows h * head_size to (h + 1) * head_size - 1 of W_q, W_k and W_v "
-            "(nn.Linear computes X @ W.T); scale the scores by sqrt(head_size), not "
-            "sqrt(num_hiddens); concatenate the heads' outputs along the features before W_o."
-        ),
-    )
+        cases.append(Case(description, (queries, keys, values, *weights, num_heads, valid_lens)))
+    run_check("my_multihead_loop", student, _reference_multihead, cases,
+              hints=LOOP_HINTS, diagnose=_diagnose_loop)

@@ -1,0 +1,75 @@
+"""Bridges from the course's layers to their ``torch.nn`` counterparts (not taught code).
+
+The lessons and the tests check each layer the course builds against the
+layer PyTorch ships; these functions translate between the two: the weights
+(``to_torch_multihead``) and the way padding is given (``key_padding_mask``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from attn_course.validation import check_key_padding_lens, validated
+
+if TYPE_CHECKING:
+    from attn_course.multihead import MultiHeadAttention
+
+PARTS = ("num_heads", "attention", "W_q", "W_k", "W_v", "W_o")
+
+
+@validated(check_key_padding_lens)
+def key_padding_mask(valid_lens: torch.Tensor, num_keys: int) -> torch.Tensor:
+    """The ``key_padding_mask`` (batch, num_keys) of ``nn.MultiheadAttention``: True at padding.
+
+    ``valid_lens`` is an integer tensor (batch,), each length in [0, num_keys]. The
+    mask is the opposite of ``length_mask``: PyTorch ignores the keys marked True.
+    """
+    positions = torch.arange(num_keys, device=valid_lens.device)  # (keys,)
+    return positions >= valid_lens[:, None]  # (batch, keys)
+
+
+def to_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
+    """A ``torch.nn.MultiheadAttention`` (batch_first) with a copy of ``mha``'s weights.
+
+    PyTorch keeps W_q, W_k, W_v stacked in one ``in_proj_weight``
+    (3 * num_hiddens, num_hiddens) when keys and values have num_hiddens
+    features, and in ``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight``
+    otherwise (``kdim``, ``vdim``); the biases are always stacked in
+    ``in_proj_bias``. W_o is ``out_proj``. Dropout and train/eval mode are
+    copied too. PyTorch needs queries of ``num_hiddens`` features (its ``embed_dim``).
+
+    Raises:
+        TypeError: ``mha`` has not the parts of a ``MultiHeadAttention``.
+        ValueError: ``query_size`` differs from ``num_hiddens``.
+    """
+    if not all(hasattr(mha, part) for part in PARTS):  # a lesson's own class passes too
+        raise TypeError(f"mha must be a MultiHeadAttention, got {type(mha).__name__}")
+    num_hiddens = mha.W_o.out_features
+    if mha.W_q.in_features != num_hiddens:
+        raise ValueError(
+            "torch.nn.MultiheadAttention needs query_size == num_hiddens, got "
+            f"query_size={mha.W_q.in_features} and num_hiddens={num_hiddens}"
+        )
+    bias = mha.W_q.bias is not None
+    torch_mha = nn.MultiheadAttention(
+        num_hiddens, mha.num_heads, dropout=mha.attention.dropout.p, bias=bias,
+        kdim=mha.W_k.in_features, vdim=mha.W_v.in_features, batch_first=True,
+        device=mha.W_o.weight.device, dtype=mha.W_o.weight.dtype,
+    )
+    with torch.no_grad():
+        if torch_mha.in_proj_weight is not None:  # keys and values have num_hiddens features
+            torch_mha.in_proj_weight.copy_(
+                torch.cat([mha.W_q.weight, mha.W_k.weight, mha.W_v.weight])
+            )  # (3 * num_hiddens, num_hiddens)
+        else:
+            torch_mha.q_proj_weight.copy_(mha.W_q.weight)  # (num_hiddens, query_size)
+            torch_mha.k_proj_weight.copy_(mha.W_k.weight)  # (num_hiddens, key_size)
+            torch_mha.v_proj_weight.copy_(mha.W_v.weight)  # (num_hiddens, value_size)
+        torch_mha.out_proj.weight.copy_(mha.W_o.weight)  # (num_hiddens, num_hiddens)
+        if bias:
+            torch_mha.in_proj_bias.copy_(torch.cat([mha.W_q.bias, mha.W_k.bias, mha.W_v.bias]))
+            torch_mha.out_proj.bias.copy_(mha.W_o.bias)
+    return torch_mha.train(mha.training)

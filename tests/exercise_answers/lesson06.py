@@ -1,0 +1,128 @@
+"""Right and wrong answers to lesson 06's exercises (interleaved heads, heads one at a time)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from attn_course.checks.lesson06 import (
+    check_my_interleaved_transpose_qkv,
+    check_my_multihead_loop,
+)
+from attn_course.masking import masked_softmax
+from attn_course.multihead import transpose_qkv
+from exercise_answers import Answer
+
+# ---------------------------------------------------------------- interleaved heads
+
+
+def interleaved(X, num_heads):
+    batch_size, steps, num_hiddens = X.shape
+    X = X.reshape(batch_size, steps, num_hiddens // num_heads, num_heads)  # (b, s, p, heads)
+    return X.permute(0, 3, 1, 2).reshape(batch_size * num_heads, steps, -1)
+
+
+def interleaved_by_unflatten(X, num_heads):
+    return X.unflatten(-1, (-1, num_heads)).movedim(-1, 1).flatten(0, 1)
+
+
+def blocks_of_features(X, num_heads):
+    return transpose_qkv(X, num_heads)  # the lesson's convention, not the exercise's
+
+
+def heads_before_sequences(X, num_heads):
+    batch_size, steps, num_hiddens = X.shape
+    X = X.reshape(batch_size, steps, num_hiddens // num_heads, num_heads)
+    return X.permute(3, 0, 1, 2).reshape(num_heads * batch_size, steps, -1)  # row h*batch + b
+
+
+def one_reshape(X, num_heads):
+    return X.reshape(X.shape[0] * num_heads, X.shape[1], -1)  # mixes steps and heads
+
+
+def heads_not_merged(X, num_heads):
+    batch_size, steps, num_hiddens = X.shape
+    return X.reshape(batch_size, steps, -1, num_heads).permute(0, 3, 1, 2)  # 4-D
+
+
+def regroups_X_in_place(X, num_heads):
+    batch_size, steps, num_hiddens = X.shape
+    regrouped = X.reshape(batch_size, steps, -1, num_heads).transpose(-1, -2)
+    X.copy_(regrouped.reshape(batch_size, steps, num_hiddens))  # writes into the input
+    return transpose_qkv(X, num_heads)
+
+
+# ---------------------------------------------------------------- heads one at a time
+
+
+def loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
+    head_size = W_o.shape[0] // num_heads
+    heads = []
+    for h in range(num_heads):
+        rows = slice(h * head_size, (h + 1) * head_size)
+        Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
+        scores = Q @ K.transpose(1, 2) / math.sqrt(head_size)  # (batch, queries, keys)
+        heads.append(masked_softmax(scores, valid_lens) @ V)  # (batch, queries, head_size)
+    return torch.cat(heads, dim=-1) @ W_o.T
+
+
+def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
+                          valid_lens=None):
+    # Dividing by sqrt(num_hiddens) is the same as shrinking W_q by num_heads ** -0.5.
+    return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads,
+                valid_lens)
+
+
+def ignores_valid_lens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
+    return loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, None)
+
+
+def forgets_W_o(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
+    identity = torch.eye(W_o.shape[0])
+    return loop(queries, keys, values, W_q, W_k, W_v, identity, num_heads, valid_lens)
+
+
+def masks_with_minus_infinity(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
+                              valid_lens=None):
+    head_size = W_o.shape[0] // num_heads
+    heads = []
+    for h in range(num_heads):
+        rows = slice(h * head_size, (h + 1) * head_size)
+        Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
+        scores = Q @ K.transpose(1, 2) / math.sqrt(head_size)
+        if valid_lens is not None:
+            lens = valid_lens if valid_lens.dim() == 2 else valid_lens[:, None]
+            padded = torch.arange(K.shape[1]) >= lens[..., None]  # (batch, queries or 1, keys)
+            scores = scores.masked_fill(padded, float("-inf"))  # a row of -inf: NaN
+        heads.append(torch.softmax(scores, dim=-1) @ V)
+    return torch.cat(heads, dim=-1) @ W_o.T
+
+
+def concatenates_along_queries(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
+                               valid_lens=None):
+    head_size = W_o.shape[0] // num_heads
+    heads = []
+    for h in range(num_heads):
+        rows = slice(h * head_size, (h + 1) * head_size)
+        Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
+        scores = Q @ K.transpose(1, 2) / math.sqrt(head_size)
+        heads.append(masked_softmax(scores, valid_lens) @ V)
+    return torch.cat(heads, dim=1) @ W_o.T  # the queries axis: raises with two heads or more
+
+
+ANSWERS = [
+    Answer(check_my_interleaved_transpose_qkv, interleaved, "pass"),
+    Answer(check_my_interleaved_transpose_qkv, interleaved_by_unflatten, "pass"),
+    Answer(check_my_interleaved_transpose_qkv, blocks_of_features, "blocks"),
+    Answer(check_my_interleaved_transpose_qkv, heads_before_sequences, "rows"),
+    Answer(check_my_interleaved_transpose_qkv, one_reshape, "steps"),
+    Answer(check_my_interleaved_transpose_qkv, heads_not_merged, "shape"),
+    Answer(check_my_interleaved_transpose_qkv, regroups_X_in_place, "mutated"),
+    Answer(check_my_multihead_loop, loop, "pass"),
+    Answer(check_my_multihead_loop, scaled_by_num_hiddens, "scale"),
+    Answer(check_my_multihead_loop, ignores_valid_lens, "mask"),
+    Answer(check_my_multihead_loop, forgets_W_o, "projection"),
+    Answer(check_my_multihead_loop, masks_with_minus_infinity, "nan"),
+    Answer(check_my_multihead_loop, concatenates_along_queries, "raised"),
+]
