@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from attn_course.reference import to_torch_decoder_layer, to_torch_encoder_layer
 from attn_course.seq2seq import EncoderDecoder, greedy_decode
 from attn_course.transformer import (
     AddNorm,
@@ -19,7 +20,6 @@ from attn_course.transformer import (
     warmup_cosine,
     warmup_cosine_factor,
 )
-from attn_course.transformer_reference import to_torch_decoder_layer, to_torch_encoder_layer
 
 ATOL = 1e-5
 
