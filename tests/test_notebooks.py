@@ -150,21 +150,11 @@ def package_names_redefined(notebook: dict) -> Iterator[str]:
                 yield f"cell {index}: redefines attn_course's {node.name} without #@save"
 
 
-def legacy_save_cells_differ(notebook: dict) -> Iterator[str]:
-    """A bare `#@save` cell (not exported by `make sync`) is the package's code, to the AST."""
-    definitions = package_definitions()
+def unnamed_save_cells(notebook: dict) -> Iterator[str]:
+    """Every `#@save` names the module `make sync` exports it to: `#@save MODULE`."""
     for index, source, _ in code_cells(notebook):
-        if first_line(source) != "#@save":
-            continue
-        defined = top_level_definitions(source)
-        if not defined:
-            yield f"cell {index}: #@save cell defines no function or class"
-        for node in defined:
-            matches = definitions.get(node.name, [])
-            if len(matches) != 1:
-                yield f"cell {index}: {node.name} is defined {len(matches)} times in attn_course"
-            elif ast.dump(node) != matches[0][1]:
-                yield f"cell {index}: {node.name} differs from {matches[0][0]}"
+        if first_line(source) == "#@save":
+            yield f"cell {index}: write '#@save MODULE' (the module make sync exports it to)"
 
 
 def failing_solution_checks(notebook: dict) -> Iterator[str]:
@@ -200,7 +190,7 @@ EVERY_NOTEBOOK: tuple[Callable[[dict], Iterator[str]], ...] = (
     too_little_compared,
     wrong_kernel,
     package_names_redefined,
-    legacy_save_cells_differ,
+    unnamed_save_cells,
 )
 
 

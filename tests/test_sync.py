@@ -39,3 +39,13 @@ def test_add_to_class_methods_land_in_the_class_body(tmp_path):
 def test_save_target_reads_the_module_name():
     assert sync.save_target("#@save masking\nx = 1") == "masking"
     assert sync.save_target("x = 1") is None
+
+
+def test_a_marker_without_a_module_is_an_error():
+    for source in ("#@save\ndef f(): pass", "#@save attn_course.masking\nx = 1"):
+        try:
+            sync.save_target(source)
+        except SystemExit as error:
+            assert "#@save MODULE" in str(error)
+        else:
+            raise AssertionError(f"accepted {source.splitlines()[0]!r}")

@@ -5,8 +5,8 @@ Usage:
     python tools/sync.py --check   change nothing; exit 1 and name the modules that differ
 
 A code cell whose first line is ``#@save MODULE`` belongs to
-``attn_course/MODULE.py`` (``MODULE`` may be dotted: ``checks.core`` is not
-allowed, only taught code is exported). The module is the cells of one
+``attn_course/MODULE.py`` (a module name, not a dotted path: only taught
+code is exported, and it lives at the package's top level). The module is the cells of one
 lesson, in notebook order: their imports gathered at the top, then their
 code. A function decorated with ``@add_to_class(SomeClass)`` is written into
 the body of ``SomeClass`` (the lesson builds a class across cells, d2l's
@@ -38,8 +38,6 @@ def save_target(source: str) -> str | None:
     if not first.startswith(MARKER):
         return None
     module = first[len(MARKER):].strip()
-    if not module:
-        return None  # the lessons not yet converted: their cells are checked against the package
     if not module.isidentifier():
         raise SystemExit(f"'{first}': write '#@save MODULE', e.g. '#@save masking'")
     return module
