@@ -723,3 +723,113 @@ def check_key_padding_lens(valid_lens: object, num_keys: int) -> None:
             f"got {shape if shape is not None else type(valid_lens).__name__}"
         )
     check_valid_lens(valid_lens, valid_lens.shape[0], None, num_keys)
+
+
+# Lesson 09
+
+
+def _check_sizes(**sizes: object) -> None:
+    """Each size a positive int (not a bool)."""
+    for name, size in sizes.items():
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(f"{name} must be an int, got {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size}")
+
+
+def check_ffn_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,
+                    bias: bool = True) -> None:
+    """``PositionWiseFFN(num_hiddens, ffn_num_hiddens)``: two positive ints."""
+    _check_sizes(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens)
+
+
+def check_add_norm_sizes(self: object, num_hiddens: object, dropout: object,
+                         norm_first: bool = False, bias: bool = True) -> None:
+    """``AddNorm(num_hiddens, dropout)``: a positive int and a probability in [0, 1)."""
+    _check_sizes(num_hiddens=num_hiddens)
+    if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+
+
+def check_block_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,
+                      num_heads: object, dropout: object = 0.0, norm_first: bool = False,
+                      bias: bool = True) -> None:
+    """A Transformer block's sizes: positive ints, heads dividing num_hiddens, dropout in [0, 1)."""
+    _check_sizes(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens, num_heads=num_heads)
+    if num_hiddens % num_heads:  # type: ignore[operator]
+        raise ValueError(
+            f"num_hiddens ({num_hiddens}) must be divisible by num_heads ({num_heads}): "
+            "every head gets num_hiddens / num_heads features"
+        )
+    check_add_norm_sizes(self, num_hiddens, dropout)
+
+
+def check_transformer_sizes(self: object, vocab_size: object, num_hiddens: object,
+                            ffn_num_hiddens: object, num_heads: object, num_layers: object,
+                            dropout: object = 0.0, norm_first: bool = False) -> None:
+    """A Transformer encoder's or decoder's sizes (num_hiddens even, for the positions)."""
+    _check_sizes(vocab_size=vocab_size, num_layers=num_layers)
+    check_block_sizes(self, num_hiddens, ffn_num_hiddens, num_heads, dropout)
+    if num_hiddens % 2:  # type: ignore[operator]
+        raise ValueError(f"num_hiddens must be even (sine and cosine pairs), got {num_hiddens}")
+
+
+def _check_features(name: str, X: object, num_hiddens: int) -> torch.Tensor:
+    check_float_tensor(name, X, ndim=3)
+    assert isinstance(X, torch.Tensor)
+    if X.shape[-1] != num_hiddens:
+        raise ValueError(
+            f"{name} must have shape (batch, steps, {num_hiddens}), got {tuple(X.shape)}"
+        )
+    return X
+
+
+def check_block_inputs(self: Any, X: object, valid_lens: object = None) -> None:
+    """``TransformerEncoderBlock.forward``: X (batch, steps, num_hiddens), valid_lens (batch,)."""
+    X = _check_features("X", X, self.attention.W_o.out_features)
+    if valid_lens is not None:
+        check_valid_lens(valid_lens, X.shape[0], None, X.shape[1])
+
+
+def check_decoder_block_inputs(self: Any, X: object, enc_outputs: object,
+                               enc_valid_lens: object = None) -> None:
+    """``TransformerDecoderBlock.forward``: X and enc_outputs (batch, *, num_hiddens)."""
+    num_hiddens = self.self_attention.W_o.out_features
+    X = _check_features("X", X, num_hiddens)
+    enc_outputs = _check_features("enc_outputs", enc_outputs, num_hiddens)
+    if enc_outputs.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and enc_outputs must have the same batch size, got {tuple(X.shape)} and "
+            f"{tuple(enc_outputs.shape)}"
+        )
+    if enc_valid_lens is not None:
+        check_valid_lens(enc_valid_lens, X.shape[0], None, enc_outputs.shape[1])
+
+
+def check_tokens(self: Any, X: object, *state: object) -> None:
+    """Token indices X (batch, steps), an integer tensor inside the vocabulary."""
+    if not isinstance(X, torch.Tensor) or X.dtype.is_floating_point or X.dtype == torch.bool:
+        kind = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
+        raise TypeError(f"X must be an integer tensor of token indices, got {kind}")
+    if X.dim() != 2:
+        raise ValueError(f"X must have shape (batch, steps), got {tuple(X.shape)}")
+    vocab_size = self.embedding.num_embeddings
+    if X.numel() and not 0 <= int(X.min()) <= int(X.max()) < vocab_size:
+        raise ValueError(f"token indices must be in [0, {vocab_size}), got {X.min()}..{X.max()}")
+
+
+def check_schedule(warmup_steps: object, num_steps: object) -> None:
+    """A warm-up of 0 <= warmup_steps < num_steps steps."""
+    _check_sizes(num_steps=num_steps)
+    if not isinstance(warmup_steps, int) or isinstance(warmup_steps, bool):
+        raise TypeError(f"warmup_steps must be an int, got {type(warmup_steps).__name__}")
+    if not 0 <= warmup_steps < num_steps:  # type: ignore[operator]
+        raise ValueError(f"need 0 <= warmup_steps < num_steps, got {warmup_steps}, {num_steps}")
+
+
+def check_schedule_step(step: object, warmup_steps: object, num_steps: object) -> None:
+    """Step 1..num_steps of a schedule with 0 <= warmup_steps < num_steps."""
+    check_schedule(warmup_steps, num_steps)
+    _check_sizes(step=step)
+    if step > num_steps:  # type: ignore[operator]
+        raise ValueError(f"step must be at most num_steps ({num_steps}), got {step}")
