@@ -24,7 +24,12 @@ from attn_course.positional import (
     rotation,
     sinusoidal_encoding,
 )
-from attn_course.reference import key_padding_mask, to_torch_multihead
+from attn_course.reference import (
+    key_padding_mask,
+    to_torch_decoder_layer,
+    to_torch_encoder_layer,
+    to_torch_multihead,
+)
 from attn_course.rotary import apply_rotary
 from attn_course.scoring import (
     AdditiveAttention,
@@ -43,8 +48,28 @@ from attn_course.seq2seq import (
 )
 from attn_course.tiling import online_softmax_step, tiled_attention
 from attn_course.training import masked_cross_entropy, train_seq2seq
+from attn_course.transformer import (
+    AddNorm,
+    PositionWiseFFN,
+    TransformerDecoder,
+    TransformerDecoderBlock,
+    TransformerEncoder,
+    TransformerEncoderBlock,
+    warmup_cosine,
+    warmup_cosine_factor,
+)
 
 __all__ = [
+    "AddNorm",
+    "PositionWiseFFN",
+    "TransformerDecoder",
+    "TransformerDecoderBlock",
+    "TransformerEncoder",
+    "TransformerEncoderBlock",
+    "to_torch_decoder_layer",
+    "to_torch_encoder_layer",
+    "warmup_cosine",
+    "warmup_cosine_factor",
     "GroupedQueryAttention",
     "KVCache",
     "apply_rotary",

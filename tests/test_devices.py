@@ -461,6 +461,14 @@ KEY_STATEMENTS = {
         "long_bleu = mean_bleu_by(",
         "train_on_fra(path, num_steps=150",
     ],
+    "09_transformer": [
+        'transformer_losses = train("Transformer"',
+        'gru_losses = train("GRU + attention"',
+        "scores[name] = bleu_by_sentence(model, test_pairs)",
+        "stability[name] = train(name",
+        'out_tokens, head_weights = cross_attention_heads(models["Transformer"]',
+        "models[name](test_batch.source",
+    ],
 }
 
 
@@ -528,3 +536,27 @@ def test_training_decoding_and_metrics_stay_on_the_device(attention):
         )
         assert len(predictions) == len(batch)
         assert (weights.device == device) if attention else weights is None
+
+
+def test_the_transformer_trains_and_decodes_on_the_device():
+    from attn_course.seq2seq import EncoderDecoder, greedy_decode
+    from attn_course.training import train_seq2seq
+    from attn_course.transformer import TransformerDecoder, TransformerEncoder, warmup_cosine
+
+    src_vocab, tgt_vocab, batches, test_batch = small_task()
+    with fake_device(value_reads=10_000):
+        device = attn_course.device.try_device()
+        sizes = {"num_hiddens": 16, "ffn_num_hiddens": 32, "num_heads": 2, "num_layers": 1,
+                 "norm_first": True}
+        model = EncoderDecoder(TransformerEncoder(len(src_vocab), **sizes),
+                               TransformerDecoder(len(tgt_vocab), **sizes))
+        with warmup_cosine(warmup_steps=1, num_steps=2):
+            losses = train_seq2seq(model, batches, num_steps=2, device=device)
+        assert len(losses) == 2 and model.encoder.embedding.weight.device == device
+        batch = test_batch.to(device)
+        logits = model(batch.source, batch.source_valid_lens, batch.decoder_input)
+        assert logits.device == device
+        predictions, weights = greedy_decode(
+            model, batch.source, batch.source_valid_lens, tgt_vocab.bos, tgt_vocab.eos, 3
+        )
+        assert len(predictions) == len(batch) and weights.device == device
