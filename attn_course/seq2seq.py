@@ -78,10 +78,10 @@ class GRUEncoder(Encoder):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """X (batch, steps), valid_lens (batch,) -> outputs (batch, steps, hiddens), state."""
         embs = self.embedding(X)  # (batch, steps, embed_size)
-        packed = nn.utils.rnn.pack_padded_sequence(  # each direction reads the real tokens only
+        packed = nn.utils.rnn.pack_padded_sequence(  # read the real tokens only
             embs, valid_lens.cpu(), batch_first=True, enforce_sorted=False
         )
-        packed_outputs, last = self.rnn(packed)  # last: (2 directions, batch, num_hiddens // 2)
+        packed_outputs, last = self.rnn(packed)  # (2, batch, num_hiddens // 2)
         outputs, _ = nn.utils.rnn.pad_packed_sequence(
             packed_outputs, batch_first=True, total_length=X.shape[1]
         )  # (batch, steps, num_hiddens), zeros at padding
@@ -119,7 +119,7 @@ class Seq2SeqDecoder(Decoder):
     def forward(
         self, X: torch.Tensor, state: DecoderState
     ) -> tuple[torch.Tensor, DecoderState]:
-        """X (batch, steps) -> logits (batch, steps, vocab_size), state after the last step."""
+        """X (batch, steps) -> logits (batch, steps, vocab_size), new state."""
         embs = self.embedding(X)  # (batch, steps, embed_size)
         hidden, outputs, weights = state.hidden, [], []
         for t in range(X.shape[1]):
@@ -127,7 +127,7 @@ class Seq2SeqDecoder(Decoder):
             step_input = torch.cat([embs[:, t], context], dim=-1)  # (batch, embed + hiddens)
             hidden = self.rnn(step_input, hidden)  # s_t: (batch, num_hiddens)
             outputs.append(torch.cat([hidden, context], dim=-1))  # [s_t; c_t]: (batch, 2 hiddens)
-            weights.append(step_weights)  # (batch, source_steps), or None without attention
+            weights.append(step_weights)  # (batch, source_steps) or None
         state.hidden = hidden
         self.attention_weights = None if weights[0] is None else torch.stack(weights, dim=1)
         return self.dense(torch.stack(outputs, dim=1)), state  # (batch, steps, vocab_size)
@@ -142,7 +142,7 @@ class BahdanauDecoder(Seq2SeqDecoder):
 
     def context(self, hidden: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, Any]:
         """s_{t-1} (batch, hiddens) -> c_t (batch, hiddens), weights (batch, source_steps)."""
-        query = hidden.unsqueeze(1)  # (batch, 1, num_hiddens): one query per sentence
+        query = hidden.unsqueeze(1)  # (batch, 1, num_hiddens)
         keys = values = state.enc_outputs  # (batch, source_steps, num_hiddens)
         context = self.attention(query, keys, values, state.enc_valid_lens)  # (batch, 1, hiddens)
         return context.squeeze(1), self.attention.attention_weights.squeeze(1)
