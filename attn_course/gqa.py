@@ -51,14 +51,15 @@ class GroupedQueryAttention(nn.Module):
         if valid_lens is not None:  # every head of sequence b uses b's lengths
             valid_lens = valid_lens.repeat_interleave(self.num_heads, dim=0)
         weights = masked_softmax(scores.flatten(0, 1), valid_lens, causal)
-        self.attention_weights = weights.unflatten(0, Q.shape[:2])  # (b, h, q, k)
+        self.attention_weights = weights.unflatten(0, Q.shape[:2])  # b, h, q, k
         return self.dropout(self.attention_weights) @ V  # (batch, heads, q, hs)
 
     @validated(check_grouped_query_inputs)
     def forward(self, queries, keys, values, valid_lens=None, causal=False):
         """(batch, steps, num_hiddens) each -> (batch, queries, num_hiddens)."""
         Q = self.split_heads(self.W_q(queries), self.num_heads)  # (b, h, q, hs)
-        K = self.split_heads(self.W_k(keys), self.num_kv_heads)  # (b, kv, k, hs)
-        V = self.split_heads(self.W_v(values), self.num_kv_heads)  # as K
+        # K and V: (batch, kv_heads, keys, head_size)
+        K = self.split_heads(self.W_k(keys), self.num_kv_heads)
+        V = self.split_heads(self.W_v(values), self.num_kv_heads)
         output = self.attend(Q, K, V, valid_lens, causal)  # (b, heads, q, hs)
-        return self.W_o(output.transpose(1, 2).flatten(2))  # (b, q, num_hiddens)
+        return self.W_o(output.transpose(1, 2).flatten(2))  # (b, q, hiddens)

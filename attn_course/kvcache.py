@@ -23,7 +23,7 @@ class KVCache:
         self.keys, self.values = [], []  # one tensor per layer
 
     def update(self, layer, K, V):
-        """Append K, V (batch, kv_heads, new, head_size); return all steps."""
+        """Append K, V (batch, kv_heads, new, head_size); return all."""
         if layer == len(self.keys):  # the first call for this layer
             self.keys.append(K)
             self.values.append(V)
@@ -43,17 +43,18 @@ class KVCache:
 
 def cached_self_attention(attention: GroupedQueryAttention, X: torch.Tensor,
                           cache: KVCache, layer: int) -> torch.Tensor:
-    """New steps X (batch, new, d) attend to all steps so far: (b, new, d)."""
+    """New steps X (batch, new, d) attend to all steps: (b, new, d)."""
     past = cache.length(layer)
     heads, kv_heads = attention.num_heads, attention.num_kv_heads
-    Q = attention.split_heads(attention.W_q(X), heads)  # (b, heads, new, hs)
-    K = attention.split_heads(attention.W_k(X), kv_heads)  # (b, kv, new, hs)
-    V = attention.split_heads(attention.W_v(X), kv_heads)  # (b, kv, new, hs)
+    Q = attention.split_heads(attention.W_q(X), heads)  # (b, h, new, hs)
+    # K and V: (batch, kv_heads, new, head_size)
+    K = attention.split_heads(attention.W_k(X), kv_heads)
+    V = attention.split_heads(attention.W_v(X), kv_heads)
     K, V = cache.update(layer, K, V)  # (batch, kv_heads, past + new, hs)
     lens = torch.arange(past + 1, past + X.shape[1] + 1, device=X.device)
     lens = lens.expand(X.shape[0], -1)  # (batch, new): past + i + 1 at i
     output = attention.attend(Q, K, V, lens)  # (batch, heads, new, hs)
-    return attention.W_o(output.transpose(1, 2).flatten(2))  # (batch, new, d)
+    return attention.W_o(output.transpose(1, 2).flatten(2))  # (b, new, d)
 
 
 class TinyDecoder(nn.Module):
@@ -88,7 +89,7 @@ def generate(model: nn.Module, prompt: torch.Tensor, num_steps: int,
     new = prompt  # the steps the model has not yet seen
     for _ in range(num_steps):
         logits = model(new if use_cache else tokens, cache)  # (b, *, vocab)
-        next_token = logits[:, -1].argmax(dim=-1, keepdim=True)  # (batch, 1)
-        tokens = torch.cat([tokens, next_token], dim=1)  # (batch, steps + 1)
+        next_token = logits[:, -1].argmax(dim=-1, keepdim=True)  # (b, 1)
+        tokens = torch.cat([tokens, next_token], dim=1)  # (b, steps + 1)
         new = next_token
     return tokens
