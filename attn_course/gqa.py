@@ -20,41 +20,46 @@ from attn_course.validation import (
 
 
 class GroupedQueryAttention(nn.Module):
-    """num_heads query heads sharing num_kv_heads key-value heads: (batch, queries, num_hiddens)."""
+    """num_heads query heads sharing num_kv_heads key-value heads.
+
+    Output: (batch, queries, num_hiddens)."""
 
     @validated(check_grouped_query_attention)
-    def __init__(self, num_hiddens, num_heads, num_kv_heads, dropout=0.0, bias=False):
+    def __init__(self, num_hiddens, num_heads, num_kv_heads, dropout=0.0,
+                 bias=False):
         super().__init__()
         self.num_heads, self.num_kv_heads = num_heads, num_kv_heads
         head_size = num_hiddens // num_heads
+        kv_size = num_kv_heads * head_size
         self.W_q = nn.Linear(num_hiddens, num_hiddens, bias=bias)
-        self.W_k = nn.Linear(num_hiddens, num_kv_heads * head_size, bias=bias)
-        self.W_v = nn.Linear(num_hiddens, num_kv_heads * head_size, bias=bias)
+        self.W_k = nn.Linear(num_hiddens, kv_size, bias=bias)
+        self.W_v = nn.Linear(num_hiddens, kv_size, bias=bias)
         self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
         self.dropout = nn.Dropout(dropout)
-        self.attention_weights = None  # (batch, num_heads, queries, keys) after a call
+        self.attention_weights = None  # (batch, heads, q, k) after a call
 
     def split_heads(self, X, num_heads):
         """(batch, steps, num_heads * head_size) -> (batch, num_heads, steps, head_size)."""
         return X.unflatten(-1, (num_heads, -1)).transpose(1, 2)
 
     def attend(self, Q, K, V, valid_lens=None, causal=False):
-        """Query heads j*g .. j*g+g-1 read kv head j: (batch, num_heads, queries, head_size)."""
+        """Heads j*g .. j*g+g-1 read kv head j: (batch, heads, queries, hs)."""
         group_size = self.num_heads // self.num_kv_heads  # g
-        K = K.repeat_interleave(group_size, dim=1)  # (batch, num_heads, keys, head_size)
-        V = V.repeat_interleave(group_size, dim=1)  # (batch, num_heads, keys, head_size)
-        scores = Q @ K.transpose(2, 3) / math.sqrt(Q.shape[-1])  # (batch, num_heads, queries, keys)
+        K = K.repeat_interleave(group_size, dim=1)  # (batch, heads, keys, hs)
+        V = V.repeat_interleave(group_size, dim=1)  # (batch, heads, keys, hs)
+        scores = Q @ K.transpose(2, 3) / math.sqrt(Q.shape[-1])  # (b, h, q, k)
         if valid_lens is not None:  # every head of sequence b uses b's lengths
-            valid_lens = valid_lens.repeat_interleave(self.num_heads, dim=0)  # (batch*heads, ...)
-        weights = masked_softmax(scores.flatten(0, 1), valid_lens, causal)  # (batch*heads, q, k)
-        self.attention_weights = weights.unflatten(0, Q.shape[:2])  # (batch, num_heads, q, k)
-        return self.dropout(self.attention_weights) @ V  # (batch, num_heads, queries, head_size)
+            valid_lens = valid_lens.repeat_interleave(self.num_heads, dim=0)
+        weights = masked_softmax(scores.flatten(0, 1), valid_lens, causal)
+        self.attention_weights = weights.unflatten(0, Q.shape[:2])  # b, h, q, k
+        return self.dropout(self.attention_weights) @ V  # (batch, heads, q, hs)
 
     @validated(check_grouped_query_inputs)
     def forward(self, queries, keys, values, valid_lens=None, causal=False):
-        """Queries, keys, values (batch, steps, num_hiddens) -> (batch, queries, num_hiddens)."""
-        Q = self.split_heads(self.W_q(queries), self.num_heads)  # (batch, heads, queries, hs)
-        K = self.split_heads(self.W_k(keys), self.num_kv_heads)  # (batch, kv_heads, keys, hs)
-        V = self.split_heads(self.W_v(values), self.num_kv_heads)  # (batch, kv_heads, keys, hs)
-        output = self.attend(Q, K, V, valid_lens, causal)  # (batch, heads, queries, hs)
-        return self.W_o(output.transpose(1, 2).flatten(2))  # (batch, queries, num_hiddens)
+        """(batch, steps, num_hiddens) each -> (batch, queries, num_hiddens)."""
+        Q = self.split_heads(self.W_q(queries), self.num_heads)  # (b, h, q, hs)
+        # K and V: (batch, kv_heads, keys, head_size)
+        K = self.split_heads(self.W_k(keys), self.num_kv_heads)
+        V = self.split_heads(self.W_v(values), self.num_kv_heads)
+        output = self.attend(Q, K, V, valid_lens, causal)  # (b, heads, q, hs)
+        return self.W_o(output.transpose(1, 2).flatten(2))  # (b, q, hiddens)

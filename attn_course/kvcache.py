@@ -15,18 +15,20 @@ from attn_course.positional import sinusoidal_encoding
 
 
 class KVCache:
-    """Per layer, the keys and values of all steps so far: (batch, kv_heads, steps, head_size)."""
+    """Per layer, the keys and values of all steps so far.
+
+    Each (batch, kv_heads, steps, head_size)."""
 
     def __init__(self):
         self.keys, self.values = [], []  # one tensor per layer
 
     def update(self, layer, K, V):
-        """Append K, V (batch, kv_heads, new, head_size); return all steps of ``layer``."""
+        """Append K, V (batch, kv_heads, new, head_size); return all."""
         if layer == len(self.keys):  # the first call for this layer
             self.keys.append(K)
             self.values.append(V)
-        else:
-            self.keys[layer] = torch.cat([self.keys[layer], K], dim=2)  # (batch, kv, steps, hs)
+        else:  # (batch, kv_heads, steps, head_size)
+            self.keys[layer] = torch.cat([self.keys[layer], K], dim=2)
             self.values[layer] = torch.cat([self.values[layer], V], dim=2)
         return self.keys[layer], self.values[layer]
 
@@ -39,17 +41,20 @@ class KVCache:
         return sum(t.numel() * t.element_size() for t in self.keys + self.values)
 
 
-def cached_self_attention(attention: GroupedQueryAttention, X: torch.Tensor, cache: KVCache,
-                          layer: int) -> torch.Tensor:
-    """New steps X (batch, new, d) attend to all steps so far, via the cache: (batch, new, d)."""
+def cached_self_attention(attention: GroupedQueryAttention, X: torch.Tensor,
+                          cache: KVCache, layer: int) -> torch.Tensor:
+    """New steps X (batch, new, d) attend to all steps: (b, new, d)."""
     past = cache.length(layer)
-    Q = attention.split_heads(attention.W_q(X), attention.num_heads)  # (batch, heads, new, hs)
-    K = attention.split_heads(attention.W_k(X), attention.num_kv_heads)  # (batch, kv, new, hs)
-    V = attention.split_heads(attention.W_v(X), attention.num_kv_heads)  # (batch, kv, new, hs)
+    heads, kv_heads = attention.num_heads, attention.num_kv_heads
+    Q = attention.split_heads(attention.W_q(X), heads)  # (b, h, new, hs)
+    # K and V: (batch, kv_heads, new, head_size)
+    K = attention.split_heads(attention.W_k(X), kv_heads)
+    V = attention.split_heads(attention.W_v(X), kv_heads)
     K, V = cache.update(layer, K, V)  # (batch, kv_heads, past + new, hs)
-    lens = torch.arange(past + 1, past + X.shape[1] + 1, device=X.device)  # (new,)
-    output = attention.attend(Q, K, V, lens.expand(X.shape[0], -1))  # (batch, heads, new, hs)
-    return attention.W_o(output.transpose(1, 2).flatten(2))  # (batch, new, d)
+    lens = torch.arange(past + 1, past + X.shape[1] + 1, device=X.device)
+    lens = lens.expand(X.shape[0], -1)  # (batch, new): past + i + 1 at i
+    output = attention.attend(Q, K, V, lens)  # (batch, heads, new, hs)
+    return attention.W_o(output.transpose(1, 2).flatten(2))  # (b, new, d)
 
 
 class TinyDecoder(nn.Module):
@@ -79,12 +84,12 @@ class TinyDecoder(nn.Module):
 
 def generate(model: nn.Module, prompt: torch.Tensor, num_steps: int,
              use_cache: bool) -> torch.Tensor:
-    """Greedy decoding: prompt (batch, steps) -> tokens (batch, steps + num_steps)."""
+    """Greedy decoding: (batch, steps) -> (batch, steps + num_steps)."""
     tokens, cache = prompt, (KVCache() if use_cache else None)
     new = prompt  # the steps the model has not yet seen
     for _ in range(num_steps):
-        logits = model(new if use_cache else tokens, cache)  # (batch, new or steps, vocab)
-        next_token = logits[:, -1].argmax(dim=-1, keepdim=True)  # (batch, 1)
-        tokens = torch.cat([tokens, next_token], dim=1)  # (batch, steps + 1)
+        logits = model(new if use_cache else tokens, cache)  # (b, *, vocab)
+        next_token = logits[:, -1].argmax(dim=-1, keepdim=True)  # (b, 1)
+        tokens = torch.cat([tokens, next_token], dim=1)  # (b, steps + 1)
         new = next_token
     return tokens

@@ -13,15 +13,20 @@ from attn_course.validation import check_rotary_input, validated
 
 
 @validated(check_rotary_input)
-def apply_rotary(X: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
-    """Rotate pairs (2i, 2i+1) of X (batch, steps, d) by position * 10000^(-2i/d)."""
+def apply_rotary(X: torch.Tensor,
+                 positions: torch.Tensor | None = None) -> torch.Tensor:
+    """Rotate pairs (2i, 2i+1) of X (batch, steps, d).
+
+    Pair i turns by position * 10000^(-2i/d)."""
     d = X.shape[-1]
     if positions is None:
         positions = torch.arange(X.shape[1], device=X.device)  # (steps,)
     dtype = torch.promote_types(X.dtype, torch.float32)
-    thetas = 10000 ** (-torch.arange(0, d, 2, device=X.device, dtype=dtype) / d)  # (d/2,)
-    angles = positions[..., None].to(dtype) * thetas  # (steps or (batch, steps), d/2)
+    i2 = torch.arange(0, d, 2, device=X.device, dtype=dtype)  # 2i: (d/2,)
+    thetas = 10000 ** (-i2 / d)  # (d/2,)
+    angles = positions[..., None].to(dtype) * thetas  # ((b,) steps, d/2)
     cos, sin = torch.cos(angles).to(X.dtype), torch.sin(angles).to(X.dtype)
     even, odd = X[..., 0::2], X[..., 1::2]  # (batch, steps, d/2) each
-    rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)
-    return rotated.flatten(-2)  # (batch, steps, d): each pair back in its place
+    rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos],
+                          dim=-1)  # (batch, steps, d/2, 2)
+    return rotated.flatten(-2)  # (batch, steps, d): pairs back in place

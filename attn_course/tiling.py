@@ -14,15 +14,18 @@ import torch
 from attn_course.validation import check_tiled_attention, validated
 
 
-def online_softmax_step(row_max: torch.Tensor, row_sum: torch.Tensor, output: torch.Tensor,
-                        scores: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Fold scores (batch, queries, block) and V (batch, block, d_v) into max, sum, output."""
-    new_max = torch.maximum(row_max, scores.amax(dim=-1, keepdim=True))  # (batch, queries, 1)
-    shift = new_max.masked_fill(new_max == float("-inf"), 0.0)  # a row with no key yet: 0
-    rescale = torch.exp(row_max - shift)  # (batch, queries, 1): from the old max to the new
-    P = torch.exp(scores - shift)  # (batch, queries, block); 0 where a key is masked
-    row_sum = row_sum * rescale + P.sum(dim=-1, keepdim=True)  # (batch, queries, 1)
-    return new_max, row_sum, output * rescale + P @ V  # output: (batch, queries, d_v)
+def online_softmax_step(row_max: torch.Tensor, row_sum: torch.Tensor,
+                        output: torch.Tensor, scores: torch.Tensor,
+                        V: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Fold scores (batch, queries, block) and V (batch, block, d_v) into
+    the running max, sum and output."""
+    # new_max: (batch, queries, 1)
+    new_max = torch.maximum(row_max, scores.amax(dim=-1, keepdim=True))
+    shift = new_max.masked_fill(new_max == float("-inf"), 0.0)  # no key: 0
+    rescale = torch.exp(row_max - shift)  # (batch, queries, 1): old to new
+    P = torch.exp(scores - shift)  # (batch, queries, block); 0 where masked
+    row_sum = row_sum * rescale + P.sum(dim=-1, keepdim=True)  # (b, q, 1)
+    return new_max, row_sum, output * rescale + P @ V  # output (b, q, d_v)
 
 
 def block_mask(start: int, block: int, num_queries: int, valid_lens: torch.Tensor | None = None,
@@ -40,18 +43,22 @@ def block_mask(start: int, block: int, num_queries: int, valid_lens: torch.Tenso
 
 
 @validated(check_tiled_attention)
-def tiled_attention(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                    block_size: int, valid_lens: torch.Tensor | None = None,
+def tiled_attention(queries: torch.Tensor, keys: torch.Tensor,
+                    values: torch.Tensor, block_size: int,
+                    valid_lens: torch.Tensor | None = None,
                     causal: bool = False) -> torch.Tensor:
-    """softmax(Q K^T / sqrt(d)) V, one block of keys at a time: (batch, queries, d_v)."""
+    """softmax(Q K^T / sqrt(d)) V, block by block: (batch, queries, d_v)."""
     batch_size, num_queries, d = queries.shape
-    row_max = queries.new_full((batch_size, num_queries, 1), float("-inf"))  # (batch, queries, 1)
-    row_sum = queries.new_zeros(batch_size, num_queries, 1)  # (batch, queries, 1)
-    output = queries.new_zeros(batch_size, num_queries, values.shape[-1])  # (batch, queries, d_v)
+    row_max = queries.new_full((batch_size, num_queries, 1), float("-inf"))
+    row_sum = queries.new_zeros(batch_size, num_queries, 1)  # (batch, q, 1)
+    output = queries.new_zeros(batch_size, num_queries, values.shape[-1])
     for start in range(0, keys.shape[1], block_size):
-        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
-        scores = queries @ K.transpose(1, 2) / math.sqrt(d)  # (batch, queries, block)
-        keep = block_mask(start, K.shape[1], num_queries, valid_lens, causal, queries.device)
-        scores = scores.masked_fill(~keep, float("-inf"))  # (batch, queries, block)
-        row_max, row_sum, output = online_softmax_step(row_max, row_sum, output, scores, V)
-    return output / row_sum.masked_fill(row_sum == 0, 1.0)  # a row with no key stays 0
+        K = keys[:, start : start + block_size]  # (batch, block, d)
+        V = values[:, start : start + block_size]  # (batch, block, d_v)
+        scores = queries @ K.transpose(1, 2) / math.sqrt(d)  # (b, q, block)
+        keep = block_mask(start, K.shape[1], num_queries, valid_lens,
+                          causal, queries.device)
+        scores = scores.masked_fill(~keep, float("-inf"))  # (b, q, block)
+        row_max, row_sum, output = online_softmax_step(
+            row_max, row_sum, output, scores, V)
+    return output / row_sum.masked_fill(row_sum == 0, 1.0)  # no key: 0
