@@ -87,6 +87,9 @@ sync: setup-dev
 	$(BIN)/python tools/sync.py
 
 # Forward-pass speed of the taught multi-head attention against PyTorch's and the bare
-# maths (prints a table; asserts nothing).
+# maths (prints a table; asserts nothing). glibc would otherwise hand each freed 16 MB
+# score matrix back to the system and fault it in again on the next call, a cost that
+# swings from run to run; these two settings keep freed memory for reuse (glibc only).
 bench: setup
-	$(BIN)/python benchmarks/bench_attention.py
+	MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=134217728 \
+		$(BIN)/python benchmarks/bench_attention.py
