@@ -51,6 +51,7 @@ from attn_course.training import masked_cross_entropy, train_seq2seq
 from attn_course.transformer import (
     AddNorm,
     PositionWiseFFN,
+    ScaledEmbedding,
     TransformerDecoder,
     TransformerDecoderBlock,
     TransformerEncoder,
@@ -62,6 +63,7 @@ from attn_course.transformer import (
 __all__ = [
     "AddNorm",
     "PositionWiseFFN",
+    "ScaledEmbedding",
     "TransformerDecoder",
     "TransformerDecoderBlock",
     "TransformerEncoder",

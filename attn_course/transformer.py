@@ -110,6 +110,18 @@ class TransformerDecoderBlock(nn.Module):
         return self.addnorm3(X, self.ffn)  # (batch, steps, d)
 
 
+class ScaledEmbedding(nn.Embedding):
+    """Token ids (batch, steps) -> embeddings (batch, steps, d) times sqrt(d), from N(0, 1/d)."""
+
+    def __init__(self, vocab_size, num_hiddens):
+        super().__init__(vocab_size, num_hiddens)
+        nn.init.normal_(self.weight, std=num_hiddens**-0.5)  # N(0, 1/d): unit scale after sqrt(d)
+
+    def forward(self, X):
+        """X (batch, steps) -> (batch, steps, d)."""
+        return super().forward(X) * math.sqrt(self.embedding_dim)  # (batch, steps, d)
+
+
 class TransformerEncoder(Encoder):
     """Tokens (batch, steps) -> embeddings + positions -> blocks -> (batch, steps, d)."""
 
@@ -117,9 +129,7 @@ class TransformerEncoder(Encoder):
     def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
                  dropout=0.0, norm_first=False):
         super().__init__()
-        self.num_hiddens = num_hiddens
-        self.embedding = nn.Embedding(vocab_size, num_hiddens)
-        nn.init.normal_(self.embedding.weight, std=num_hiddens**-0.5)  # N(0, 1/d)
+        self.embedding = ScaledEmbedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
         self.blocks = nn.ModuleList(
             TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
@@ -129,7 +139,7 @@ class TransformerEncoder(Encoder):
     @validated(check_tokens)
     def forward(self, X, valid_lens):
         """X (batch, steps), valid_lens (batch,) -> outputs (batch, steps, d), state None."""
-        X = self.pos_encoding(self.embedding(X) * math.sqrt(self.num_hiddens))  # (b, steps, d)
+        X = self.pos_encoding(self.embedding(X))  # (batch, steps, d)
         for block in self.blocks:
             X = block(X, valid_lens)  # (batch, steps, d)
         return self.norm(X), None
@@ -142,9 +152,7 @@ class TransformerDecoder(Decoder):
     def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
                  dropout=0.0, norm_first=False):
         super().__init__()
-        self.num_hiddens = num_hiddens
-        self.embedding = nn.Embedding(vocab_size, num_hiddens)
-        nn.init.normal_(self.embedding.weight, std=num_hiddens**-0.5)  # N(0, 1/d)
+        self.embedding = ScaledEmbedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
         self.blocks = nn.ModuleList(
             TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
@@ -163,8 +171,7 @@ class TransformerDecoder(Decoder):
         """X (batch, steps): new tokens -> logits (batch, steps, vocab), state."""
         enc_outputs, enc_valid_lens, earlier = state
         tokens = torch.cat([earlier, X], dim=1)  # (batch, t + steps): the prefix
-        Y = self.embedding(tokens) * math.sqrt(self.num_hiddens)  # (b, t + s, d)
-        Y = self.pos_encoding(Y)
+        Y = self.pos_encoding(self.embedding(tokens))  # (batch, t + steps, d)
         for block in self.blocks:
             Y = block(Y, enc_outputs, enc_valid_lens)  # (batch, t + steps, d)
         new = slice(earlier.shape[1], None)  # the positions of X
