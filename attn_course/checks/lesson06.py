@@ -43,7 +43,8 @@ def _same(actual: Any, expected: torch.Tensor) -> bool:
     return (
         isinstance(actual, torch.Tensor)
         and actual.shape == expected.shape
-        and torch.allclose(actual.double(), expected.double())
+        # float32 sums in another order differ in the last digits (on some CPUs by 1e-6)
+        and torch.allclose(actual.double(), expected.double(), rtol=1e-4, atol=1e-5)
     )
 
 
