@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -19,9 +20,12 @@ import pytest
 
 from conftest import LESSONS, REPO_ROOT, SOLUTIONS, notebook_id
 
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+from lesson_cells import NBVAL_TAGS, is_compared, save_module, slide_type, tags  # noqa: E402
+
 PACKAGE_DIR = REPO_ROOT / "attn_course"
-MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
-NOT_COMPARED = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
+# Marker lines belong in the cell's tags (save:MODULE, nbval-...): no slide shows a tag.
+MARKER_LINE = re.compile(r"^\s*(#@save\b|#\s*NBVAL_[A-Z_]+)")
 PLOTTING_CALL = re.compile(
     r"\bplt\.|\bshow_heatmaps\(|\bplot_\w+\(|\.imshow\(|\.plot\(|\.loglog\(|\.bar\(|\.scatter\("
 )
@@ -43,15 +47,6 @@ def python_source(source: str) -> str:
     """Cell source with IPython magics and shell lines commented out."""
     lines = source.splitlines()
     return "\n".join("# " + ln if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
-
-
-def first_line(source: str) -> str:
-    return next((line.strip() for line in source.splitlines() if line.strip()), "")
-
-
-def is_save_cell(source: str) -> bool:
-    """A cell whose first line is `#@save` or `#@save MODULE`."""
-    return first_line(source).split(" ")[0] == "#@save"
 
 
 def top_level_definitions(source: str) -> list[ast.FunctionDef | ast.ClassDef]:
@@ -111,23 +106,40 @@ def plotting_cells_without_png(notebook: dict) -> Iterator[str]:
             yield f"cell {index}: plotting cell with no stored PNG"
 
 
-def misplaced_markers(notebook: dict) -> Iterator[str]:
-    for index, source, _ in code_cells(notebook):
-        lines = source.splitlines()
-        for number, line in enumerate(lines):
-            if "NBVAL_" not in line:
-                continue
-            if line.strip() not in {f"# {marker}" for marker in MARKERS}:
-                yield f"cell {index}: marker not alone on its line: {line!r}"
-                continue
-            reason = lines[number + 1].strip() if number + 1 < len(lines) else ""
-            if not reason.startswith("#") or len(reason) < 10 or "NBVAL_" in reason:
-                yield f"cell {index}: {line.strip()} needs a reason on the next line"
+def marker_lines(notebook: dict) -> Iterator[str]:
+    for index, source, cell in code_cells(notebook):
+        for line in source.splitlines():
+            if MARKER_LINE.match(line):
+                yield (
+                    f"cell {index}: marker line {line.strip()!r}: use the cell's tags "
+                    "(save:MODULE, nbval-ignore-output, ...) so no slide shows it"
+                )
+        if set(tags(cell)) & set(NBVAL_TAGS):
+            first = source.lstrip("\n").splitlines()[0].strip() if source.strip() else ""
+            if not first.startswith("#") or len(first) < 10:
+                yield f"cell {index}: an nbval tag needs a comment first line saying why"
+
+
+def notes_in_the_text(notebook: dict) -> Iterator[str]:
+    """Speaker notes live in the slide's metadata (``notes``), never in a cell a reader sees."""
+    for index, cell in enumerate(notebook["cells"]):
+        if slide_type(cell) == "notes":
+            yield f"cell {index}: a notes cell: move it into the slide's metadata 'notes'"
+        elif cell["cell_type"] == "markdown" and "Speaker notes" in "".join(cell["source"]):
+            yield f"cell {index}: speaker notes in a markdown cell a reader sees"
+
+
+def figure_code_unfolded(notebook: dict) -> Iterator[str]:
+    """A key figure's code (tag hide-input) is folded, so JupyterLab and RISE show the figure."""
+    for index, _, cell in code_cells(notebook):
+        hidden = cell.get("metadata", {}).get("jupyter", {}).get("source_hidden")
+        if "hide-input" in tags(cell) and not hidden:
+            yield f"cell {index}: tagged hide-input but its code is not folded (source_hidden)"
 
 
 def too_little_compared(notebook: dict) -> Iterator[str]:
-    with_output = [source for _, source, cell in code_cells(notebook) if cell.get("outputs")]
-    compared = [s for s in with_output if not any(marker in s for marker in NOT_COMPARED)]
+    with_output = [cell for _, _, cell in code_cells(notebook) if cell.get("outputs")]
+    compared = [cell for cell in with_output if is_compared(cell)]
     if not with_output:
         yield "no cell has an output: a notebook with no output shows nothing"
     elif len(compared) / len(with_output) < MIN_COMPARED_SHARE:
@@ -142,19 +154,12 @@ def wrong_kernel(notebook: dict) -> Iterator[str]:
 
 def package_names_redefined(notebook: dict) -> Iterator[str]:
     public = {name for name in package_definitions() if not name.startswith("_")}
-    for index, source, _ in code_cells(notebook):
-        if is_save_cell(source):
+    for index, source, cell in code_cells(notebook):
+        if save_module(cell):
             continue
         for node in top_level_definitions(source):
             if node.name in public:
-                yield f"cell {index}: redefines attn_course's {node.name} without #@save"
-
-
-def unnamed_save_cells(notebook: dict) -> Iterator[str]:
-    """Every `#@save` names the module `make sync` exports it to: `#@save MODULE`."""
-    for index, source, _ in code_cells(notebook):
-        if first_line(source) == "#@save":
-            yield f"cell {index}: write '#@save MODULE' (the module make sync exports it to)"
+                yield f"cell {index}: redefines attn_course's {node.name} without save:MODULE"
 
 
 def failing_solution_checks(notebook: dict) -> Iterator[str]:
@@ -186,11 +191,12 @@ EVERY_NOTEBOOK: tuple[Callable[[dict], Iterator[str]], ...] = (
     counts_out_of_order,
     stored_errors_stderr_svg,
     plotting_cells_without_png,
-    misplaced_markers,
+    marker_lines,
+    notes_in_the_text,
+    figure_code_unfolded,
     too_little_compared,
     wrong_kernel,
     package_names_redefined,
-    unnamed_save_cells,
 )
 
 
@@ -221,20 +227,21 @@ def test_save_cells_exist_and_cover_the_core():
     saved = {
         node.name
         for path in LESSONS
-        for _, source, _ in code_cells(load(path))
-        if is_save_cell(source)
+        for _, source, cell in code_cells(load(path))
+        if save_module(cell)
         for node in top_level_definitions(source)
     }
     core = {"masked_softmax", "sequence_mask", "show_heatmaps", "DotProductAttention"}
     assert core <= saved, f"not built in any lesson: {sorted(core - saved)}"
 
 
-def _code(source: str, count: int | None, outputs: list[dict] | None = None) -> dict:
+def _code(source: str, count: int | None, outputs: list[dict] | None = None, *tags) -> dict:
     return {
         "cell_type": "code",
         "source": source,
         "execution_count": count,
         "outputs": outputs or [],
+        "metadata": {"tags": list(tags)},
     }
 
 
@@ -248,11 +255,12 @@ def test_every_check_finds_its_problem():
         "cells": [
             _code("x = 1", None),
             _code("plt.plot([1])\nplt.show()", 3, [stderr, svg]),
-            _code("# NBVAL_IGNORE_OUTPUT\nprint(1)", 4, [text]),
-            _code("# NBVAL_SKIP  timings\nprint(2)", 5, [text]),
+            _code("print(1)", 4, [text], "nbval-ignore-output"),
+            _code("# NBVAL_SKIP\nprint(2)", 5, [text], "nbval-skip"),
             _code("def masked_softmax(X, valid_lens):\n    return X", 6),
-            _code("#@save\ndef sequence_mask(X, valid_len, value=0):\n    return X", 7),
+            _code("plt.imshow(x)", 7, [], "hide-input"),
             _code("check_masked_softmax(my_masked_softmax)", 8, [text]),
+            {"cell_type": "markdown", "source": "**Speaker notes.** Point: x.", "metadata": {}},
         ],
     }
     problems = "\n".join(notebook_problems(bad, solution=True))

@@ -1,22 +1,28 @@
-"""Lecture decks: every lesson is a lecture an instructor can give (issue 14).
+"""Lecture decks: every lesson is a lecture an instructor can give.
 
 From each lesson's metadata (CONTRIBUTING.md, "A lesson is also a lecture"):
-at most 30 main-path slides, speaker notes on each with a time and a question,
-at most 45 minutes in all, a heading first on every slide, code cells of at most
-20 lines, and a lecture's shape (title with goals, Recap, Questions, Summary,
-References, a figure drawn in code).
+at most 30 main-path slides in one row (no subslides: every key walks them all, in
+the HTML deck and in RISE), speaker notes in each slide's metadata with a point and a
+time, one marked must-ask question per six slides, at most 40 minutes in all and
+enough for each code or derivation slide; a heading first on every slide that states
+its point (no "Figure:" titles), at most 40 words of prose a slide on average, no
+"see below" or "in the notebook", numbers rather than True/False verdicts in the
+outputs shown, code that shows the idea only (no decorators, docstrings, validator
+calls, type hints or lint comments, at most 20 lines), and a lecture's shape (title
+with goals, Recap, Questions, Summary, References, a figure drawn in code).
 
 In the exported decks (tools/export_slides.py), in one headless Chromium with the
 network cut, at 1280x800 and every fragment shown: each deck loads only local
-files and typesets its maths; no slide is taller than the screen and nothing in
-it scrolls (scrollHeight <= clientHeight on every slide, code box and output);
-no horizontal overflow; body text >= 28 px, code >= 24 px, plot text >= 14 px as
-displayed (the figure's smallest font in points, times its dpi / 72, times the
-displayed over the natural image width); each key figure (a hide-input cell) large
-on a slide of its own; the heading of every slide at the same y; reveal's controls,
-progress bar and slide number off the content; no marker line shown; speaker notes
-that the speaker view (S) shows. Two slides per deck are saved as screenshots in
-build/artifacts/.
+files and typesets its maths; the arrow keys walk every slide in order; no slide is
+taller than the screen and nothing in it scrolls (scrollHeight <= clientHeight on
+every slide, code box and output); no typeset formula is clipped or leaves the
+slide; no code or output line wraps; body text >= 28 px, code >= 24 px, plot text
+>= 14 px as displayed (the figure's smallest font in points, times its dpi / 72,
+times the displayed over the natural image width); no figure is enlarged beyond its
+pixels (soft on a projector); each key figure (a hide-input cell) large on a slide
+of its own; the heading of every slide at the same y; reveal's controls, progress
+bar and slide number off the content; speaker notes that the speaker view (S) shows.
+Two slides per deck are saved as screenshots in build/artifacts/.
 
 Every failing deck test lists all its problems, each naming the deck and the slide
 (number as shown on the slide, and its heading).
@@ -28,8 +34,10 @@ lessons and solutions of another notebooks folder.
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
+import math
 import os
 import re
 import struct
@@ -46,7 +54,8 @@ import attn_course  # noqa: F401  (applies the course's figure style to rcParams
 from conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
-from export_slides import without_markers  # noqa: E402
+import lesson_cells  # noqa: E402
+from lesson_cells import notes, slide_code, slide_type, source, tags  # noqa: E402
 
 NOTEBOOKS = Path(os.environ.get("ATTN_COURSE_NOTEBOOKS", REPO_ROOT / "notebooks"))
 if os.environ.get("ATTN_COURSE_LESSONS"):
@@ -56,16 +65,21 @@ else:
     LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ARTIFACTS = REPO_ROOT / "build" / "artifacts"
-SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+SLIDE_TYPES = {"slide", "fragment", "-", "skip"}
 WIDTH, HEIGHT = 1280, 800
-MAX_SLIDES, MAX_MINUTES, MAX_CODE_LINES = 30, 45, 20
+MAX_SLIDES, MAX_MINUTES, MAX_CODE_LINES = 30, 40, 20
+SLIDES_PER_MUST_ASK, MAX_MEAN_WORDS = 6, 40
 BODY_PX, CODE_PX, PLOT_PX = 28, 24, 14
-NOTES = re.compile(r"\*\*Speaker notes\.\*\*")
-DECK_NOTES = re.compile(r"Speaker notes\.")  # the same, rendered
-TIME = re.compile(r"\bTime:\s*(\d+(?:\.\d+)?)\s*min", re.IGNORECASE)
-ASK = re.compile(r"\bAsk:[^?]*\?", re.DOTALL)
-MARKER = re.compile(r"^\s*(#@save\b|#\s*NBVAL_[A-Z_]+\s*$)")
+DECK_NOTES = re.compile(r"Point\.")  # how the deck renders a slide's notes
 FONT_ARG = re.compile(r"\b(?:fontsize|labelsize|size)\s*=\s*(\d+(?:\.\d+)?|['\"][a-z-]+['\"])")
+# A verdict where a number belongs: "loss below 0.05: True", or a bare True.
+VERDICT = re.compile(r"^\s*(True|False)\s*$|[:=]\s*(True|False)\s*$", re.MULTILINE)
+# Slide text that points at the page layout a deck does not have.
+LAYOUT_WORDS = re.compile(
+    r"\b(?:see|shown|printed|cell|table|figure|plot|code|output|as)\s+(?:below|above)\b"
+    r"|\bin the notebook\b|\b(?:below|above)\s*:",
+    re.IGNORECASE,
+)
 
 
 def ids(paths):
@@ -76,25 +90,9 @@ def cells(notebook: Path) -> list[dict]:
     return json.loads(notebook.read_text(encoding="utf-8"))["cells"]
 
 
-def source(cell: dict) -> str:
-    return "".join(cell.get("source", ""))
-
-
-def slide_type(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
-
-
 def main_path_slides(notebook: Path) -> list[list[dict]]:
-    """The main path's slides (slide and subslide starts), each a list of its cells."""
-    slides: list[list[dict]] = []
-    for cell in cells(notebook):
-        kind = slide_type(cell) or "-"
-        if kind == "skip":
-            continue
-        if kind in ("slide", "subslide") or not slides:
-            slides.append([])
-        slides[-1].append(cell)
-    return slides
+    """The main path's slides, each a list of its cells."""
+    return lesson_cells.main_path_slides(cells(notebook))
 
 
 def heading(slide: list[dict]) -> str:
@@ -104,16 +102,68 @@ def heading(slide: list[dict]) -> str:
 
 
 def code_lines(cell: dict) -> list[str]:
-    """The lines of a code cell a slide shows (marker lines and nbval reasons dropped)."""
-    return without_markers(source(cell)).splitlines()
+    """The lines of a code cell a slide shows."""
+    return slide_code(source(cell)).splitlines()
 
 
 def has_png(cell: dict) -> bool:
     return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
 
 
-def tags(cell: dict) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
+def prose_words(markdown: str) -> int:
+    """Words of prose a slide shows: no headings, no display maths, no folded answer."""
+    text = re.sub(r"<details>.*?</details>", " ", markdown, flags=re.DOTALL)
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.DOTALL)
+    text = re.sub(r"\$[^$]+\$", " x ", text)  # an inline formula reads as one word
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
+
+
+def display_equations(markdown: str) -> int:
+    return len(re.findall(r"\$\$.*?\$\$", markdown, flags=re.DOTALL))
+
+
+def shown_text(cell: dict) -> str:
+    """What a code cell's outputs print on a slide (text, not images)."""
+    if {"remove-output", "remove-cell"} & set(tags(cell)):
+        return ""
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")))
+        parts.append("".join(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def code_noise(code: str) -> list[str]:
+    """What a code slide shows that does not carry the idea."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            if node.returns is not None or any(a.annotation is not None for a in arguments):
+                found.append(f"type hints on {node.name}")
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.decorator_list:
+                found.append(f"a decorator on {node.name}")
+            if ast.get_docstring(node) is not None:
+                found.append(f"the docstring of {node.name}")
+        if isinstance(node, ast.AnnAssign):
+            found.append("an annotated assignment")
+    if re.search(r"#\s*noqa\b", code):
+        found.append("a '# noqa' comment")
+    return found
+
+
+def slide_minutes_needed(slide: list[dict]) -> float:
+    """The least time a slide can be given: code and derivations need time to read."""
+    code = sum(len(code_lines(c)) for c in slide if c["cell_type"] == "code"
+               and "hide-input" not in tags(c))
+    equations = sum(display_equations(source(c)) for c in slide if c["cell_type"] == "markdown")
+    return max(0.5, 0.5 + code / 8, 1.0 * (equations >= 2) + 0.5 * (equations >= 3))
 
 
 def lecture_problems(notebook: Path) -> list[str]:
@@ -123,47 +173,88 @@ def lecture_problems(notebook: Path) -> list[str]:
     problems = []
     if len(slides) > MAX_SLIDES:
         problems.append(f"{deck}: {len(slides)} main-path slides, at most {MAX_SLIDES}")
-    minutes = 0.0
+    minutes, must_ask, words = 0.0, 0, []
     for number, slide in enumerate(slides, start=1):
-        where = f"{deck} slide {number} {heading(slide)[:50]!r}"
         title = heading(slide)
+        where = f"{deck} slide {number} {title[:50]!r}"
         if not re.match(r"#{1,3} \S", title):
             problems.append(f"{where}: does not start with a markdown heading (# or ##)")
-        notes = [source(c) for c in slide if slide_type(c) == "notes"]
-        text = "\n".join(notes)
-        if not NOTES.search(text):
-            problems.append(f"{where}: no '**Speaker notes.**' cell (slide type notes)")
+        if re.match(r"#{1,3} Figure\b", title):
+            problems.append(f"{where}: a 'Figure:' title; state the figure's point instead")
+        note = notes(slide[0])
+        if not note:
+            problems.append(f"{where}: no speaker notes (metadata 'notes' of its first cell)")
         else:
-            times = [float(t) for t in TIME.findall(text)]
-            minutes += sum(times)
-            if not times:
-                problems.append(f"{where}: speaker notes give no 'Time: N min.'")
-            if not ASK.search(text):
-                problems.append(f"{where}: speaker notes ask no question ('Ask: ...?')")
+            unknown = set(note) - lesson_cells.NOTE_KEYS
+            if unknown:
+                problems.append(f"{where}: unknown keys in the notes: {sorted(unknown)}")
+            if not str(note.get("point", "")).strip():
+                problems.append(f"{where}: the notes state no point")
+            spent = note.get("minutes")
+            if not isinstance(spent, (int, float)) or spent <= 0:
+                problems.append(f"{where}: the notes give no time ('minutes')")
+                spent = 0
+            minutes += spent
+            needed = slide_minutes_needed(slide)
+            if spent and spent < needed:
+                problems.append(
+                    f"{where}: {spent:g} min for this slide; its code or derivation needs "
+                    f"at least {needed:g}"
+                )
+            if note.get("must_ask"):
+                must_ask += 1
+                if not str(note.get("ask", "")).strip().endswith("?"):
+                    problems.append(f"{where}: a must-ask slide with no question ('ask')")
+        markdown = "\n".join(
+            source(c) for c in slide if c["cell_type"] == "markdown"
+        )
+        words.append(prose_words(markdown))
+        found = LAYOUT_WORDS.search(re.sub(r"<details>.*?</details>", "", markdown, flags=re.S))
+        if found:
+            problems.append(f"{where}: says {found.group(0)!r}; a slide has no 'below' or notebook")
         for cell in slide:
-            if cell["cell_type"] == "code" and "hide-input" not in tags(cell):
-                count = len(code_lines(cell))
-                if count > MAX_CODE_LINES:
-                    problems.append(
-                        f"{where}: a code cell of {count} lines (at most {MAX_CODE_LINES}; "
-                        "show the lines that carry the idea, skip the rest)"
-                    )
+            if cell["cell_type"] != "code":
+                continue
+            verdict = VERDICT.search(shown_text(cell))
+            if verdict:
+                line = verdict.group(0).strip()
+                problems.append(f"{where}: shows a verdict ({line!r}); show the number")
+            if "hide-input" in tags(cell):
+                continue
+            count = len(code_lines(cell))
+            if count > MAX_CODE_LINES:
+                problems.append(
+                    f"{where}: a code cell of {count} lines (at most {MAX_CODE_LINES}; "
+                    "show the lines that carry the idea, skip the rest)"
+                )
+            for noise in code_noise(slide_code(source(cell))):
+                problems.append(f"{where}: the code shows {noise}")
         figures = [c for c in slide if "hide-input" in tags(c) and has_png(c)]
-        visible = [c for c in slide[1:] if slide_type(c) != "notes"]
-        if figures and visible != figures[:1]:
+        if figures and slide[1:] != figures[:1]:
             problems.append(
-                f"{where}: a key figure (hide-input) shares its slide; give it a subslide "
+                f"{where}: a key figure (hide-input) shares its slide; give it a slide "
                 "of its own with the caption in the heading cell"
             )
     if minutes > MAX_MINUTES:
-        problems.append(f"{deck}: the speaker notes add up to {minutes:g} min, at most 45")
+        problems.append(f"{deck}: the speaker notes add up to {minutes:g} min, at most 40")
+    wanted = math.ceil(len(slides) / SLIDES_PER_MUST_ASK)
+    if must_ask < wanted:
+        problems.append(
+            f"{deck}: {must_ask} must-ask questions for {len(slides)} slides; mark {wanted} "
+            "(one per six slides: the ones that matter)"
+        )
+    if words and sum(words) / len(words) > MAX_MEAN_WORDS:
+        problems.append(
+            f"{deck}: {sum(words) / len(words):.0f} words of prose a slide on average "
+            f"(at most {MAX_MEAN_WORDS}); the rest belongs in the notebook or the notes"
+        )
     titles = [heading(slide) for slide in slides]
     if not slides or not titles[0].startswith("# "):
         problems.append(f"{deck}: the first slide is not a title ('# ...')")
     elif not any(
         re.search(r"^\s*(?:[-*]|\d+\.) ", source(c), re.MULTILINE)
         for c in slides[0]
-        if c["cell_type"] == "markdown" and slide_type(c) != "notes"
+        if c["cell_type"] == "markdown"
     ):
         problems.append(f"{deck} slide 1: the title slide lists no goals ('- ...')")
     for name in ("Recap", "Summary", "References"):
@@ -182,11 +273,14 @@ def lecture_problems(notebook: Path) -> list[str]:
 
 @pytest.mark.parametrize("notebook", LESSONS + SOLUTIONS, ids=ids(LESSONS + SOLUTIONS))
 def test_every_cell_has_slide_metadata_and_the_first_starts_a_slide(notebook: Path):
-    found = [slide_type(cell) for cell in cells(notebook)]
+    found = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in cells(notebook)]
     missing = [index for index, kind in enumerate(found) if kind is None]
     assert missing == [], f"cells without metadata.slideshow.slide_type: {missing}"
     unknown = {kind for kind in found if kind not in SLIDE_TYPES}
-    assert unknown == set(), f"unknown slide types {unknown}; use one of {sorted(SLIDE_TYPES)}"
+    assert unknown == set(), (
+        f"slide types {unknown}: use one of {sorted(SLIDE_TYPES)} (no subslides: the slides "
+        "sit in one row, so every key walks them all; notes go in the slide's metadata)"
+    )
     assert found[0] == "slide", f"the first cell is a {found[0]!r}, not a 'slide'"
 
 
@@ -197,12 +291,51 @@ def test_lesson_is_a_lecture(notebook: Path):
         pytest.fail(f"{len(problems)} problems:\n" + "\n".join(problems), pytrace=False)
 
 
-def test_decks_drop_marker_lines_and_their_reasons():
+def test_slides_show_the_idea_of_taught_code():
     code = (
-        "#@save masking\nimport torch\n# NBVAL_IGNORE_OUTPUT\n# Timings differ here.\n"
-        "x = 1  # (1,)\n# NBVAL_SKIP\ny = 2\n# a comment that stays\n"
+        "from attn_course.validation import check_masked_softmax\n"
+        "@add_to_class(Foo)\n"
+        "def forward(self, X, valid_lens=None):  # noqa: F811\n"
+        '    """(batch, n) -> (batch, n)."""\n'
+        "    check_masked_softmax(X,\n                         valid_lens)\n"
+        "    return X + 1  # (batch, n)\n"
     )
-    assert without_markers(code) == "import torch\nx = 1  # (1,)\ny = 2\n# a comment that stays"
+    shown = "def forward(self, X, valid_lens=None):\n    return X + 1  # (batch, n)"
+    assert slide_code(code) == shown
+    assert code_noise(code) == [
+        "a decorator on forward", "the docstring of forward", "a '# noqa' comment"
+    ]
+    assert code_noise("def f(x: int) -> int:\n    return x") == ["type hints on f"]
+
+
+def test_lecture_rules_catch_what_they_name():
+    """A made-up lecture that breaks every rule: each rule reports it."""
+    def md(text, kind="-", **note):
+        meta = {"slideshow": {"slide_type": kind}}
+        if note:
+            meta["notes"] = note
+        return {"cell_type": "markdown", "source": text, "metadata": meta}
+
+    verdict = {"cell_type": "code", "source": "print(ok)", "metadata": {},
+               "outputs": [{"output_type": "stream", "name": "stdout", "text": "loss ok: True\n"}]}
+    long_code = {"cell_type": "code", "source": "\n".join(f"x{i} = {i}" for i in range(16)),
+                 "metadata": {}, "outputs": []}
+    slides = [
+        md("## Figure: a plot\n\n" + "word " * 90 + "\n\nSee below.", "slide",
+           point="p", minutes=30),
+        md("## Code", "slide", point="p", minutes=1, ask="why", must_ask=True),
+        long_code, verdict,
+    ]
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / "attn_rules_lecture.ipynb"
+    path.write_text(json.dumps({"cells": slides}), encoding="utf-8")
+    try:
+        found = "\n".join(lecture_problems(path))
+    finally:
+        path.unlink()
+    for expected in ("'Figure:' title", "says 'See below'", "words of prose", "shows a verdict",
+                     "needs at least 2.5", "with no question", "must-ask questions",
+                     "no '## Recap' slide", "no figure drawn"):
+        assert expected in found, expected
 
 
 # --- the exported decks, in a browser ------------------------------------------------
@@ -264,7 +397,7 @@ def page():
 
 # Visits every slide with every fragment shown; returns what the checks need.
 WALK = r"""
-() => {
+async () => {
   const config = Reveal.getConfig();
   const scale = Reveal.getScale();
   const rect = el => { const r = el.getBoundingClientRect();
@@ -286,9 +419,11 @@ WALK = r"""
     .filter(visible).map(el => ({what: el.className.split(' ')[0] || el.tagName, ...rect(el)}));
   const slides = [];
   const leaves = Reveal.getSlides();
-  leaves.forEach((slide, index) => {
+  for (const [index, slide] of leaves.entries()) {
     const at = Reveal.getIndices(slide);
     Reveal.slide(at.h, at.v, Number.MAX_SAFE_INTEGER);
+    // The deck re-typesets a slide's maths when it is shown: measure after that.
+    await new Promise(done => MathJax.Hub.Queue(() => done(true)));
     const first = slide.querySelector('h1, h2, h3, h4, p, pre, img');
     const info = {number: index + 1, hv: `${at.h + 1}.${at.v + 1}`,
       heading: first && /^H[1-3]$/.test(first.tagName) ? first.innerText.trim().slice(0, 50) : '',
@@ -338,8 +473,10 @@ WALK = r"""
       }
       if (el.matches('.jp-RenderedImage img')) {
         const natural = {w: el.naturalWidth, h: el.naturalHeight};
-        const fit = getComputedStyle(el).objectFit === 'contain'
-          ? Math.min(r.w / natural.w, r.h / natural.h) : r.w / natural.w;
+        const objectFit = getComputedStyle(el).objectFit;
+        let fit = r.w / natural.w;
+        if (objectFit === 'contain') fit = Math.min(r.w / natural.w, r.h / natural.h);
+        if (objectFit === 'scale-down') fit = Math.min(1, r.w / natural.w, r.h / natural.h);
         info.images.push({natural: natural.w, shown: natural.w * fit,
           shownHeight: natural.h * fit, dpi: pngDpi(el.src),
           key: !!el.closest('.celltag_hide-input')});
@@ -354,9 +491,42 @@ WALK = r"""
       }
     }
     info.code = Array.from(slide.querySelectorAll('.jp-InputArea pre')).map(pre => pre.textContent);
+    // A line of code or output that the slide's width wraps onto a second line.
+    info.wrapped = [];
+    for (const pre of slide.querySelectorAll('.jp-Cell pre')) {
+      if (!visible(pre)) continue;
+      const s = getComputedStyle(pre);
+      const lineHeight = parseFloat(s.lineHeight);
+      const inner = pre.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom);
+      const lines = pre.textContent.replace(/\n$/, '').split('\n');
+      const rendered = Math.round(inner / lineHeight);
+      if (rendered > lines.length) {
+        const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+        info.wrapped.push({lines: lines.length, rendered, longest: longest.slice(0, 40),
+                           chars: longest.length});
+      }
+    }
+    // Typeset maths inside the slide's content box and inside every box that clips it.
+    info.clippedMaths = [];
+    const box = {x: rect(slide).x, r: rect(slide).x + config.width * scale - 88 * scale,
+                 y: rect(slide).y, b: rect(slide).b};
+    for (const maths of slide.querySelectorAll('.MathJax, .MathJax_Display')) {
+      if (!visible(maths) || maths.closest('aside.notes')) continue;
+      const m = rect(maths);
+      if (m.w === 0) continue;
+      let clip = m.x < box.x - 1 || m.r > box.r + 1 || m.b > box.b + 1;
+      for (let up = maths.parentElement; up && up !== slide && !clip; up = up.parentElement) {
+        const s = getComputedStyle(up);
+        if (s.overflowX !== 'visible' || s.overflowY !== 'visible') {
+          const u = rect(up);
+          clip = m.x < u.x - 1 || m.r > u.r + 1 || (s.overflowY !== 'visible' && m.b > u.b + 1);
+        }
+      }
+      if (clip) info.clippedMaths.push(Array.from(maths.textContent.trim()).slice(0, 40).join(''));
+    }
     info.padBottom = parseFloat(getComputedStyle(slide).paddingBottom);
     slides.push(info);
-  });
+  }
   Reveal.slide(0, 0);
   const markdown = Array.from(document.querySelectorAll('.jp-MarkdownOutput'))
     .map(el => el.innerText).join('\n');
@@ -427,7 +597,7 @@ def speaker_view_notes(page) -> str:
     try:
         popup.wait_for_function(
             "() => { const n = document.querySelector('.speaker-controls-notes');"
-            " return n && n.textContent.includes('Speaker notes'); }",
+            " return n && n.textContent.includes('Point.'); }",
             timeout=10000,
         )
         return popup.inner_text(".speaker-controls-notes")
@@ -435,6 +605,35 @@ def speaker_view_notes(page) -> str:
         return ""
     finally:
         popup.close()
+
+
+def walk_by_keys(page, key: str, presses: int) -> list[int]:
+    """Press a key from the first slide on; the slide numbers shown after each press."""
+    page.evaluate("Reveal.slide(0, 0, 0)")
+    page.locator("body").focus()
+    seen = []
+    for _ in range(presses):
+        page.keyboard.press(key)
+        seen.append(page.evaluate("Reveal.getSlides().indexOf(Reveal.getCurrentSlide())"))
+    page.evaluate("Reveal.slide(0, 0, 0)")
+    return seen
+
+
+def navigation_problems(page, deck: str, count: int) -> list[str]:
+    """Arrow, space and page keys walk every slide in order, fragments included."""
+    fragments = page.evaluate("document.querySelectorAll('.reveal .slides .fragment').length")
+    problems = []
+    for key in ("ArrowRight", "Space", "PageDown"):
+        seen = walk_by_keys(page, key, count + fragments + 1)
+        walked = sorted(set(seen))
+        in_order = all(a <= b for a, b in zip(seen, seen[1:], strict=False))
+        if walked != list(range(1, count)) or not in_order:
+            missing = sorted(set(range(1, count)) - set(seen))
+            problems.append(
+                f"{deck}: {key} does not walk every slide in order (never reached "
+                f"{[m + 1 for m in missing][:8]})"
+            )
+    return problems
 
 
 def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
@@ -508,11 +707,15 @@ def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
             lines = code.rstrip("\n").split("\n")
             if len(lines) > MAX_CODE_LINES:
                 problems.append(f"{where}: shows {len(lines)} lines of code, at most 20")
-            markers = [line for line in lines if MARKER.match(line)]
-            if markers:
-                problems.append(f"{where}: shows the marker line {markers[0]!r}")
         for overlap in s["overlaps"]:
             problems.append(f"{where}: {overlap}")
+        for wrap in s["wrapped"]:
+            problems.append(
+                f"{where}: a line of {wrap['chars']} characters wraps ({wrap['lines']} lines "
+                f"shown on {wrap['rendered']}): {wrap['longest']!r}"
+            )
+        for maths in s["clippedMaths"]:
+            problems.append(f"{where}: a formula is cut off or leaves the slide: {maths!r}")
         if not DECK_NOTES.search(s["notes"]):
             problems.append(f"{where}: no speaker notes in the deck")
         for image in s["images"]:
@@ -525,6 +728,11 @@ def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
                 problems.append(
                     f"{where}: plot text {px:.1f} px ({points:g} pt at {dpi:.0f} dpi, image "
                     f"{image['natural']} px shown {image['shown']:.0f} px wide); at least 14"
+                )
+            if image["shown"] > image["natural"] * 1.02:
+                problems.append(
+                    f"{where}: a figure of {image['natural']} px enlarged to "
+                    f"{image['shown']:.0f} px (soft on a projector); render it at the size shown"
                 )
             large = image["shown"] >= 0.75 * (WIDTH - 136) or image["shownHeight"] >= 0.6 * HEIGHT
             if image["key"] and not large:
@@ -569,6 +777,7 @@ def test_deck_is_readable_offline_and_fits(decks, page, notebook: Path):
     notes = speaker_view_notes(page) if first_notes else ""
     measured: dict = {}
     problems = deck_problems(report, notebook, measured)
+    problems += navigation_problems(page, notebook.stem, len(report["slides"]))
     measured.update(
         heading_y=sorted(measured["heading_y"]),
         screenshots=[path.name for path in shots],
@@ -639,9 +848,17 @@ RISE_PROBE = r"""
   const px = el => el ? parseFloat(getComputedStyle(el).fontSize) : null;
   const heading = present && present.querySelector('h1, h2, h3');
   const slides = document.querySelector('.reveal .slides');
+  // Code a slide shows: code cells off the skip list whose input is not folded.
+  const editors = Array.from(document.querySelectorAll('.reveal .jp-CodeCell'))
+    .filter(cell => !cell.closest('.reveal-skip'))
+    .map(cell => cell.querySelector('.jp-InputArea'))
+    .filter(area => area && !area.classList.contains('lm-mod-hidden')
+      && getComputedStyle(area).display !== 'none');
   return {
     slides: leaves.length,
-    notes: document.querySelectorAll('.reveal aside.notes').length,
+    codeShown: editors.length,
+    markers: editors.map(el => el.textContent).filter(t => /#@save|NBVAL_/.test(t)).length,
+    codeCells: document.querySelectorAll('.reveal .jp-CodeCell').length,
     skipped: document.querySelectorAll('.reveal-skip').length,
     skippedShown: Array.from(document.querySelectorAll('.reveal-skip')).filter(shown).length,
     size: [slides.style.width, slides.style.height],
@@ -726,11 +943,13 @@ def loopback_page(page):
         context.close()
 
 
-def test_rise_shows_the_main_path_and_notes_at_the_deck_sizes(rise_lesson, loopback_page):
+def test_rise_shows_what_the_deck_shows_at_the_deck_sizes(rise_lesson, loopback_page):
     url, lesson = rise_lesson
     rise, requests = loopback_page
     slides = main_path_slides(lesson)
-    notes = sum(slide_type(c) == "notes" for slide in slides for c in slide)
+    code_shown = sum(
+        c["cell_type"] == "code" and "hide-input" not in tags(c) for slide in slides for c in slide
+    )
     skipped = sum(slide_type(c) == "skip" for c in cells(lesson))
     rise.goto(url)
     rise.wait_for_selector(".reveal .slides section.present", timeout=60000)
@@ -742,7 +961,7 @@ def test_rise_shows_the_main_path_and_notes_at_the_deck_sizes(rise_lesson, loopb
     )
     rise.locator(".jp-Notebook").first.focus()
     seen = [rise.evaluate(RISE_PROBE)]
-    for _ in range(min(3, len(slides) - 1)):
+    for _ in range(min(4, len(slides) - 1)):  # the arrow walks the slides in one row
         rise.keyboard.press("ArrowRight")
         rise.wait_for_function(
             f"() => {{ const s = document.querySelector('section.present:not(.stack)');"
@@ -754,10 +973,14 @@ def test_rise_shows_the_main_path_and_notes_at_the_deck_sizes(rise_lesson, loopb
     where = f"RISE, {lesson.stem}"
     assert remote == [], f"{where}: asked the network for {remote[:3]}"
     assert first["size"] == [f"{WIDTH}px", f"{HEIGHT}px"], f"{where}: slides {first['size']}"
-    assert (first["slides"], first["notes"]) == (len(slides), notes), (
-        f"{where}: {first['slides']} slides and {first['notes']} notes; the deck has "
-        f"{len(slides)} and {notes}"
+    assert first["slides"] == len(slides), (
+        f"{where}: {first['slides']} slides; the deck has {len(slides)}"
     )
+    assert first["codeShown"] == code_shown, (
+        f"{where}: {first['codeShown']} code cells shown; the deck shows {code_shown} "
+        "(a figure's code is folded)"
+    )
+    assert first["markers"] == 0, f"{where}: a marker line (#@save, NBVAL_) is shown"
     assert (first["skipped"], first["skippedShown"]) == (skipped, 0), f"{where}: skip cells shown"
     for probe in seen:
         assert probe["body"] in (None, BODY_PX) and probe["code"] in (None, CODE_PX), probe

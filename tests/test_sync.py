@@ -36,16 +36,21 @@ def test_add_to_class_methods_land_in_the_class_body(tmp_path):
     assert "forward" in namespace["Doubler"].__dict__
 
 
-def test_save_target_reads_the_module_name():
-    assert sync.save_target("#@save masking\nx = 1") == "masking"
-    assert sync.save_target("x = 1") is None
+def _cell(source: str, *tags: str) -> dict:
+    return {"cell_type": "code", "source": source, "metadata": {"tags": list(tags)}}
 
 
-def test_a_marker_without_a_module_is_an_error():
-    for source in ("#@save\ndef f(): pass", "#@save attn_course.masking\nx = 1"):
+def test_save_target_reads_the_module_name_from_the_tag():
+    assert sync.save_target(_cell("x = 1", "save:masking")) == "masking"
+    assert sync.save_target(_cell("x = 1", "hide-input")) is None
+    assert sync.save_target({"cell_type": "markdown", "source": "", "metadata": {}}) is None
+
+
+def test_a_tag_without_a_module_name_is_an_error():
+    for tag in ("save:", "save:attn_course.masking"):
         try:
-            sync.save_target(source)
+            sync.save_target(_cell("def f(): pass", tag))
         except SystemExit as error:
-            assert "#@save MODULE" in str(error)
+            assert "save:MODULE" in str(error)
         else:
-            raise AssertionError(f"accepted {source.splitlines()[0]!r}")
+            raise AssertionError(f"accepted the tag {tag!r}")

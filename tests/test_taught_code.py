@@ -2,17 +2,21 @@
 
 Lines are counted as the lessons' readers see them: every line of a
 definition in its generated module (docstring, comments and blank lines
-inside it included), and every line of a `#@save` cell.
+inside it included), and every line of a saved (`save:MODULE`) cell.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import sys
 
 import pytest
 
 from conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+from lesson_cells import save_module  # noqa: E402
 
 PACKAGE = REPO_ROOT / "attn_course"
 LESSONS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -45,7 +49,7 @@ def test_no_taught_cell_is_longer_than_a_screen(path):
     long_cells = []
     for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("#@save"):
+        if save_module(cell):
             lines = len(source.rstrip("\n").splitlines())
             if lines > MAX_CELL_LINES:
                 long_cells.append(f"cell {index}: {lines} lines")

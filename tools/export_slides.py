@@ -9,9 +9,10 @@ notebook is run) and from the cells' slide metadata (CONTRIBUTING.md, "A lesson 
 also a lecture"):
 
 - the deck is the main path: cells whose slide type is ``skip`` are left out;
-- ``notes`` cells become reveal.js speaker notes (press S for the speaker view);
-- marker lines (``#@save ...``, ``# NBVAL_...`` and the reason line under it) are
-  dropped from the code shown;
+- the ``notes`` in a slide's metadata become reveal.js speaker notes (press S for
+  the speaker view): the point, the time, the question;
+- code shows the lines that carry the idea (``lesson_cells.slide_code``: no
+  decorators, docstrings, validator calls or lint comments);
 - a cell tagged ``hide-input`` (or ``remove-input``) shows its output only;
   ``remove-output`` and ``remove-cell`` tags are honoured as on the site.
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -50,51 +50,37 @@ from course_html import (  # noqa: E402
     solution_notebooks,
     without_live_widgets,
 )
+from lesson_cells import main_path_slides, notes, notes_markdown, slide_code  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "attn_slides"
 ASSETS = "_assets"
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 800
-# Lines a slide never shows: the export marker and nbval's markers; the comment line
-# right under an nbval marker is its reason and goes with it.
-SAVE_MARKER = re.compile(r"^\s*#@save\b")
-NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
-TIME = re.compile(r"\bTime:\s*(\d+(?:\.\d+)?)\s*min", re.IGNORECASE)
-
-
-def slide_type(cell: dict) -> str:
-    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
-
-
-def without_markers(source: str) -> str:
-    """The code of a cell as a slide shows it: marker lines (and nbval reasons) removed."""
-    kept, after_nbval = [], False
-    for line in source.splitlines():
-        if SAVE_MARKER.match(line) or NBVAL_MARKER.match(line):
-            after_nbval = bool(NBVAL_MARKER.match(line))
-            continue
-        if after_nbval and line.lstrip().startswith("#"):
-            after_nbval = False
-            continue
-        after_nbval = False
-        kept.append(line)
-    return "\n".join(kept)
-
-
 class MainPathPreprocessor(Preprocessor):
-    """Keep the main path (no ``skip`` cell) and show code without its marker lines.
+    """Keep the main path, show each code cell's idea, put each slide's notes last.
 
     Registered as a user preprocessor, so it runs before the reveal template's own
-    (which works out where each slide starts and ends from the cells that are left).
+    (which works out where each slide starts and ends from the cells that are left,
+    and turns ``notes`` cells into speaker notes).
     """
 
     enabled = True
 
     def preprocess(self, nb, resources):
-        nb.cells = [cell for cell in nb.cells if slide_type(cell) != "skip"]
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.source = without_markers(cell.source)
+        cells = []
+        for slide in main_path_slides(nb.cells):
+            for cell in slide:
+                if cell.cell_type == "code":
+                    cell.source = slide_code(cell.source)
+                cells.append(cell)
+            note = notes(slide[0])
+            if note:
+                cells.append(
+                    nbformat.v4.new_markdown_cell(
+                        notes_markdown(note), metadata={"slideshow": {"slide_type": "notes"}}
+                    )
+                )
+        nb.cells = cells
         return nb, resources
 
 
@@ -132,17 +118,9 @@ def _title(notebook: dict, fallback: str) -> str:
 
 def main_path_summary(notebook: dict) -> tuple[int, float]:
     """(main-path slides, minutes the speaker notes budget) of a notebook."""
-    cells = [c for c in notebook.get("cells", []) if slide_type(c) != "skip"]
-    slides = sum(slide_type(c) in ("slide", "subslide") for c in cells)
-    if cells and slide_type(cells[0]) not in ("slide", "subslide"):
-        slides += 1  # nbconvert starts a slide at the first visible cell
-    minutes = sum(
-        float(m.group(1))
-        for c in cells
-        if slide_type(c) == "notes"
-        for m in TIME.finditer("".join(c.get("source", "")))
-    )
-    return slides, minutes
+    slides = main_path_slides(notebook.get("cells", []))
+    minutes = sum((notes(slide[0]) or {}).get("minutes", 0) for slide in slides)
+    return len(slides), minutes
 
 
 def export_one(exporter: SlidesExporter, notebook_path: Path, target: Path, assets: str) -> dict:
