@@ -5,12 +5,9 @@ notebooks import from here so later lessons reuse earlier code.
 """
 
 import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
-from attn_course.data import Vocab, load_fra, load_fra_batches, make_translation_data
-from attn_course.device import try_device
 from attn_course.gqa import GroupedQueryAttention
 from attn_course.kvcache import KVCache, generate
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
-from attn_course.metrics import alignment_accuracy, bleu
 from attn_course.multihead import (
     MultiHeadAttention,
     SDPAMultiHeadAttention,
@@ -24,12 +21,6 @@ from attn_course.positional import (
     rotation,
     sinusoidal_encoding,
 )
-from attn_course.reference import (
-    key_padding_mask,
-    to_torch_decoder_layer,
-    to_torch_encoder_layer,
-    to_torch_multihead,
-)
 from attn_course.rotary import apply_rotary
 from attn_course.scoring import (
     AdditiveAttention,
@@ -37,7 +28,6 @@ from attn_course.scoring import (
     BilinearAttention,
     DotProductAttention,
 )
-from attn_course.seed import set_seed
 from attn_course.selfattention import SelfAttentionLayer
 from attn_course.seq2seq import (
     BahdanauDecoder,
@@ -46,8 +36,18 @@ from attn_course.seq2seq import (
     Seq2SeqDecoder,
     greedy_decode,
 )
+from attn_course.support.data import Vocab, load_fra, load_fra_batches, make_translation_data
+from attn_course.support.device import try_device
+from attn_course.support.metrics import alignment_accuracy, bleu
+from attn_course.support.reference import (
+    key_padding_mask,
+    to_torch_decoder_layer,
+    to_torch_encoder_layer,
+    to_torch_multihead,
+)
+from attn_course.support.seed import set_seed
+from attn_course.support.training import masked_cross_entropy, train_seq2seq
 from attn_course.tiling import online_softmax_step, tiled_attention
-from attn_course.training import masked_cross_entropy, train_seq2seq
 from attn_course.transformer import (
     AddNorm,
     PositionWiseFFN,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_causal_mask,
     check_length_mask,
     check_masked_softmax,

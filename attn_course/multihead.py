@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from attn_course.scoring import DotProductAttention
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_merge_heads,
     check_multihead_inputs,
     check_multihead_sizes,

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from attn_course.validation import check_heatmaps, validated
+from attn_course.support.validation import check_heatmaps, validated
 
 Labels = Sequence[str] | None  # titles or tick labels, or None
 

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_encoding_sizes,
     check_sequence,
     check_table_sizes,

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from attn_course.masking import masked_softmax
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_additive_scores,
     check_attention,
     check_bilinear_scores,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from attn_course.scoring import DotProductAttention
-from attn_course.validation import check_sequence, validated
+from attn_course.support.validation import check_sequence, validated
 
 
 class SelfAttentionLayer(nn.Module):

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from attn_course.scoring import AdditiveAttention
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_decoder_inputs,
     check_encoder_decoder_inputs,
     check_encoder_inputs,

@@ -17,7 +17,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 from attn_course.multihead import MultiHeadAttention
 from attn_course.positional import PositionalEncoding
 from attn_course.seq2seq import Decoder, Encoder
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_add_norm_sizes,
     check_block_inputs,
     check_block_sizes,

@@ -31,7 +31,7 @@ from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # attn_course, uninstalled too
 from attn_course.multihead import MultiHeadAttention, SDPAMultiHeadAttention  # noqa: E402
-from attn_course.reference import to_torch_multihead  # noqa: E402
+from attn_course.support.reference import to_torch_multihead  # noqa: E402
 
 SHAPES = [(8, 256, 128, 8), (32, 64, 256, 8), (2, 1024, 64, 4)]  # (batch, steps, features, heads)
 TARGET_SHAPE = (8, 256, 128, 8)

@@ -1,4 +1,4 @@
-"""Lesson 07: attn_course.complexity (counts, timings, slopes, paths) and SelfAttentionLayer."""
+"""Lesson 07: support.complexity (counts, timings, slopes, paths) and SelfAttentionLayer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from attn_course.checks.lesson07 import _dilated_layers_needed
-from attn_course.complexity import (
+from attn_course.selfattention import SelfAttentionLayer
+from attn_course.support.complexity import (
     conv_layers_needed,
     crossover_size,
     fit_loglog_slope,
@@ -22,7 +23,6 @@ from attn_course.complexity import (
     recurrent_steps_until_dependent,
     sweep_forward_seconds,
 )
-from attn_course.selfattention import SelfAttentionLayer
 
 # --- slope fitting and crossover on synthetic data -------------------------------------
 

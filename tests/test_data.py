@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from attn_course.data import (
+from attn_course.support.data import (
     ADJECTIVES,
     ADVERBS,
     CONJUNCTION,

@@ -51,8 +51,8 @@ from torch._subclasses.fake_tensor import (
 )
 from torch.overrides import TorchFunctionMode
 
-import attn_course.device
-import attn_course.validation as validation
+import attn_course.support.device
+import attn_course.support.validation as validation
 from conftest import REPO_ROOT
 
 FAKE_DEVICE = torch.device("cuda", 0)  # "cuda" without an index needs a real GPU
@@ -246,7 +246,7 @@ def fake_device(value_reads: int = VALUE_READS_PER_STATEMENT) -> Iterator[FakeTe
     """Run the body on a fake ``cuda:0`` (see the module docstring), stopping it after
     ``value_reads`` reads of a fake value."""
     patches: list[tuple[Any, str, Any]] = [
-        (attn_course.device, "try_device", lambda: FAKE_DEVICE),
+        (attn_course.support.device, "try_device", lambda: FAKE_DEVICE),
         (nn.utils.rnn, "pack_padded_sequence", _fake_pack),
         (nn.utils.rnn, "pad_packed_sequence", _fake_pad),
         (nn.GRU, "forward", _gru_forward),
@@ -409,10 +409,10 @@ def test_value_reads_get_stand_ins_and_loops_are_stopped():
 
 
 def test_modules_move_to_the_fake_device_and_back():
-    from attn_course.device import try_device
+    from attn_course.support.device import try_device
 
     with fake_device():
-        layer = nn.GRU(4, 3, batch_first=True).to(attn_course.device.try_device())
+        layer = nn.GRU(4, 3, batch_first=True).to(attn_course.support.device.try_device())
         outputs, _ = layer(torch.randn(2, 5, 4, device=FAKE_DEVICE))
         assert outputs.device == FAKE_DEVICE
     assert try_device() != FAKE_DEVICE and "item" not in FakeTensor.__dict__
@@ -423,7 +423,8 @@ def test_run_lesson_finds_a_cpu_tensor_in_a_cell(tmp_path):
 
     def lesson(second_cell: str) -> Path:
         cells = [
-            "import torch\nfrom attn_course.device import try_device\n\ndevice = try_device()",
+            "import torch\nfrom attn_course.support.device import try_device\n\n"
+            "device = try_device()",
             "model_output = torch.ones(4, 3, device=device)\n" + second_cell,
         ]
         path = tmp_path / f"lesson_{len(list(tmp_path.iterdir()))}.ipynb"
@@ -492,7 +493,7 @@ def test_lesson_keeps_its_tensors_on_the_device(path):
 
 
 def small_task():
-    from attn_course.data import Vocab, encode_batch, make_batches, make_translation_data
+    from attn_course.support.data import Vocab, encode_batch, make_batches, make_translation_data
 
     train, test = make_translation_data(num_train=64, num_test_per_length=1, max_len=8)
     src_vocab = Vocab(p.source for p in train)
@@ -514,13 +515,13 @@ def seq2seq_model(src_vocab, tgt_vocab, attention=True):
 
 @pytest.mark.parametrize("attention", [True, False], ids=["attention", "baseline"])
 def test_training_decoding_and_metrics_stay_on_the_device(attention):
-    from attn_course.metrics import alignment_accuracy
     from attn_course.seq2seq import greedy_decode
-    from attn_course.training import masked_cross_entropy, train_seq2seq
+    from attn_course.support.metrics import alignment_accuracy
+    from attn_course.support.training import masked_cross_entropy, train_seq2seq
 
     src_vocab, tgt_vocab, batches, test_batch = small_task()
     with fake_device(value_reads=10_000):
-        device = attn_course.device.try_device()
+        device = attn_course.support.device.try_device()
         model = seq2seq_model(src_vocab, tgt_vocab, attention)
         losses = train_seq2seq(model, batches, num_steps=2, device=device)
         assert len(losses) == 2 and model.encoder.embedding.weight.device == device
@@ -540,12 +541,12 @@ def test_training_decoding_and_metrics_stay_on_the_device(attention):
 
 def test_the_transformer_trains_and_decodes_on_the_device():
     from attn_course.seq2seq import EncoderDecoder, greedy_decode
-    from attn_course.training import train_seq2seq
+    from attn_course.support.training import train_seq2seq
     from attn_course.transformer import TransformerDecoder, TransformerEncoder, warmup_cosine
 
     src_vocab, tgt_vocab, batches, test_batch = small_task()
     with fake_device(value_reads=10_000):
-        device = attn_course.device.try_device()
+        device = attn_course.support.device.try_device()
         sizes = {"num_hiddens": 16, "ffn_num_hiddens": 32, "num_heads": 2, "num_layers": 1,
                  "norm_first": True}
         model = EncoderDecoder(TransformerEncoder(len(src_vocab), **sizes),

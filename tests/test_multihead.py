@@ -24,8 +24,8 @@ from attn_course.multihead import (
     transpose_output,
     transpose_qkv,
 )
-from attn_course.reference import key_padding_mask, to_torch_multihead
-from attn_course.validation import (
+from attn_course.support.reference import key_padding_mask, to_torch_multihead
+from attn_course.support.validation import (
     check_key_padding_lens,
     check_merge_heads,
     check_multihead_inputs,
@@ -398,7 +398,7 @@ def test_entry_points_delegate_to_their_validators():
 
 def test_a_valid_call_checks_once_at_the_entry_point(monkeypatch):
     """The entry point checks queries, keys and values; transpose_qkv inside does not again."""
-    import attn_course.validation as validation
+    import attn_course.support.validation as validation
 
     calls = []
     original = validation.check_float_tensor

@@ -17,7 +17,7 @@ from attn_course.positional import (
     sinusoidal_encoding,
 )
 from attn_course.selfattention import SelfAttentionLayer
-from attn_course.validation import check_encoding_sizes, check_sequence, check_table_sizes
+from attn_course.support.validation import check_encoding_sizes, check_sequence, check_table_sizes
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from attn_course.scoring import (
     BilinearAttention,
     DotProductAttention,
 )
-from attn_course.validation import (
+from attn_course.support.validation import (
     check_additive_scores,
     check_attention,
     check_bilinear_scores,

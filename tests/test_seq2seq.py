@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 from attn_course.scoring import AdditiveAttention
-from attn_course.seed import set_seed
 from attn_course.seq2seq import (
     BahdanauDecoder,
     Decoder,
@@ -17,6 +16,7 @@ from attn_course.seq2seq import (
     Seq2SeqDecoder,
     greedy_decode,
 )
+from attn_course.support.seed import set_seed
 
 SRC_VOCAB, TGT_VOCAB, EMBED, HIDDENS = 11, 13, 8, 16
 PAD, BOS, EOS = 0, 1, 2
@@ -274,7 +274,7 @@ def test_models_run_in_bfloat16():
 
 def test_inputs_are_checked_once_per_call(monkeypatch):
     """One check at the outermost entry point, none again down the call chain."""
-    import attn_course.validation as validation
+    import attn_course.support.validation as validation
 
     calls = []
     check_source = validation.check_source

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from attn_course.data import Vocab, make_batches, make_translation_data
-from attn_course.seed import set_seed
 from attn_course.seq2seq import BahdanauDecoder, EncoderDecoder, GRUEncoder
-from attn_course.training import TrainingProgress, masked_cross_entropy, train_seq2seq
+from attn_course.support.data import Vocab, make_batches, make_translation_data
+from attn_course.support.seed import set_seed
+from attn_course.support.training import TrainingProgress, masked_cross_entropy, train_seq2seq
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from attn_course.reference import to_torch_decoder_layer, to_torch_encoder_layer
 from attn_course.seq2seq import EncoderDecoder, greedy_decode
+from attn_course.support.reference import to_torch_decoder_layer, to_torch_encoder_layer
 from attn_course.transformer import (
     AddNorm,
     PositionWiseFFN,

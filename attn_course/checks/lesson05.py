@@ -14,8 +14,8 @@ import torch
 from torch.nn import functional as F
 
 from attn_course.checks.core import Case, Failure, run_check
-from attn_course.metrics import alignment_accuracy
-from attn_course.training import masked_cross_entropy
+from attn_course.support.metrics import alignment_accuracy
+from attn_course.support.training import masked_cross_entropy
 
 
 def _as_tensor(student: Callable) -> Callable:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from attn_course.validation import check_key_padding_lens, validated
+from attn_course.support.validation import check_key_padding_lens, validated
 
 if TYPE_CHECKING:
     from attn_course.multihead import MultiHeadAttention

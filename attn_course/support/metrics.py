@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 
-from attn_course.validation import check_alignment_accuracy, validated
+from attn_course.support.validation import check_alignment_accuracy, validated
 
 
 def _tokens(name: str, sentence: str | Sequence[str]) -> list[str]:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from attn_course.validation import check_float_tensor
+from attn_course.support.validation import check_float_tensor
 
 Clock = Callable[[], float]
 

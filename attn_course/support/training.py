@@ -9,8 +9,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from attn_course.data import Batch
-from attn_course.validation import check_masked_cross_entropy, check_train_seq2seq, validated
+from attn_course.support.data import Batch
+from attn_course.support.validation import (
+    check_masked_cross_entropy,
+    check_train_seq2seq,
+    validated,
+)
 
 
 @validated(check_masked_cross_entropy)
@@ -91,7 +95,7 @@ def train_seq2seq(
     Args:
         model: called as ``model(source, source_valid_lens, decoder_input)``,
             returning (batch, steps, vocab_size) logits.
-        batches: training batches (see ``attn_course.data.make_batches``).
+        batches: training batches (see ``attn_course.support.data.make_batches``).
         num_steps: how many updates.
         lr: Adam's learning rate.
         max_grad_norm: the largest allowed gradient norm.
