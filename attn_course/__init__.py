@@ -7,7 +7,12 @@ notebooks import from here so later lessons reuse earlier code.
 import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
 from attn_course.gqa import GroupedQueryAttention
 from attn_course.kvcache import KVCache, generate
-from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
+from attn_course.masking import (
+    causal_mask,
+    length_mask,
+    masked_softmax,
+    sequence_mask,
+)
 from attn_course.multihead import (
     MultiHeadAttention,
     SDPAMultiHeadAttention,
@@ -36,7 +41,12 @@ from attn_course.seq2seq import (
     Seq2SeqDecoder,
     greedy_decode,
 )
-from attn_course.support.data import Vocab, load_fra, load_fra_batches, make_translation_data
+from attn_course.support.data import (
+    Vocab,
+    load_fra,
+    load_fra_batches,
+    make_translation_data,
+)
 from attn_course.support.device import try_device
 from attn_course.support.metrics import alignment_accuracy, bleu
 from attn_course.support.reference import (

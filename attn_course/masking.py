@@ -43,8 +43,9 @@ def causal_mask(
 
 
 @validated(check_masked_softmax)
-def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None = None,
-                   causal: bool = False) -> torch.Tensor:
+def masked_softmax(
+    X: torch.Tensor, valid_lens: torch.Tensor | None = None, causal: bool = False
+) -> torch.Tensor:
     """Softmax of X (batch, queries, keys) over the keys; 0 on masked keys."""
     dtype = torch.promote_types(X.dtype, torch.float32)  # float16 -> float32
     if valid_lens is None and not causal:  # nothing to hide: plain softmax

@@ -41,8 +41,9 @@ class MultiHeadAttention(nn.Module):
     """Multi-head attention: (batch, queries, query_size) -> (batch, queries, num_hiddens)."""
 
     @validated(check_multihead_sizes)
-    def __init__(self, key_size, query_size, value_size, num_hiddens, num_heads, dropout=0.0,
-                 bias=False):
+    def __init__(
+        self, key_size, query_size, value_size, num_hiddens, num_heads, dropout=0.0, bias=False
+    ):
         super().__init__()
         self.num_heads = num_heads
         self.attention = DotProductAttention(dropout)  # lesson 04: all heads in one call
@@ -75,8 +76,10 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
     def forward(self, queries, keys, values, valid_lens=None, causal=False):
         """The call and result of ``MultiHeadAttention.forward``; keeps no attention weights."""
         # (batch, heads, steps, head_size): the heads on their own axis
-        Q, K, V = (W(X).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
-                   for W, X in ((self.W_q, queries), (self.W_k, keys), (self.W_v, values)))
+        Q, K, V = (
+            W(X).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+            for W, X in ((self.W_q, queries), (self.W_k, keys), (self.W_v, values))
+        )
         keep = None  # True where a query may see a key: (batch, 1, queries or 1, keys)
         if valid_lens is not None:
             lens = valid_lens[:, None] if valid_lens.dim() == 1 else valid_lens  # (batch, q or 1)

@@ -19,8 +19,14 @@ from attn_course.support.validation import check_heatmaps, validated
 Labels = Sequence[str] | None  # titles or tick labels, or None
 
 
-def label_axes(axes: np.ndarray, xlabel: str, ylabel: str, titles: Labels,
-               xticklabels: Labels, yticklabels: Labels) -> None:
+def label_axes(
+    axes: np.ndarray,
+    xlabel: str,
+    ylabel: str,
+    titles: Labels,
+    xticklabels: Labels,
+    yticklabels: Labels,
+) -> None:
     """Label a (rows, cols) grid of axes: x below, y on the left, titles on top."""
     for ax in axes[-1]:
         ax.set_xlabel(xlabel)
@@ -38,9 +44,14 @@ def label_axes(axes: np.ndarray, xlabel: str, ylabel: str, titles: Labels,
 
 @validated(check_heatmaps)
 def show_heatmaps(
-    matrices: torch.Tensor, xlabel: str, ylabel: str, titles: Labels = None,
-    figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds",
-    xticklabels: Labels = None, yticklabels: Labels = None,
+    matrices: torch.Tensor,
+    xlabel: str,
+    ylabel: str,
+    titles: Labels = None,
+    figsize: tuple[float, float] = (2.5, 2.5),
+    cmap: str = "Reds",
+    xticklabels: Labels = None,
+    yticklabels: Labels = None,
 ) -> Figure:
     """Draw (rows, cols, queries, keys) or (queries, keys) on one scale."""
     matrices = matrices.detach().float().cpu()  # no autograd, on the CPU
@@ -48,8 +59,9 @@ def show_heatmaps(
         matrices = matrices[None, None]  # (1, 1, queries, keys)
     num_rows, num_cols = matrices.shape[:2]
     size = (figsize[0] * num_cols + 1.0, figsize[1] * num_rows)  # + colour bar
-    fig, axes = plt.subplots(num_rows, num_cols, sharex=True, sharey=True,
-                             squeeze=False, figsize=size)
+    fig, axes = plt.subplots(
+        num_rows, num_cols, sharex=True, sharey=True, squeeze=False, figsize=size
+    )
     vmin, vmax = matrices.min().item(), matrices.max().item()  # one scale
     for ax, matrix in zip(axes.flat, matrices.flatten(0, 1), strict=True):
         image = ax.imshow(matrix.numpy(), cmap=cmap, vmin=vmin, vmax=vmax)

@@ -116,9 +116,7 @@ class Seq2SeqDecoder(Decoder):
         return state.context, None
 
     @validated(check_decoder_inputs)
-    def forward(
-        self, X: torch.Tensor, state: DecoderState
-    ) -> tuple[torch.Tensor, DecoderState]:
+    def forward(self, X: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
         """X (batch, steps) -> logits (batch, steps, vocab_size), new state."""
         embs = self.embedding(X)  # (batch, steps, embed_size)
         hidden, outputs, weights = state.hidden, [], []
@@ -151,8 +149,12 @@ class BahdanauDecoder(Seq2SeqDecoder):
 @torch.no_grad()
 @validated(check_greedy_decode)
 def greedy_decode(
-    model: EncoderDecoder, source: torch.Tensor, source_valid_lens: torch.Tensor,
-    bos: int, eos: int, max_steps: int,
+    model: EncoderDecoder,
+    source: torch.Tensor,
+    source_valid_lens: torch.Tensor,
+    bos: int,
+    eos: int,
+    max_steps: int,
 ) -> tuple[list[list[int]], torch.Tensor | None]:
     """Feed back the likeliest token: token lists cut at <eos>, weights (batch, steps, src)."""
     enc_outputs, enc_state = model.encoder(source, source_valid_lens)

@@ -67,12 +67,12 @@ class TransformerEncoderBlock(nn.Module):
     """Self-attention, then FFN, each in Add & Norm: (batch, steps, d)."""
 
     @validated(check_block_sizes)
-    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
-                 norm_first=False, bias=True):
+    def __init__(
+        self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0, norm_first=False, bias=True
+    ):
         super().__init__()
         d = num_hiddens
-        self.attention = MultiHeadAttention(d, d, d, d, num_heads, dropout,
-                                            bias)
+        self.attention = MultiHeadAttention(d, d, d, d, num_heads, dropout, bias)
         self.addnorm1 = AddNorm(d, dropout, norm_first, bias)
         self.ffn = PositionWiseFFN(d, ffn_num_hiddens, bias)
         self.addnorm2 = AddNorm(d, dropout, norm_first, bias)
@@ -88,8 +88,9 @@ class TransformerDecoderBlock(nn.Module):
     """Causal self-attention, cross-attention, FFN, each in Add & Norm: (batch, steps, d)."""
 
     @validated(check_block_sizes)
-    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
-                 norm_first=False, bias=True):
+    def __init__(
+        self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0, norm_first=False, bias=True
+    ):
         super().__init__()
         d = num_hiddens
         self.self_attention = MultiHeadAttention(d, d, d, d, num_heads, dropout, bias)
@@ -103,10 +104,11 @@ class TransformerDecoderBlock(nn.Module):
     def forward(self, X, enc_outputs, enc_valid_lens=None):
         """X (batch, steps, d), enc_outputs (batch, src_steps, d) -> like X."""
         X = self.addnorm1(  # query t sees steps 0..t
-            X, lambda Z: self.self_attention(Z, Z, Z, causal=True))
+            X, lambda Z: self.self_attention(Z, Z, Z, causal=True)
+        )
         X = self.addnorm2(  # every step reads the source sentence
-            X, lambda Z: self.cross_attention(Z, enc_outputs, enc_outputs,
-                                              enc_valid_lens))
+            X, lambda Z: self.cross_attention(Z, enc_outputs, enc_outputs, enc_valid_lens)
+        )
         return self.addnorm3(X, self.ffn)  # (batch, steps, d)
 
 
@@ -126,14 +128,23 @@ class TransformerEncoder(Encoder):
     """Tokens (batch, steps) -> embeddings + positions -> blocks -> (batch, steps, d)."""
 
     @validated(check_transformer_sizes)
-    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                 dropout=0.0, norm_first=False):
+    def __init__(
+        self,
+        vocab_size,
+        num_hiddens,
+        ffn_num_hiddens,
+        num_heads,
+        num_layers,
+        dropout=0.0,
+        norm_first=False,
+    ):
         super().__init__()
         self.embedding = ScaledEmbedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
         self.blocks = nn.ModuleList(
             TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
-            for _ in range(num_layers))
+            for _ in range(num_layers)
+        )
         self.norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
 
     @validated(check_tokens)
@@ -149,21 +160,31 @@ class TransformerDecoder(Decoder):
     """Target tokens (batch, steps) and the encoder's outputs -> logits (batch, steps, vocab)."""
 
     @validated(check_transformer_sizes)
-    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                 dropout=0.0, norm_first=False):
+    def __init__(
+        self,
+        vocab_size,
+        num_hiddens,
+        ffn_num_hiddens,
+        num_heads,
+        num_layers,
+        dropout=0.0,
+        norm_first=False,
+    ):
         super().__init__()
         self.embedding = ScaledEmbedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
         self.blocks = nn.ModuleList(
             TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
-            for _ in range(num_layers))
+            for _ in range(num_layers)
+        )
         self.norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs, enc_state, enc_valid_lens):
         """(encoder outputs, their valid lengths, the tokens so far: none yet (batch, 0))."""
-        no_tokens = torch.zeros(enc_outputs.shape[0], 0, dtype=torch.long,
-                                device=enc_outputs.device)
+        no_tokens = torch.zeros(
+            enc_outputs.shape[0], 0, dtype=torch.long, device=enc_outputs.device
+        )
         return enc_outputs, enc_valid_lens, no_tokens
 
     @validated(check_tokens)

@@ -38,8 +38,14 @@ TARGET_SHAPE = (8, 256, 128, 8)
 TARGETS = {"ours / nn.MHA": 1.5, "ours / bare": 1.1}
 
 
-def bare_attention(X: torch.Tensor, W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor,
-                   W_o: torch.Tensor, num_heads: int) -> torch.Tensor:
+def bare_attention(
+    X: torch.Tensor,
+    W_q: torch.Tensor,
+    W_k: torch.Tensor,
+    W_v: torch.Tensor,
+    W_o: torch.Tensor,
+    num_heads: int,
+) -> torch.Tensor:
     """Multi-head self-attention written inline: X (batch, steps, d) -> (batch, steps, d)."""
     batch_size, steps, num_hiddens = X.shape
     p = num_hiddens // num_heads
@@ -54,8 +60,9 @@ def bare_attention(X: torch.Tensor, W_q: torch.Tensor, W_k: torch.Tensor, W_v: t
     return F.linear(output.reshape(batch_size, steps, num_hiddens), W_o)
 
 
-def implementations(batch_size: int, steps: int, num_hiddens: int,
-                    num_heads: int) -> dict[str, Callable[[], torch.Tensor]]:
+def implementations(
+    batch_size: int, steps: int, num_hiddens: int, num_heads: int
+) -> dict[str, Callable[[], torch.Tensor]]:
     """One call per implementation, all with the same weights and the same input."""
     torch.manual_seed(0)
     ours = MultiHeadAttention(num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads)
@@ -77,8 +84,12 @@ def implementations(batch_size: int, steps: int, num_hiddens: int,
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 
 
-def median_times(calls: dict[str, Callable[[], torch.Tensor]], min_rounds: int,
-                 budget: float, clock: Callable[[], float]) -> dict[str, float]:
+def median_times(
+    calls: dict[str, Callable[[], torch.Tensor]],
+    min_rounds: int,
+    budget: float,
+    clock: Callable[[], float],
+) -> dict[str, float]:
     """Median seconds per call, the calls taken in turn for at least ``min_rounds`` rounds."""
     for call in calls.values():  # warm up
         for _ in range(3):
@@ -100,10 +111,18 @@ def median_times(calls: dict[str, Callable[[], torch.Tensor]], min_rounds: int,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-rounds", type=int, default=30, help="rounds at least (30)")
-    parser.add_argument("--budget", type=float, default=4.0,
-                        help="seconds of timing per shape, all four together (4)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
-                        help="cpu: the thread's CPU time (default); wall: elapsed time")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=4.0,
+        help="seconds of timing per shape, all four together (4)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu: the thread's CPU time (default); wall: elapsed time",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows, ratios_at_target = [], {}
@@ -114,9 +133,11 @@ def main() -> int:
             gap = max((out - outputs["nn.MHA"]).abs().max().item() for out in outputs.values())
             times = median_times(calls, args.min_rounds, args.budget, CLOCKS[args.clock])
             ms = {name: 1e3 * value for name, value in times.items()}
-            ratios = {"ours / nn.MHA": times["ours"] / times["nn.MHA"],
-                      "bare / nn.MHA": times["bare"] / times["nn.MHA"],
-                      "ours / bare": times["ours"] / times["bare"]}
+            ratios = {
+                "ours / nn.MHA": times["ours"] / times["nn.MHA"],
+                "bare / nn.MHA": times["bare"] / times["nn.MHA"],
+                "ours / bare": times["ours"] / times["bare"],
+            }
             if shape == TARGET_SHAPE:
                 ratios_at_target = ratios
             rows.append(
@@ -124,11 +145,15 @@ def main() -> int:
                 f"{ms['SDPA']:.2f} | {ratios['ours / nn.MHA']:.2f} | "
                 f"{ratios['bare / nn.MHA']:.2f} | {ratios['ours / bare']:.2f} | {gap:.1e} |"
             )
-    print(f"torch {torch.__version__}, 1 thread, forward pass in inference mode, "
-          f"self-attention, nothing masked; medians of {args.clock} time")
+    print(
+        f"torch {torch.__version__}, 1 thread, forward pass in inference mode, "
+        f"self-attention, nothing masked; medians of {args.clock} time"
+    )
     print()
-    print("| (batch, steps, features, heads) | nn.MHA ms | ours ms | bare ms | SDPA ms "
-          "| ours / nn.MHA | bare / nn.MHA | ours / bare | max difference |")
+    print(
+        "| (batch, steps, features, heads) | nn.MHA ms | ours ms | bare ms | SDPA ms "
+        "| ours / nn.MHA | bare / nn.MHA | ours / bare | max difference |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print("\n".join(rows))
     print()

@@ -125,8 +125,9 @@ def test_sweep_median_discards_one_disturbed_round():
     clock = _FakeClock()
     # warm-up 1 ms, then rounds of 1, 50 (a burst of load), 1, 1, 1 ms.
     layer = _fake_layer(clock, [1e-3, 1e-3, 50e-3, 1e-3])
-    seconds = sweep_forward_seconds([(layer, torch.zeros(1))], repeats=5, min_seconds=0.0,
-                                    clock=clock)
+    seconds = sweep_forward_seconds(
+        [(layer, torch.zeros(1))], repeats=5, min_seconds=0.0, clock=clock
+    )
     assert seconds == [pytest.approx(1e-3)]
 
 

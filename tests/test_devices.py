@@ -483,9 +483,8 @@ def test_lesson_keeps_its_tensors_on_the_device(path):
     assert keys is not None, f"list the device statements of {path.stem} in KEY_STATEMENTS"
     done = [o.source for o in outcomes if o.status in ("ran", "stopped")]
     missing = [key for key in keys if not any(key in source for source in done)]
-    assert not missing, (
-        f"key statements that did not run on the device: {missing}\n"
-        + describe(outcomes, ("skipped",))
+    assert not missing, f"key statements that did not run on the device: {missing}\n" + describe(
+        outcomes, ("skipped",)
     )
 
 
@@ -547,10 +546,16 @@ def test_the_transformer_trains_and_decodes_on_the_device():
     src_vocab, tgt_vocab, batches, test_batch = small_task()
     with fake_device(value_reads=10_000):
         device = attn_course.support.device.try_device()
-        sizes = {"num_hiddens": 16, "ffn_num_hiddens": 32, "num_heads": 2, "num_layers": 1,
-                 "norm_first": True}
-        model = EncoderDecoder(TransformerEncoder(len(src_vocab), **sizes),
-                               TransformerDecoder(len(tgt_vocab), **sizes))
+        sizes = {
+            "num_hiddens": 16,
+            "ffn_num_hiddens": 32,
+            "num_heads": 2,
+            "num_layers": 1,
+            "norm_first": True,
+        }
+        model = EncoderDecoder(
+            TransformerEncoder(len(src_vocab), **sizes), TransformerDecoder(len(tgt_vocab), **sizes)
+        )
         with warmup_cosine(warmup_steps=1, num_steps=2):
             losses = train_seq2seq(model, batches, num_steps=2, device=device)
         assert len(losses) == 2 and model.encoder.embedding.weight.device == device

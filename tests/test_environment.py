@@ -260,7 +260,8 @@ def test_pre_commit_runs_ruff_on_code_and_notebooks():
     [repo] = config["repos"]
     assert repo["repo"] == "https://github.com/astral-sh/ruff-pre-commit"
     assert re.fullmatch(r"v\d+\.\d+\.\d+", repo["rev"])
-    [hook] = repo["hooks"]
-    assert hook["id"] == "ruff-check"
-    assert {"python", "jupyter"} <= set(hook["types_or"])
-    assert "args" not in hook, "the same rules as make lint (pyproject.toml)"
+    hooks = {hook["id"]: hook for hook in repo["hooks"]}
+    assert set(hooks) == {"ruff-check", "ruff-format"}
+    assert {"python", "jupyter"} <= set(hooks["ruff-check"]["types_or"])
+    assert "python" in hooks["ruff-format"]["types_or"]
+    assert not any("args" in hook for hook in hooks.values()), "the settings of make lint"

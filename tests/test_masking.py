@@ -167,7 +167,9 @@ def test_causal_mask_and_causal_softmax():
     weights = masked_softmax(X, causal=True)
     assert torch.all(weights.triu(diagonal=1) == 0)
     expected = F.scaled_dot_product_attention(
-        torch.zeros(2, 4, 1), torch.zeros(2, 4, 1), torch.eye(4).expand(2, 4, 4),
+        torch.zeros(2, 4, 1),
+        torch.zeros(2, 4, 1),
+        torch.eye(4).expand(2, 4, 4),
         attn_mask=X + torch.zeros(4, 4).masked_fill(~causal_mask(4, 4), float("-inf")),
     )
     assert torch.allclose(weights, expected, atol=1e-6)

@@ -36,8 +36,16 @@ from attn_course.support.validation import (
 ATOL = 1e-5
 
 
-def make_inputs(batch=2, num_queries=4, num_keys=6, query_size=16, key_size=12, value_size=10,
-                seed=0, dtype=torch.float32):
+def make_inputs(
+    batch=2,
+    num_queries=4,
+    num_keys=6,
+    query_size=16,
+    key_size=12,
+    value_size=10,
+    seed=0,
+    dtype=torch.float32,
+):
     generator = torch.Generator().manual_seed(seed)
     queries = torch.randn(batch, num_queries, query_size, generator=generator, dtype=dtype)
     keys = torch.randn(batch, num_keys, key_size, generator=generator, dtype=dtype)
@@ -45,8 +53,16 @@ def make_inputs(batch=2, num_queries=4, num_keys=6, query_size=16, key_size=12, 
     return queries, keys, values
 
 
-def make_mha(cls=MultiHeadAttention, key_size=12, query_size=16, value_size=10, num_hiddens=16,
-             num_heads=4, bias=False, seed=0):
+def make_mha(
+    cls=MultiHeadAttention,
+    key_size=12,
+    query_size=16,
+    value_size=10,
+    num_hiddens=16,
+    num_heads=4,
+    bias=False,
+    seed=0,
+):
     torch.manual_seed(seed)
     return cls(key_size, query_size, value_size, num_hiddens, num_heads, 0.0, bias).eval()
 
@@ -112,8 +128,14 @@ def test_parameter_count_and_names():
     mha = MultiHeadAttention(12, 16, 10, 16, 4, 0.0, bias=True)
     shapes = {name: tuple(p.shape) for name, p in mha.named_parameters()}
     assert shapes == {
-        "W_q.weight": (16, 16), "W_q.bias": (16,), "W_k.weight": (16, 12), "W_k.bias": (16,),
-        "W_v.weight": (16, 10), "W_v.bias": (16,), "W_o.weight": (16, 16), "W_o.bias": (16,),
+        "W_q.weight": (16, 16),
+        "W_q.bias": (16,),
+        "W_k.weight": (16, 12),
+        "W_k.bias": (16,),
+        "W_v.weight": (16, 10),
+        "W_v.bias": (16,),
+        "W_o.weight": (16, 16),
+        "W_o.bias": (16,),
     }
 
 
@@ -213,7 +235,10 @@ def test_matches_torch_multihead_with_key_padding_mask(bias, sizes):
     torch_mha = to_torch_multihead(mha)
     assert (torch_mha.in_proj_weight is not None) == (sizes == (16, 16))
     expected, expected_weights = torch_mha(
-        queries, keys, values, key_padding_mask=key_padding_mask(valid_lens, 6),
+        queries,
+        keys,
+        values,
+        key_padding_mask=key_padding_mask(valid_lens, 6),
         average_attn_weights=False,
     )
     output = mha(queries, keys, values, valid_lens)
@@ -227,8 +252,9 @@ def test_matches_torch_multihead_self_attention_fast_path():
     X = make_inputs(num_keys=5)[0]
     valid_lens = torch.tensor([2, 4])
     with torch.inference_mode():  # eval + no grad: PyTorch may take its fused fast path
-        expected, _ = torch_mha(X, X, X, key_padding_mask=key_padding_mask(valid_lens, 4),
-                                need_weights=False)
+        expected, _ = torch_mha(
+            X, X, X, key_padding_mask=key_padding_mask(valid_lens, 4), need_weights=False
+        )
         output = mha(X, X, X, valid_lens)
     assert max_diff(output, expected) < ATOL
 
@@ -330,14 +356,22 @@ BAD_CALLS = [
     (check_merge_heads, (torch.randn(4, 6), 2), ValueError, "3 dimensions"),
     (check_merge_heads, (torch.randn(4, 6, 6), True), TypeError, "num_heads must be an int"),
     (check_merge_heads, (torch.randn(5, 3, 2), 2), ValueError, r"batch \* num_heads"),
-    (check_multihead_sizes, (None, 8, 8, 8, 100, 3), ValueError,
-     r"num_hiddens \(100\) must be divisible by num_heads \(3\)"),
+    (
+        check_multihead_sizes,
+        (None, 8, 8, 8, 100, 3),
+        ValueError,
+        r"num_hiddens \(100\) must be divisible by num_heads \(3\)",
+    ),
     (check_multihead_sizes, (None, 8, 8, 8, 16, 2.0), TypeError, "num_heads must be an int"),
     (check_multihead_sizes, (None, 8, 8, 8, 16.0, 2), TypeError, "num_hiddens must be an int"),
     (check_multihead_sizes, (None, 0, 8, 8, 16, 2), ValueError, "key_size must be at least 1"),
     (check_multihead_sizes, (None, 8, 8, 8, 16, 0), ValueError, "num_heads must be at least 1"),
-    (check_multihead_sizes, (None, 8, 8, 8, 16, 2, 1.0), ValueError,
-     r"dropout must be in \[0, 1\)"),
+    (
+        check_multihead_sizes,
+        (None, 8, 8, 8, 16, 2, 1.0),
+        ValueError,
+        r"dropout must be in \[0, 1\)",
+    ),
     (check_key_padding_lens, (torch.tensor([[1, 2]]), 3), ValueError, r"shape \(batch,\)"),
     (check_key_padding_lens, ([1, 2], 3), ValueError, r"shape \(batch,\)"),
     (check_key_padding_lens, (torch.tensor([4]), 3), ValueError, "at most 3"),
@@ -385,15 +419,18 @@ def test_entry_points_delegate_to_their_validators():
     too_long = valid_lens + 5
     for layer in (make_mha(), make_mha(cls=SDPAMultiHeadAttention)):
         assert error_of(lambda m=layer: m(queries, keys, values, too_long)) == error_of(
-            lambda m=layer: check_multihead_inputs(m, queries, keys, values, too_long))
+            lambda m=layer: check_multihead_inputs(m, queries, keys, values, too_long)
+        )
     assert error_of(lambda: MultiHeadAttention(8, 8, 8, 100, 3)) == error_of(
-        lambda: check_multihead_sizes(None, 8, 8, 8, 100, 3))
+        lambda: check_multihead_sizes(None, 8, 8, 8, 100, 3)
+    )
     X = torch.randn(2, 3, 10)
     assert error_of(lambda: transpose_qkv(X, 4)) == error_of(lambda: check_split_heads(X, 4))
     assert error_of(lambda: transpose_output(X, 4)) == error_of(lambda: check_merge_heads(X, 4))
     lens = torch.tensor([4])
     assert error_of(lambda: key_padding_mask(lens, 3)) == error_of(
-        lambda: check_key_padding_lens(lens, 3))
+        lambda: check_key_padding_lens(lens, 3)
+    )
 
 
 def test_a_valid_call_checks_once_at_the_entry_point(monkeypatch):
@@ -402,8 +439,11 @@ def test_a_valid_call_checks_once_at_the_entry_point(monkeypatch):
 
     calls = []
     original = validation.check_float_tensor
-    monkeypatch.setattr(validation, "check_float_tensor",
-                        lambda *args, **kwargs: calls.append(args[0]) or original(*args, **kwargs))
+    monkeypatch.setattr(
+        validation,
+        "check_float_tensor",
+        lambda *args, **kwargs: calls.append(args[0]) or original(*args, **kwargs),
+    )
     layer, queries, keys, values, valid_lens = layer_and_inputs()
     layer(queries, keys, values, valid_lens)
     assert calls[:3] == ["queries", "keys", "values"] and "X" not in calls, calls

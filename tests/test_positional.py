@@ -118,8 +118,9 @@ def test_other_float_dtypes_work(dtype):
     X = torch.zeros(2, 10, 8, dtype=dtype)
     Y = PositionalEncoding(8, 0.0)(X)
     assert Y.dtype == dtype
-    torch.testing.assert_close(Y.double(), sinusoidal_encoding(10, 8).double().expand(2, -1, -1),
-                               atol=1e-2, rtol=0)
+    torch.testing.assert_close(
+        Y.double(), sinusoidal_encoding(10, 8).double().expand(2, -1, -1), atol=1e-2, rtol=0
+    )
 
 
 def test_table_is_a_buffer_not_a_parameter():
@@ -209,8 +210,11 @@ def test_check_table_sizes_accepts_good_sizes():
 
 @pytest.mark.parametrize(
     ("num_hiddens", "max_len", "message"),
-    [(0, 5, "num_hiddens must be an int >= 1"), (4, 0, "max_len must be an int >= 1"),
-     (4, 2.5, "max_len must be an int >= 1")],
+    [
+        (0, 5, "num_hiddens must be an int >= 1"),
+        (4, 0, "max_len must be an int >= 1"),
+        (4, 2.5, "max_len must be an int >= 1"),
+    ],
 )
 def test_check_encoding_sizes(num_hiddens, max_len, message):
     with pytest.raises(ValueError, match=message):

@@ -123,8 +123,11 @@ def test_bilinear_matches_pytorch_on_transformed_keys():
     with torch.no_grad():
         transformed_keys = keys @ layer.W.weight.T  # (batch, keys, query_size)
         expected = F.scaled_dot_product_attention(
-            queries, transformed_keys, values,
-            attn_mask=length_attn_mask(valid_lens, 3, 5), scale=1.0,
+            queries,
+            transformed_keys,
+            values,
+            attn_mask=length_attn_mask(valid_lens, 3, 5),
+            scale=1.0,
         )
         actual = layer(queries, keys, values, valid_lens)
     torch.testing.assert_close(actual, expected, atol=1e-6, rtol=1e-5)
@@ -140,7 +143,8 @@ def d2l():
 
 
 @pytest.mark.parametrize(
-    "valid_lens", [None, torch.tensor([2, 6]), torch.tensor([[1, 3, 6], [2, 2, 5]])],
+    "valid_lens",
+    [None, torch.tensor([2, 6]), torch.tensor([[1, 3, 6], [2, 2, 5]])],
     ids=["no-mask", "1d-lens", "2d-lens"],
 )
 def test_dot_product_matches_d2l(d2l, valid_lens):
@@ -155,7 +159,8 @@ def test_dot_product_matches_d2l(d2l, valid_lens):
 
 
 @pytest.mark.parametrize(
-    "valid_lens", [None, torch.tensor([2, 6]), torch.tensor([[1, 3, 6], [2, 2, 5]])],
+    "valid_lens",
+    [None, torch.tensor([2, 6]), torch.tensor([[1, 3, 6], [2, 2, 5]])],
     ids=["no-mask", "1d-lens", "2d-lens"],
 )
 def test_additive_matches_d2l(d2l, valid_lens):
@@ -355,8 +360,11 @@ def test_keyword_arguments_keep_their_names():
     BilinearAttention(key_size=2, query_size=3, dropout=0.1)
     layer = DotProductAttention(0.0)
     output = layer(
-        queries=randn(1, 2, 3, seed=0), keys=randn(1, 2, 3, seed=1), values=randn(1, 2, 3, seed=2),
-        valid_lens=torch.tensor([1]), causal=True,
+        queries=randn(1, 2, 3, seed=0),
+        keys=randn(1, 2, 3, seed=1),
+        values=randn(1, 2, 3, seed=2),
+        valid_lens=torch.tensor([1]),
+        causal=True,
     )
     assert output.shape == (1, 2, 3)
 
@@ -373,16 +381,28 @@ Q, K, V = (2, 3, 4), (2, 5, 4), (2, 5, 2)
         (((3, 4), K, V), None, ValueError, "queries must have 3 dimensions"),
         ((Q, (1, 2, 5, 4), V), None, ValueError, "keys must have 3 dimensions"),
         ((Q, K, (5, 2)), None, ValueError, "values must have 3 dimensions"),
-        ((torch.ones(2, 3, 4, dtype=torch.long), K, V), None, TypeError,
-         "queries must be a floating-point tensor"),
-        ((Q, K, torch.ones(2, 5, 2, dtype=torch.int32)), None, TypeError,
-         "values must be a floating-point tensor"),
+        (
+            (torch.ones(2, 3, 4, dtype=torch.long), K, V),
+            None,
+            TypeError,
+            "queries must be a floating-point tensor",
+        ),
+        (
+            (Q, K, torch.ones(2, 5, 2, dtype=torch.int32)),
+            None,
+            TypeError,
+            "values must be a floating-point tensor",
+        ),
         ((Q, [[[1.0] * 4] * 5] * 2, V), None, TypeError, "keys must be a torch.Tensor"),
         ((Q, (3, 5, 4), (3, 5, 2)), None, ValueError, "same batch size"),
         ((Q, K, (2, 4, 2)), None, ValueError, "same number of keys"),
         ((Q, randn(2, 5, 4, seed=1, dtype=torch.float64), V), None, TypeError, "same dtype"),
-        ((Q, K, randn(2, 5, 2, seed=2, dtype=torch.float64)), None, TypeError,
-         "values must have the dtype"),
+        (
+            (Q, K, randn(2, 5, 2, seed=2, dtype=torch.float64)),
+            None,
+            TypeError,
+            "values must have the dtype",
+        ),
         ((Q, K, V), torch.tensor([1.0, 2.0]), TypeError, "integer tensor"),
         ((Q, K, V), [1, 2], TypeError, "must be a torch.Tensor"),
         ((Q, K, V), torch.tensor([1, 2, 3]), ValueError, r"shape \(2,\) or \(2, 3\)"),

@@ -79,11 +79,17 @@ def test_decoder_block_matches_torch_with_the_causal_mask(norm_first):
     causal = nn.Transformer.generate_square_subsequent_mask(6)
     with torch.no_grad():
         ours = block(Y, memory, valid_lens)
-        theirs = layer(Y, memory, tgt_mask=causal, tgt_is_causal=True,
-                       memory_key_padding_mask=padding_mask(valid_lens, 5))
+        theirs = layer(
+            Y,
+            memory,
+            tgt_mask=causal,
+            tgt_is_causal=True,
+            memory_key_padding_mask=padding_mask(valid_lens, 5),
+        )
         torch.testing.assert_close(ours, theirs, atol=ATOL, rtol=0)
-        torch.testing.assert_close(block(Y, memory), layer(Y, memory, tgt_mask=causal),
-                                   atol=ATOL, rtol=0)
+        torch.testing.assert_close(
+            block(Y, memory), layer(Y, memory, tgt_mask=causal), atol=ATOL, rtol=0
+        )
 
 
 def test_decoder_output_at_step_t_ignores_later_inputs():
@@ -102,8 +108,13 @@ def test_decoder_output_at_step_t_ignores_later_inputs():
 
 def make_model(norm_first=True, num_layers=2):
     torch.manual_seed(5)
-    sizes = {"num_hiddens": 16, "ffn_num_hiddens": 32, "num_heads": 2, "num_layers": num_layers,
-             "norm_first": norm_first}
+    sizes = {
+        "num_hiddens": 16,
+        "ffn_num_hiddens": 32,
+        "num_heads": 2,
+        "num_layers": num_layers,
+        "norm_first": norm_first,
+    }
     return EncoderDecoder(TransformerEncoder(11, **sizes), TransformerDecoder(13, **sizes)).eval()
 
 

@@ -209,7 +209,8 @@ def evaluate(
         before = _tensors((case.args, case.kwargs))
         after = _tensors((args, kwargs))
         changed = [
-            i for i, (b, a) in enumerate(zip(before, after, strict=True))
+            i
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
             if b.shape != a.shape or not torch.equal(b, a)
         ]
         failure = None

@@ -57,9 +57,15 @@ def to_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
         )
     bias = mha.W_q.bias is not None
     torch_mha = nn.MultiheadAttention(
-        num_hiddens, mha.num_heads, dropout=mha.attention.dropout.p, bias=bias,
-        kdim=mha.W_k.in_features, vdim=mha.W_v.in_features, batch_first=True,
-        device=mha.W_o.weight.device, dtype=mha.W_o.weight.dtype,
+        num_hiddens,
+        mha.num_heads,
+        dropout=mha.attention.dropout.p,
+        bias=bias,
+        kdim=mha.W_k.in_features,
+        vdim=mha.W_v.in_features,
+        batch_first=True,
+        device=mha.W_o.weight.device,
+        dtype=mha.W_o.weight.dtype,
     )
     with torch.no_grad():
         if torch_mha.in_proj_weight is not None:  # keys and values have num_hiddens features

@@ -50,6 +50,7 @@ def validated(check: Callable[..., None]) -> Callable[[F], F]:
 
     return decorate
 
+
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
@@ -65,9 +66,7 @@ def check_float_tensor(name: str, X: object, ndim: int | None = None) -> None:
     if X.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {X.dtype}")
     if ndim is not None and X.dim() != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimensions, got shape {tuple(X.shape)}"
-        )
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(X.shape)}")
 
 
 def check_valid_lens(
@@ -92,8 +91,10 @@ def check_valid_lens(
         raise TypeError(
             f"valid_lens must be a torch.Tensor of integers, got {type(valid_lens).__name__}"
         )
-    if valid_lens.dtype.is_floating_point or valid_lens.dtype.is_complex or (
-        valid_lens.dtype == torch.bool
+    if (
+        valid_lens.dtype.is_floating_point
+        or valid_lens.dtype.is_complex
+        or (valid_lens.dtype == torch.bool)
     ):
         raise TypeError(f"valid_lens must be an integer tensor, got dtype {valid_lens.dtype}")
     allowed = [(batch_size,)]
@@ -101,15 +102,12 @@ def check_valid_lens(
         allowed.append((batch_size, num_queries))
     if tuple(valid_lens.shape) not in allowed:
         expected = " or ".join(str(shape) for shape in allowed)
-        raise ValueError(
-            f"valid_lens must have shape {expected}, got {tuple(valid_lens.shape)}"
-        )
+        raise ValueError(f"valid_lens must have shape {expected}, got {tuple(valid_lens.shape)}")
     if valid_lens.numel() and int(valid_lens.min()) < 0:
         raise ValueError(f"valid_lens must not be negative, got {valid_lens.tolist()}")
     if valid_lens.numel() and int(valid_lens.max()) > max_len:
         raise ValueError(
-            f"valid_lens must be at most {max_len} (the sequence length), "
-            f"got {valid_lens.tolist()}"
+            f"valid_lens must be at most {max_len} (the sequence length), got {valid_lens.tolist()}"
         )
 
 
@@ -161,8 +159,9 @@ def check_table_sizes(max_len: object, num_hiddens: object) -> None:
     _check_positive_int("num_hiddens", num_hiddens, even=True)
 
 
-def check_encoding_sizes(module: object, num_hiddens: object, dropout: object,
-                         max_len: object) -> None:
+def check_encoding_sizes(
+    module: object, num_hiddens: object, dropout: object, max_len: object
+) -> None:
     """Check the sizes of a learned encoding: ``num_hiddens`` and ``max_len`` ints >= 1."""
     _check_positive_int("num_hiddens", num_hiddens)
     _check_positive_int("max_len", max_len)
@@ -272,9 +271,7 @@ def check_masked_softmax(X: object, valid_lens: object = None, causal: bool = Fa
         check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[2])
 
 
-def check_queries_and_keys(
-    queries: object, keys: object, dtype: torch.dtype | None = None
-) -> None:
+def check_queries_and_keys(queries: object, keys: object, dtype: torch.dtype | None = None) -> None:
     """Check queries (batch, queries, d_q) and keys (batch, keys, d_k) for a score.
 
     ``dtype`` is the dtype of the layer's parameters (None for a score without
@@ -355,8 +352,7 @@ def check_attention(
     assert isinstance(values, torch.Tensor)
     if values.dtype != queries.dtype:
         raise TypeError(
-            f"values must have the dtype of queries and keys ({queries.dtype}), "
-            f"got {values.dtype}"
+            f"values must have the dtype of queries and keys ({queries.dtype}), got {values.dtype}"
         )
     score_check = validator_of(type(layer).score)
     if score_check is not None:
@@ -494,8 +490,11 @@ def check_grouped_query_inputs(
         ValueError: a shape does not fit, or a valid length is outside [0, keys].
     """
     check_attention_inputs(queries, keys, values)
-    for name, X, layer in (("queries", queries, self.W_q), ("keys", keys, self.W_k),
-                           ("values", values, self.W_v)):
+    for name, X, layer in (
+        ("queries", queries, self.W_q),
+        ("keys", keys, self.W_k),
+        ("values", values, self.W_v),
+    ):
         assert isinstance(X, torch.Tensor)
         if X.shape[-1] != layer.in_features:
             raise ValueError(
@@ -662,12 +661,23 @@ def check_merge_heads(X: object, num_heads: object) -> None:
 
 
 def check_multihead_sizes(
-    layer: object, key_size: object, query_size: object, value_size: object,
-    num_hiddens: object, num_heads: object, dropout: float = 0.0, bias: bool = False,
+    layer: object,
+    key_size: object,
+    query_size: object,
+    value_size: object,
+    num_hiddens: object,
+    num_heads: object,
+    dropout: float = 0.0,
+    bias: bool = False,
 ) -> None:
     """Check the constructor arguments of ``MultiHeadAttention``."""
-    sizes = {"key_size": key_size, "query_size": query_size, "value_size": value_size,
-             "num_hiddens": num_hiddens, "num_heads": num_heads}
+    sizes = {
+        "key_size": key_size,
+        "query_size": query_size,
+        "value_size": value_size,
+        "num_hiddens": num_hiddens,
+        "num_heads": num_heads,
+    }
     for name, size in sizes.items():
         if not isinstance(size, int) or isinstance(size, bool):
             raise TypeError(f"{name} must be an int, got {type(size).__name__}")
@@ -684,8 +694,12 @@ def check_multihead_sizes(
 
 
 def check_multihead_inputs(
-    layer: Any, queries: object, keys: object, values: object,
-    valid_lens: object = None, causal: bool = False,
+    layer: Any,
+    queries: object,
+    keys: object,
+    values: object,
+    valid_lens: object = None,
+    causal: bool = False,
 ) -> None:
     """Check the arguments of ``MultiHeadAttention.forward`` against the layer's sizes.
 
@@ -697,8 +711,11 @@ def check_multihead_inputs(
     """
     check_attention_inputs(queries, keys, values)
     assert isinstance(queries, torch.Tensor) and isinstance(keys, torch.Tensor)
-    inputs = (("queries", queries, layer.W_q), ("keys", keys, layer.W_k),
-              ("values", values, layer.W_v))
+    inputs = (
+        ("queries", queries, layer.W_q),
+        ("keys", keys, layer.W_k),
+        ("values", values, layer.W_v),
+    )
     for name, X, projection in inputs:
         if X.shape[-1] != projection.in_features:
             raise ValueError(
@@ -737,23 +754,31 @@ def _check_sizes(**sizes: object) -> None:
             raise ValueError(f"{name} must be at least 1, got {size}")
 
 
-def check_ffn_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,
-                    bias: bool = True) -> None:
+def check_ffn_sizes(
+    self: object, num_hiddens: object, ffn_num_hiddens: object, bias: bool = True
+) -> None:
     """``PositionWiseFFN(num_hiddens, ffn_num_hiddens)``: two positive ints."""
     _check_sizes(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens)
 
 
-def check_add_norm_sizes(self: object, num_hiddens: object, dropout: object,
-                         norm_first: bool = False, bias: bool = True) -> None:
+def check_add_norm_sizes(
+    self: object, num_hiddens: object, dropout: object, norm_first: bool = False, bias: bool = True
+) -> None:
     """``AddNorm(num_hiddens, dropout)``: a positive int and a probability in [0, 1)."""
     _check_sizes(num_hiddens=num_hiddens)
     if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
 
-def check_block_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object,
-                      num_heads: object, dropout: object = 0.0, norm_first: bool = False,
-                      bias: bool = True) -> None:
+def check_block_sizes(
+    self: object,
+    num_hiddens: object,
+    ffn_num_hiddens: object,
+    num_heads: object,
+    dropout: object = 0.0,
+    norm_first: bool = False,
+    bias: bool = True,
+) -> None:
     """A Transformer block's sizes: positive ints, heads dividing num_hiddens, dropout in [0, 1)."""
     _check_sizes(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens, num_heads=num_heads)
     if num_hiddens % num_heads:  # type: ignore[operator]
@@ -764,9 +789,16 @@ def check_block_sizes(self: object, num_hiddens: object, ffn_num_hiddens: object
     check_add_norm_sizes(self, num_hiddens, dropout)
 
 
-def check_transformer_sizes(self: object, vocab_size: object, num_hiddens: object,
-                            ffn_num_hiddens: object, num_heads: object, num_layers: object,
-                            dropout: object = 0.0, norm_first: bool = False) -> None:
+def check_transformer_sizes(
+    self: object,
+    vocab_size: object,
+    num_hiddens: object,
+    ffn_num_hiddens: object,
+    num_heads: object,
+    num_layers: object,
+    dropout: object = 0.0,
+    norm_first: bool = False,
+) -> None:
     """A Transformer encoder's or decoder's sizes (num_hiddens even, for the positions)."""
     _check_sizes(vocab_size=vocab_size, num_layers=num_layers)
     check_block_sizes(self, num_hiddens, ffn_num_hiddens, num_heads, dropout)
@@ -791,8 +823,9 @@ def check_block_inputs(self: Any, X: object, valid_lens: object = None) -> None:
         check_valid_lens(valid_lens, X.shape[0], None, X.shape[1])
 
 
-def check_decoder_block_inputs(self: Any, X: object, enc_outputs: object,
-                               enc_valid_lens: object = None) -> None:
+def check_decoder_block_inputs(
+    self: Any, X: object, enc_outputs: object, enc_valid_lens: object = None
+) -> None:
     """``TransformerDecoderBlock.forward``: X and enc_outputs (batch, *, num_hiddens)."""
     num_hiddens = self.self_attention.W_o.out_features
     X = _check_features("X", X, num_hiddens)
