@@ -9,7 +9,8 @@ device:
 
 - :func:`fake_device` is the context: ``try_device()`` returns the fake
   ``cuda:0``, ``Module.to`` moves a model's parameters there, and the input
-  checks are skipped (they read values, which fake tensors do not have).
+  checks are skipped as under ``torch.compile`` (they read values, which fake
+  tensors do not have).
 - A fake tensor has no values, so whatever reads one (``.item()``, ``bool``,
   ``.tolist()``, ``.numpy()``) gets a stand-in value (ones) instead, and a
   statement that reads more than :data:`VALUE_READS_PER_STATEMENT` values
@@ -23,8 +24,9 @@ device:
   operation mixed devices. Only the last is a failure.
 
 A lesson joins these tests by calling ``try_device()`` in its code; its own
-test below then checks that its key statements ran, not only that nothing
-failed. Package code is checked on its own in the tests at the end.
+test below then checks that its device code ran (every statement naming the
+device, and most of the rest), not only that nothing failed. Package code is
+checked on its own in the tests at the end.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ from torch._subclasses.fake_tensor import (
 from torch.overrides import TorchFunctionMode
 
 import attn_course.support.device
-import attn_course.support.validation as validation
 from conftest import REPO_ROOT
 
 FAKE_DEVICE = torch.device("cuda", 0)  # "cuda" without an index needs a real GPU
@@ -253,6 +254,9 @@ def fake_device(value_reads: int = VALUE_READS_PER_STATEMENT) -> Iterator[FakeTe
         (nn.GRUCell, "forward", _cell_forward),
         *((FakeTensor, name, reader) for name, reader in _VALUE_READERS.items()),
         (FakeTensor, "backward", lambda self, *args, **kwargs: None),
+        # The input checks read values, which fake tensors do not have: skip them, as
+        # torch.compile does when it traces with fake tensors.
+        (torch.compiler, "is_compiling", lambda: True),
     ]
     original_to = nn.Module.to
 
@@ -267,14 +271,12 @@ def fake_device(value_reads: int = VALUE_READS_PER_STATEMENT) -> Iterator[FakeTe
     for owner, name, value in patches:
         setattr(owner, name, value)
     _Reads.count, _Reads.budget = 0, value_reads
-    token = validation._inside_checked_call.set(True)  # the checks read values
     try:
         with warnings.catch_warnings(), _quiet("torch._subclasses.fake_tensor"):
             warnings.filterwarnings("ignore", message=".*cuDNN.*")
             with FakeTensorMode(allow_non_fake_inputs=True) as mode, _DeviceChecks():
                 yield mode
     finally:
-        validation._inside_checked_call.reset(token)
         for owner, name, value in saved:
             if value is _MISSING:
                 delattr(owner, name)
@@ -442,35 +444,10 @@ def test_run_lesson_finds_a_cpu_tensor_in_a_cell(tmp_path):
 
 # --- the lessons ----------------------------------------------------------------
 
-# Statements each lesson must run on the device (a fragment of their source), so a
-# lesson cannot pass by skipping its own device code. Lessons that call try_device()
-# add an entry here.
-KEY_STATEMENTS = {
-    "05_bahdanau_attention": [
-        'train("attention"',
-        'train("no attention"',
-        "test_batch = encode_batch",
-        "for name, model in models.items()",  # greedy decoding of the held-out set
-        "prediction, weights = greedy_decode",
-        "gold = gold_matrix(pair.alignment, len(output_tokens)",
-        'models["attention"](test_batch.source',
-        "for word_class, lexicon in word_classes.items()",
-    ],
-    "05_bahdanau_attention_solutions": [
-        "train_seq2seq(models[name], batches",
-        "_, test_batch = translate(model, test_pairs)",
-        "long_bleu = mean_bleu_by(",
-        "train_on_fra(path, num_steps=150",
-    ],
-    "09_transformer": [
-        'transformer_losses = train("Transformer"',
-        'gru_losses = train("GRU + attention"',
-        "scores[name] = bleu_by_sentence(model, test_pairs)",
-        "stability[name] = train(name",
-        'out_tokens, head_weights = cross_attention_heads(models["Transformer"]',
-        "models[name](test_batch.source",
-    ],
-}
+# A lesson cannot pass by skipping its own device code: every statement that names the
+# device runs (or is stopped by the value budget), and so do most of the others (a
+# statement is skipped when it needs real values, or names that a skipped one makes).
+MIN_SHARE_RUN = 0.8
 
 
 @pytest.mark.parametrize("path", device_lessons(), ids=[p.stem for p in device_lessons()])
@@ -479,13 +456,9 @@ def test_lesson_keeps_its_tensors_on_the_device(path):
     assert not [o for o in outcomes if o.status == "device"], (
         "operations that mix devices:\n" + describe(outcomes, ("device",))
     )
-    keys = KEY_STATEMENTS.get(path.stem)
-    assert keys is not None, f"list the device statements of {path.stem} in KEY_STATEMENTS"
-    done = [o.source for o in outcomes if o.status in ("ran", "stopped")]
-    missing = [key for key in keys if not any(key in source for source in done)]
-    assert not missing, f"key statements that did not run on the device: {missing}\n" + describe(
-        outcomes, ("skipped",)
-    )
+    skipped = [o for o in outcomes if o.status == "skipped"]
+    assert not [o for o in skipped if "device" in o.source], describe(outcomes, ("skipped",))
+    assert len(skipped) <= (1 - MIN_SHARE_RUN) * len(outcomes), describe(outcomes, ("skipped",))
 
 
 # --- the package code the lessons call --------------------------------------------
@@ -556,8 +529,13 @@ def test_the_transformer_trains_and_decodes_on_the_device():
         model = EncoderDecoder(
             TransformerEncoder(len(src_vocab), **sizes), TransformerDecoder(len(tgt_vocab), **sizes)
         )
-        with warmup_cosine(warmup_steps=1, num_steps=2):
-            losses = train_seq2seq(model, batches, num_steps=2, device=device)
+        losses = train_seq2seq(
+            model,
+            batches,
+            num_steps=2,
+            device=device,
+            scheduler=lambda opt: warmup_cosine(opt, 1, 2),
+        )
         assert len(losses) == 2 and model.encoder.embedding.weight.device == device
         batch = test_batch.to(device)
         logits = model(batch.source, batch.source_valid_lens, batch.decoder_input)

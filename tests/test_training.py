@@ -111,6 +111,18 @@ def test_gradient_clipping_is_applied(tiny_task, monkeypatch):
     assert norms[0][0] > 0.1  # the first gradient was really clipped
 
 
+def test_train_steps_the_scheduler_after_every_optimizer_step(tiny_task):
+    batches, src_vocab, tgt_vocab = tiny_task
+    counts = []  # what LambdaLR passes its function: 0 when made, then one more per step
+
+    def constant(optimizer):
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda n: counts.append(n) or 1.0)
+
+    scheduled = train_seq2seq(tiny_model(src_vocab, tgt_vocab), batches, 3, scheduler=constant)
+    assert counts == [0, 1, 2, 3]
+    assert scheduled == train_seq2seq(tiny_model(src_vocab, tgt_vocab), batches, 3)
+
+
 def test_train_rejects_bad_arguments(tiny_task):
     batches, src_vocab, tgt_vocab = tiny_task
     with pytest.raises(ValueError, match="no training batches"):

@@ -172,20 +172,20 @@ def test_the_schedule_rises_then_decays_to_zero():
     assert warmup_cosine_factor(1, 0, 10) < 1.0  # no warm-up: the decay starts at once
 
 
-def test_warmup_cosine_sets_every_optimizers_rate_only_inside_the_block():
+def test_warmup_cosine_gives_each_optimizer_step_its_rate():
     weight = nn.Parameter(torch.ones(1))
     optimizer = torch.optim.SGD([weight], lr=0.5)
+    scheduler = warmup_cosine(optimizer, warmup_steps=2, num_steps=4)
     rates = []
-    with warmup_cosine(warmup_steps=2, num_steps=4):
-        for _ in range(4):
-            optimizer.zero_grad()
-            weight.sum().backward()
-            optimizer.step()
-            rates.append(optimizer.param_groups[0]["lr"])
+    for _ in range(4):
+        rates.append(optimizer.param_groups[0]["lr"])  # the rate of the coming step
+        optimizer.zero_grad()
+        weight.sum().backward()
+        optimizer.step()
+        scheduler.step()
     assert rates == pytest.approx([0.25, 0.5, 0.25, 0.0])
-    optimizer.param_groups[0]["lr"] = 0.5
-    optimizer.step()  # outside the block the hook is gone
-    assert optimizer.param_groups[0]["lr"] == 0.5
+    with pytest.raises(ValueError, match="warmup_steps < num_steps"):
+        warmup_cosine(optimizer, warmup_steps=4, num_steps=4)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from attn_course.support.validation import check_key_padding_lens, validated
+from attn_course.masking import length_mask
+from attn_course.support.validation import check_key_padding_lens
 
 if TYPE_CHECKING:
     from attn_course.multihead import MultiHeadAttention
@@ -22,15 +23,14 @@ if TYPE_CHECKING:
 PARTS = ("num_heads", "attention", "W_q", "W_k", "W_v", "W_o")
 
 
-@validated(check_key_padding_lens)
 def key_padding_mask(valid_lens: torch.Tensor, num_keys: int) -> torch.Tensor:
     """The ``key_padding_mask`` (batch, num_keys) of ``nn.MultiheadAttention``: True at padding.
 
     ``valid_lens`` is an integer tensor (batch,), each length in [0, num_keys]. The
     mask is the opposite of ``length_mask``: PyTorch ignores the keys marked True.
     """
-    positions = torch.arange(num_keys, device=valid_lens.device)  # (keys,)
-    return positions >= valid_lens[:, None]  # (batch, keys)
+    check_key_padding_lens(valid_lens)
+    return ~length_mask(valid_lens, num_keys)  # (batch, keys)
 
 
 def to_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
