@@ -49,8 +49,10 @@ lab: setup
 test: setup-dev lint
 	$(BIN)/python -m pytest
 
+# ruff's lint rules and its formatter (pyproject.toml; `ruff format .` fixes the format).
 lint: setup-dev
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
 
 # Re-execute every notebook in place (after changing a lesson) and print their times.
 execute: setup

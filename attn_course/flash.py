@@ -22,40 +22,63 @@ class FlashAttention(torch.autograd.Function):
     def forward(ctx, queries, keys, values, block_size, valid_lens, causal):
         """(batch, queries, d), (batch, keys, d), (batch, keys, d_v) -> O."""
         row_max, row_sum, output = tiled_forward(
-            queries, keys, values, block_size, valid_lens, causal)
+            queries, keys, values, block_size, valid_lens, causal
+        )
         output = output / row_sum.masked_fill(row_sum == 0, 1.0)  # b, q, d_v
         # L = m + log l (batch, queries, 1); +inf for a query that saw no key
-        logsumexp = torch.where(row_sum > 0, row_max + row_sum.log(),
-                                float("inf"))
-        ctx.save_for_backward(queries, keys, values, output, logsumexp,
-                              valid_lens)
+        logsumexp = torch.where(
+            row_sum > 0, row_max + row_sum.log(), float("inf")
+        )
+        ctx.save_for_backward(
+            queries, keys, values, output, logsumexp, valid_lens
+        )
         ctx.block_size, ctx.causal = block_size, causal
         return output  # (batch, queries, d_v)
 
     @staticmethod
     def backward(ctx, dO):
         """dO (batch, queries, d_v) -> dQ, dK, dV; P recomputed per block."""
-        queries, keys, values, output, logsumexp, valid_lens = ctx.saved_tensors
+        queries, keys, values, output, logsumexp, valid_lens = (
+            ctx.saved_tensors
+        )
         scale = 1 / math.sqrt(queries.shape[-1])
-        D = (dO * output).sum(dim=-1, keepdim=True)  # (b, q, 1): rowsum(P * dP)
+        D = (dO * output).sum(
+            dim=-1, keepdim=True
+        )  # (b, q, 1): rowsum(P * dP)
         dQ, dK, dV = (torch.zeros_like(X) for X in (queries, keys, values))
         for start in range(0, keys.shape[1], ctx.block_size):
             block = slice(start, start + ctx.block_size)
-            K, V = keys[:, block], values[:, block]  # (b, blk, d), (b, blk, d_v)
+            K, V = (
+                keys[:, block],
+                values[:, block],
+            )  # (b, blk, d), (b, blk, d_v)
             scores = block_scores(queries, K, start, valid_lens, ctx.causal)
             P = torch.exp(scores - logsumexp)  # (b, q, block): weights, again
             dV[:, block] = P.transpose(1, 2) @ dO  # (batch, block, d_v)
             dP = dO @ V.transpose(1, 2)  # (batch, queries, block)
             dS = P * (dP - D)  # (batch, queries, block)
             dQ += dS @ K * scale  # (batch, queries, d)
-            dK[:, block] = dS.transpose(1, 2) @ queries * scale  # (b, block, d)
-        return dQ, dK, dV, None, None, None  # no gradient for the other inputs
+            dK[:, block] = (
+                dS.transpose(1, 2) @ queries * scale
+            )  # (b, block, d)
+        return (
+            dQ,
+            dK,
+            dV,
+            None,
+            None,
+            None,
+        )  # no gradient for the other inputs
 
 
-def flash_attention(queries, keys, values, block_size, valid_lens=None,
-                    causal=False):
+def flash_attention(
+    queries, keys, values, block_size, valid_lens=None, causal=False
+):
     """softmax(Q K^T / sqrt(d)) V: (batch, queries, d_v); its backward pass
     keeps O and one number per query, and recomputes P block by block."""
-    check_tiled_attention(queries, keys, values, block_size, valid_lens, causal)
-    return FlashAttention.apply(queries, keys, values, block_size, valid_lens,
-                                causal)
+    check_tiled_attention(
+        queries, keys, values, block_size, valid_lens, causal
+    )
+    return FlashAttention.apply(
+        queries, keys, values, block_size, valid_lens, causal
+    )

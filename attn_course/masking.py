@@ -9,43 +9,40 @@ from __future__ import annotations
 
 import torch
 
-from attn_course.validation import (
-    check_causal_mask,
-    check_length_mask,
+from attn_course.support.validation import (
     check_masked_softmax,
     check_sequence_mask,
-    validated,
+    check_sizes,
+    check_valid_lens,
 )
 
 
-@validated(check_length_mask)
-def length_mask(valid_lens: torch.Tensor, max_len: int) -> torch.Tensor:
-    """Bool mask (*valid_lens.shape, max_len), True at the positions j < valid_lens."""
+def length_mask(valid_lens, max_len):
+    """Bool (*valid_lens.shape, max_len): True at positions j < valid_lens."""
+    check_valid_lens(valid_lens, max_len)
     positions = torch.arange(max_len, device=valid_lens.device)  # (max_len,)
-    return positions < valid_lens.unsqueeze(-1)  # (*valid_lens.shape, max_len)
+    return positions < valid_lens.unsqueeze(-1)  # (..., max_len)
 
 
-@validated(check_sequence_mask)
-def sequence_mask(X: torch.Tensor, valid_len: torch.Tensor, value: float = 0.0) -> torch.Tensor:
-    """X (batch, steps, ...) with the steps past each valid_len (batch,) set to value."""
+def sequence_mask(X, valid_len, value=0.0):
+    """X (batch, steps, ...) with steps past valid_len (batch,) = value."""
+    check_sequence_mask(X, valid_len)
     mask = length_mask(valid_len, X.shape[1])  # (batch, steps)
-    mask = mask.reshape(mask.shape + (1,) * (X.dim() - 2))  # (batch, steps, 1, ...)
-    return X.masked_fill(~mask, value)  # (batch, steps, ...): a new tensor, X unchanged
+    # (batch, steps, 1, ...): a size-1 axis for each further axis of X
+    mask = mask.reshape(mask.shape + (1,) * (X.dim() - 2))
+    return X.masked_fill(~mask, value)  # (batch, steps, ...): a new tensor
 
 
-@validated(check_causal_mask)
-def causal_mask(
-    num_queries: int, num_keys: int, device: torch.device | str | None = None
-) -> torch.Tensor:
-    """Bool (num_queries, num_keys), True where key j <= query i (SDPA's is_causal)."""
-    ones = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)  # (queries, keys)
+def causal_mask(num_queries, num_keys, device=None):
+    """Bool (num_queries, num_keys): True where key j <= query i."""
+    check_sizes(num_queries=num_queries, num_keys=num_keys, low=0)
+    ones = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)
     return torch.tril(ones)  # (queries, keys): True on and below the diagonal
 
 
-@validated(check_masked_softmax)
-def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None = None,
-                   causal: bool = False) -> torch.Tensor:
+def masked_softmax(X, valid_lens=None, causal=False):
     """Softmax of X (batch, queries, keys) over the keys; 0 on masked keys."""
+    check_masked_softmax(X, valid_lens)
     dtype = torch.promote_types(X.dtype, torch.float32)  # float16 -> float32
     if valid_lens is None and not causal:  # nothing to hide: plain softmax
         return torch.softmax(X, dim=-1, dtype=dtype).to(X.dtype)

@@ -7,86 +7,100 @@ The code that lesson builds: notebooks/06_multihead_attention.ipynb.
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 
+from attn_course.masking import causal_mask, length_mask
 from attn_course.scoring import DotProductAttention
-from attn_course.validation import (
-    check_merge_heads,
+from attn_course.support.validation import (
+    check_heads,
     check_multihead_inputs,
     check_multihead_sizes,
-    check_split_heads,
-    validated,
 )
 
 
-@validated(check_split_heads)
-def transpose_qkv(X: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """(batch, steps, num_hiddens) -> (batch * num_heads, steps, head_size): heads into batch."""
-    X = X.reshape(X.shape[0], X.shape[1], num_heads, -1)  # (batch, steps, heads, head_size)
-    X = X.permute(0, 2, 1, 3)  # (batch, heads, steps, head_size)
-    return X.reshape(-1, X.shape[2], X.shape[3])  # (batch * heads, steps, head_size)
+def transpose_qkv(X, num_heads):
+    """(batch, steps, num_hiddens) -> (batch * num_heads, steps, p)."""
+    check_heads(X, num_heads)
+    X = X.reshape(X.shape[0], X.shape[1], num_heads, -1)  # (b, s, heads, p)
+    X = X.permute(0, 2, 1, 3)  # (batch, heads, steps, p), p = head_size
+    return X.reshape(-1, X.shape[2], X.shape[3])  # (batch * heads, steps, p)
 
 
-@validated(check_merge_heads)
-def transpose_output(X: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """(batch * num_heads, steps, head_size) -> (batch, steps, num_hiddens): undo transpose_qkv."""
-    X = X.reshape(-1, num_heads, X.shape[1], X.shape[2])  # (batch, heads, steps, head_size)
-    X = X.permute(0, 2, 1, 3)  # (batch, steps, heads, head_size)
-    return X.reshape(X.shape[0], X.shape[1], -1)  # (batch, steps, num_hiddens)
+def transpose_output(X, num_heads):
+    """(batch * num_heads, steps, p) -> (batch, steps, num_hiddens)."""
+    check_heads(X, num_heads, split=False)
+    X = X.reshape(-1, num_heads, X.shape[1], X.shape[2])  # (b, heads, s, p)
+    X = X.permute(0, 2, 1, 3)  # (batch, steps, heads, p), p = head_size
+    return X.reshape(X.shape[0], X.shape[1], -1)  # (batch, steps, hiddens)
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention: (batch, queries, query_size) -> (batch, queries, num_hiddens)."""
+    """Multi-head attention: (batch, q, query_size) -> (batch, q, hiddens)."""
 
-    @validated(check_multihead_sizes)
-    def __init__(self, key_size, query_size, value_size, num_hiddens, num_heads, dropout=0.0,
-                 bias=False):
+    def __init__(
+        self,
+        key_size,
+        query_size,
+        value_size,
+        num_hiddens,
+        num_heads,
+        dropout=0.0,
+        bias=False,
+    ):
+        check_multihead_sizes(
+            key_size, query_size, value_size, num_hiddens, num_heads, dropout
+        )
         super().__init__()
         self.num_heads = num_heads
-        self.attention = DotProductAttention(dropout)  # lesson 04: all heads in one call
-        self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)  # every head's W_q, side by side
+        self.attention = DotProductAttention(dropout)  # all heads in one call
+        # W_q holds every head's W_q side by side; so do W_k and W_v
+        self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=bias)
         self.W_v = nn.Linear(value_size, num_hiddens, bias=bias)
         self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
-        self.attention_weights = self.attention_weights_by_head = None  # set by forward
+        self.attention_weights = self.attention_weights_by_head = None
 
-    @validated(check_multihead_inputs)
     def forward(self, queries, keys, values, valid_lens=None, causal=False):
-        """queries (batch, q, query_size), keys/values (batch, k, *) -> (batch, q, num_hiddens)."""
-        # (batch*heads, steps, p), p = num_hiddens / num_heads
-        queries = transpose_qkv(self.W_q(queries), self.num_heads)
-        keys = transpose_qkv(self.W_k(keys), self.num_heads)
-        values = transpose_qkv(self.W_v(values), self.num_heads)
-        if valid_lens is not None:  # (batch*heads,) or (batch*heads, queries)
-            valid_lens = valid_lens.repeat_interleave(self.num_heads, dim=0)
-        # Every head in one call: (batch*heads, queries, p)
-        output = self.attention(queries, keys, values, valid_lens, causal=causal)
-        self.attention_weights = self.attention.attention_weights  # (batch*heads, queries, keys)
-        self.attention_weights_by_head = self.attention_weights.unflatten(0, (-1, self.num_heads))
-        return self.W_o(transpose_output(output, self.num_heads))  # (batch, queries, hiddens)
+        """queries (b, q, *), keys and values (b, k, *) -> (b, q, hiddens)."""
+        check_multihead_inputs(self, queries, keys, values, valid_lens)
+        h = self.num_heads  # (batch * h, steps, p), p = num_hiddens / h
+        queries = transpose_qkv(self.W_q(queries), h)
+        keys = transpose_qkv(self.W_k(keys), h)
+        values = transpose_qkv(self.W_v(values), h)
+        if valid_lens is not None:  # (batch * h,) or (batch * h, queries)
+            valid_lens = valid_lens.repeat_interleave(h, dim=0)
+        # Every head in one call: (batch * h, queries, p)
+        output = self.attention(queries, keys, values, valid_lens, causal)
+        weights = self.attention.attention_weights  # (batch * h, q, k)
+        self.attention_weights = weights
+        self.attention_weights_by_head = weights.unflatten(0, (-1, h))
+        return self.W_o(transpose_output(output, h))  # (b, q, num_hiddens)
 
 
 class SDPAMultiHeadAttention(MultiHeadAttention):
-    """``MultiHeadAttention`` through PyTorch's fused ``scaled_dot_product_attention``."""
+    """``MultiHeadAttention`` through PyTorch's fused attention kernel."""
 
-    @validated(check_multihead_inputs)
     def forward(self, queries, keys, values, valid_lens=None, causal=False):
-        """The call and result of ``MultiHeadAttention.forward``; keeps no attention weights."""
-        # (batch, heads, steps, head_size): the heads on their own axis
-        Q, K, V = (W(X).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
-                   for W, X in ((self.W_q, queries), (self.W_k, keys), (self.W_v, values)))
-        keep = None  # True where a query may see a key: (batch, 1, queries or 1, keys)
+        """The call and result of ``MultiHeadAttention``; keeps no weights."""
+        check_multihead_inputs(self, queries, keys, values, valid_lens)
+        h = self.num_heads  # heads on their own axis: (batch, h, steps, p)
+        Q = transpose_qkv(self.W_q(queries), h).unflatten(0, (-1, h))
+        K = transpose_qkv(self.W_k(keys), h).unflatten(0, (-1, h))
+        V = transpose_qkv(self.W_v(values), h).unflatten(0, (-1, h))
+        keep = None  # True where a query may see a key: (batch, 1, q or 1, k)
         if valid_lens is not None:
-            lens = valid_lens[:, None] if valid_lens.dim() == 1 else valid_lens  # (batch, q or 1)
-            keep = (torch.arange(K.shape[2], device=K.device) < lens[..., None])[:, None]
-        if causal:
-            allowed = torch.ones(Q.shape[2], K.shape[2], dtype=torch.bool, device=Q.device).tril()
-            keep = allowed if keep is None else keep & allowed  # (queries, keys) broadcast
+            lens = valid_lens.reshape(Q.shape[0], -1)  # (batch, 1 or queries)
+            keep = length_mask(lens, K.shape[2])[:, None]
+        if causal:  # (queries, keys), broadcast over the batch and the heads
+            allowed = causal_mask(Q.shape[2], K.shape[2], device=Q.device)
+            keep = allowed if keep is None else keep & allowed
         dropout_p = self.attention.dropout.p if self.training else 0.0
-        output = F.scaled_dot_product_attention(Q, K, V, attn_mask=keep, dropout_p=dropout_p)
-        if keep is not None:  # a query that sees no key gets zeros, as with masked_softmax
+        output = F.scaled_dot_product_attention(
+            Q, K, V, attn_mask=keep, dropout_p=dropout_p
+        )
+        if keep is not None:  # a query that sees no key gets zeros
             output = output.masked_fill(~keep.any(-1, keepdim=True), 0.0)
         self.attention_weights = self.attention_weights_by_head = None
-        return self.W_o(output.transpose(1, 2).flatten(2))  # (batch, queries, num_hiddens)
+        output = transpose_output(output.flatten(0, 1), h)  # (b, q, hiddens)
+        return self.W_o(output)  # (batch, queries, num_hiddens)

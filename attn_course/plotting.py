@@ -7,21 +7,13 @@ The code that lesson builds: notebooks/02_attention_heatmaps.ipynb.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import matplotlib.pyplot as plt
-import numpy as np
-import torch
-from matplotlib.figure import Figure
 
-from attn_course.validation import check_heatmaps, validated
-
-Labels = Sequence[str] | None  # titles or tick labels, or None
+from attn_course.support.validation import check_heatmaps
 
 
-def label_axes(axes: np.ndarray, xlabel: str, ylabel: str, titles: Labels,
-               xticklabels: Labels, yticklabels: Labels) -> None:
-    """Label a (rows, cols) grid of axes: x below, y on the left, titles on top."""
+def label_axes(axes, xlabel, ylabel, titles, xticklabels, yticklabels):
+    """Label a (rows, cols) grid of axes: x below, y left, titles on top."""
     for ax in axes[-1]:
         ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
@@ -31,25 +23,36 @@ def label_axes(axes: np.ndarray, xlabel: str, ylabel: str, titles: Labels,
             ax.set_title(title)
     for ax in axes.flat:
         if xticklabels is not None:
-            ax.set_xticks(range(len(xticklabels)), list(xticklabels), rotation=90)
+            ax.set_xticks(range(len(xticklabels)), xticklabels, rotation=90)
         if yticklabels is not None:
-            ax.set_yticks(range(len(yticklabels)), list(yticklabels))
+            ax.set_yticks(range(len(yticklabels)), yticklabels)
 
 
-@validated(check_heatmaps)
 def show_heatmaps(
-    matrices: torch.Tensor, xlabel: str, ylabel: str, titles: Labels = None,
-    figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds",
-    xticklabels: Labels = None, yticklabels: Labels = None,
-) -> Figure:
+    matrices,
+    xlabel,
+    ylabel,
+    titles=None,
+    figsize=(2.5, 2.5),
+    cmap="Reds",
+    xticklabels=None,
+    yticklabels=None,
+):
     """Draw (rows, cols, queries, keys) or (queries, keys) on one scale."""
+    check_heatmaps(matrices, titles, xticklabels, yticklabels)
     matrices = matrices.detach().float().cpu()  # no autograd, on the CPU
     if matrices.dim() == 2:
         matrices = matrices[None, None]  # (1, 1, queries, keys)
     num_rows, num_cols = matrices.shape[:2]
-    size = (figsize[0] * num_cols + 1.0, figsize[1] * num_rows)  # + colour bar
-    fig, axes = plt.subplots(num_rows, num_cols, sharex=True, sharey=True,
-                             squeeze=False, figsize=size)
+    size = (figsize[0] * num_cols + 1.0, figsize[1] * num_rows)  # + colorbar
+    fig, axes = plt.subplots(
+        num_rows,
+        num_cols,
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        figsize=size,
+    )
     vmin, vmax = matrices.min().item(), matrices.max().item()  # one scale
     for ax, matrix in zip(axes.flat, matrices.flatten(0, 1), strict=True):
         image = ax.imshow(matrix.numpy(), cmap=cmap, vmin=vmin, vmax=vmax)

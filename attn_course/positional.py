@@ -12,20 +12,15 @@ import math
 import torch
 from torch import nn
 
-from attn_course.validation import (
-    check_encoding_sizes,
-    check_sequence,
-    check_table_sizes,
-    validated,
-)
+from attn_course.support.validation import check_sequence, check_sizes
 
 
-@validated(check_table_sizes)
-def sinusoidal_encoding(max_len: int, num_hiddens: int) -> torch.Tensor:
-    """The table P (max_len, num_hiddens): P[i, 2j] = sin(i w_j), P[i, 2j+1] = cos(i w_j)."""
-    positions = torch.arange(max_len, dtype=torch.float32).reshape(-1, 1)  # (max_len, 1)
-    exponents = torch.arange(0, num_hiddens, 2, dtype=torch.float32) / num_hiddens  # (d/2,)
-    angles = positions / torch.pow(10000, exponents)  # (max_len, d/2): i * omega_j
+def sinusoidal_encoding(max_len, num_hiddens):
+    """P (max_len, d): P[i, 2j] = sin(i w_j), P[i, 2j + 1] = cos(i w_j)."""
+    check_sizes(max_len=max_len, num_hiddens=num_hiddens, even="num_hiddens")
+    positions = torch.arange(max_len).float().reshape(-1, 1)  # (max_len, 1)
+    exponents = torch.arange(0, num_hiddens, 2) / num_hiddens  # (d/2,)
+    angles = positions / torch.pow(10000, exponents)  # (max_len, d/2): i w_j
     P = torch.zeros(max_len, num_hiddens)  # (max_len, d)
     P[:, 0::2] = torch.sin(angles)
     P[:, 1::2] = torch.cos(angles)
@@ -33,40 +28,41 @@ def sinusoidal_encoding(max_len: int, num_hiddens: int) -> torch.Tensor:
 
 
 class PositionalEncoding(nn.Module):
-    """Add the sinusoidal table to X (batch, steps, num_hiddens), then dropout."""
+    """Add the sinusoidal table to X (batch, steps, num_hiddens); dropout."""
 
     def __init__(self, num_hiddens, dropout, max_len=1000):
         super().__init__()
         self.num_hiddens, self.max_len = num_hiddens, max_len
         self.dropout = nn.Dropout(dropout)
-        P = sinusoidal_encoding(max_len, num_hiddens)  # (max_len, d); checks both sizes
-        self.register_buffer("P", P.unsqueeze(0), persistent=False)  # (1, max_len, d)
+        P = sinusoidal_encoding(max_len, num_hiddens)  # (max_len, d)
+        self.register_buffer("P", P.unsqueeze(0), persistent=False)
 
-    @validated(check_sequence)
     def forward(self, X):
-        """dropout(X + P[:, :steps]) for X of shape (batch, steps, num_hiddens)."""
+        """dropout(X + P[:, :steps]) for X (batch, steps, num_hiddens)."""
+        check_sequence(X, self.num_hiddens, self.max_len)
         X = X + self.P[:, : X.shape[1]].to(X.dtype)  # (batch, steps, d)
         return self.dropout(X)
 
 
-def rotation(delta: float, omega: float) -> torch.Tensor:
-    """The (2, 2) matrix taking (sin(i w), cos(i w)) to (sin((i + delta) w), cos((i + delta) w))."""
+def rotation(delta, omega):
+    """(2, 2) matrix taking (sin(i w), cos(i w)) to the pair at i + delta."""
     c, s = math.cos(delta * omega), math.sin(delta * omega)
     return torch.tensor([[c, s], [-s, c]])  # (2, 2)
 
 
 class LearnedPositionalEncoding(nn.Module):
-    """Add a trainable table (1, max_len, num_hiddens), started near 0, to X; then dropout."""
+    """Add a trainable table (1, max_len, d), started near 0; dropout."""
 
-    @validated(check_encoding_sizes)
     def __init__(self, num_hiddens, dropout, max_len=1000):
+        check_sizes(num_hiddens=num_hiddens, max_len=max_len)
         super().__init__()
         self.num_hiddens, self.max_len = num_hiddens, max_len
         self.dropout = nn.Dropout(dropout)
-        self.P = nn.Parameter(0.02 * torch.randn(1, max_len, num_hiddens))  # (1, max_len, d)
+        P = 0.02 * torch.randn(1, max_len, num_hiddens)  # (1, max_len, d)
+        self.P = nn.Parameter(P)
 
-    @validated(check_sequence)
     def forward(self, X):
-        """dropout(X + P[:, :steps]) for X of shape (batch, steps, num_hiddens)."""
+        """dropout(X + P[:, :steps]) for X (batch, steps, num_hiddens)."""
+        check_sequence(X, self.num_hiddens, self.max_len)
         X = X + self.P[:, : X.shape[1]].to(X.dtype)  # (batch, steps, d)
         return self.dropout(X)

@@ -13,85 +13,84 @@ import torch
 from torch import nn
 
 from attn_course.masking import masked_softmax
-from attn_course.validation import (
-    check_additive_scores,
-    check_attention,
-    check_bilinear_scores,
-    check_dot_product_scores,
-    validated,
-)
+from attn_course.support.validation import check_attention, check_scores
 
 
 class AttentionPooling(nn.Module):
-    """softmax(score(queries, keys)) @ values; subclasses define score(queries, keys)."""
+    """softmax(score(queries, keys)) @ values; subclasses define the score."""
 
-    def __init__(self, dropout: float = 0.0) -> None:
+    def __init__(self, dropout=0.0):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.attention_weights: torch.Tensor | None = None  # (batch, queries, keys), last call
+        self.attention_weights = None  # (batch, queries, keys), last call
 
-    def score(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    def score(self, queries, keys):
         """Scores (batch, queries, keys); each subclass defines its own."""
-        raise NotImplementedError("a subclass of AttentionPooling must define score()")
+        raise NotImplementedError("a subclass must define score")
 
-    @validated(check_attention)
-    def forward(
-        self,
-        queries: torch.Tensor,
-        keys: torch.Tensor,
-        values: torch.Tensor,
-        valid_lens: torch.Tensor | None = None,
-        causal: bool = False,
-    ) -> torch.Tensor:
-        """Attend: queries (batch, queries, d_q) over keys and values -> (batch, queries, d_v)."""
+    def forward(self, queries, keys, values, valid_lens=None, causal=False):
+        """queries (batch, q, d_q) over keys and values -> (batch, q, d_v)."""
+        check_attention(queries, keys, values)
         scores = self.score(queries, keys)  # (batch, queries, keys)
-        self.attention_weights = masked_softmax(scores, valid_lens, causal=causal)
-        return torch.bmm(self.dropout(self.attention_weights), values)  # (batch, queries, d_v)
+        weights = masked_softmax(scores, valid_lens, causal=causal)
+        self.attention_weights = weights  # (batch, queries, keys)
+        return torch.bmm(self.dropout(weights), values)  # (batch, q, d_v)
 
 
 class DotProductAttention(AttentionPooling):
-    """Dot-product attention: score(q, k) = q^T k / sqrt(d), or q^T k if not scaled."""
+    """Dot-product attention: q^T k / sqrt(d), or q^T k if not scaled."""
 
-    def __init__(self, dropout: float = 0.0, scaled: bool = True) -> None:
+    def __init__(self, dropout=0.0, scaled=True):
         super().__init__(dropout)
         self.scaled = scaled
 
-    @validated(check_dot_product_scores)
-    def score(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """Queries (batch, queries, d) and keys (batch, keys, d) -> (batch, queries, keys)."""
-        if self.scaled:  # q^T k / sqrt(d): scale the (batch, queries, d) queries, not the scores
+    def score(self, queries, keys):
+        """(batch, queries, d), (batch, keys, d) -> (batch, queries, keys)."""
+        check_scores(queries, keys)
+        if self.scaled:  # q^T k / sqrt(d): scale the queries, not the scores
             queries = queries / math.sqrt(queries.shape[-1])
-        return torch.bmm(queries, keys.transpose(1, 2))  # (batch, queries, keys)
+        return torch.bmm(queries, keys.transpose(1, 2))  # (batch, q, k)
 
 
 class AdditiveAttention(AttentionPooling):
-    """Additive attention: score(q, k) = w_v^T tanh(W_q q + W_k k), for any sizes of q and k."""
+    """Additive attention: w_v^T tanh(W_q q + W_k k), any sizes of q and k."""
 
-    def __init__(
-        self, key_size: int, query_size: int, num_hiddens: int, dropout: float = 0.0
-    ) -> None:
+    def __init__(self, key_size, query_size, num_hiddens, dropout=0.0):
         super().__init__(dropout)
-        self.W_k = nn.Linear(key_size, num_hiddens, bias=False)  # (num_hiddens, key_size)
-        self.W_q = nn.Linear(query_size, num_hiddens, bias=False)  # (num_hiddens, query_size)
-        self.w_v = nn.Linear(num_hiddens, 1, bias=False)  # (1, num_hiddens)
+        self.W_k = nn.Linear(key_size, num_hiddens, bias=False)  # (h, d_k)
+        self.W_q = nn.Linear(query_size, num_hiddens, bias=False)  # (h, d_q)
+        self.w_v = nn.Linear(num_hiddens, 1, bias=False)  # (1, h)
 
-    @validated(check_additive_scores)
-    def score(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """(batch, queries, query_size), (batch, keys, key_size) -> (batch, queries, keys)."""
-        queries, keys = self.W_q(queries), self.W_k(keys)  # (batch, ., num_hiddens) each
-        features = torch.tanh(queries.unsqueeze(2) + keys.unsqueeze(1))  # (batch, q, k, hiddens)
+    def score(self, queries, keys):
+        """(batch, q, query_size), (batch, k, key_size) -> (batch, q, k)."""
+        check_scores(
+            queries,
+            keys,
+            self.W_q.in_features,
+            self.W_k.in_features,
+            self.W_q.weight.dtype,
+        )
+        queries, keys = self.W_q(queries), self.W_k(keys)  # (batch, ., h)
+        # (batch, queries, keys, h): every query beside every key
+        features = torch.tanh(queries.unsqueeze(2) + keys.unsqueeze(1))
         return self.w_v(features).squeeze(-1)  # (batch, queries, keys)
 
 
 class BilinearAttention(AttentionPooling):
-    """Bilinear (general) attention: score(q, k) = q^T W k, W (query_size, key_size)."""
+    """Bilinear (general) attention: q^T W k, W (query_size, key_size)."""
 
-    def __init__(self, key_size: int, query_size: int, dropout: float = 0.0) -> None:
+    def __init__(self, key_size, query_size, dropout=0.0):
         super().__init__(dropout)
         self.W = nn.Linear(key_size, query_size, bias=False)  # k -> W k
 
-    @validated(check_bilinear_scores)
-    def score(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """Queries (batch, queries, query_size), keys (batch, keys, key_size) -> (batch, q, k)."""
-        transformed_keys = self.W(keys)  # (batch, keys, query_size)
-        return torch.bmm(queries, transformed_keys.transpose(1, 2))  # (batch, queries, keys)
+    def score(self, queries, keys):
+        """(batch, q, query_size), (batch, k, key_size) -> (batch, q, k)."""
+        check_scores(
+            queries,
+            keys,
+            self.W.out_features,
+            self.W.in_features,
+            self.W.weight.dtype,
+        )
+        keys = self.W(keys)  # W k: (batch, keys, query_size)
+        return torch.bmm(queries, keys.transpose(1, 2))  # (batch, q, k)

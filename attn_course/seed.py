@@ -1,22 +1,8 @@
-"""Seed every random number generator a lesson uses."""
+"""Compatibility path for lesson 10, which imports ``attn_course.seed``.
 
-from __future__ import annotations
+Delete this file when lesson 10 imports ``attn_course.support.seed``.
+"""
 
-import random
+from attn_course.support.seed import set_seed
 
-import numpy as np
-import torch
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python's ``random``, NumPy and PyTorch (all devices) with ``seed``.
-
-    Raises:
-        TypeError: ``seed`` is not an int.
-    """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    random.seed(seed)
-    # Lessons use NumPy's global generator (np.random.rand ...), so seed that one.
-    np.random.seed(seed)  # noqa: NPY002
-    torch.manual_seed(seed)
+__all__ = ["set_seed"]

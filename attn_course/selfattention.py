@@ -10,11 +10,11 @@ from __future__ import annotations
 from torch import nn
 
 from attn_course.scoring import DotProductAttention
-from attn_course.validation import check_sequence, validated
+from attn_course.support.validation import check_sequence
 
 
 class SelfAttentionLayer(nn.Module):
-    """Scaled dot-product self-attention with projections: (batch, steps, d) -> same shape."""
+    """Scaled dot-product self-attention: (batch, steps, d) -> same shape."""
 
     def __init__(self, num_hiddens):
         super().__init__()
@@ -24,8 +24,8 @@ class SelfAttentionLayer(nn.Module):
         self.W_v = nn.Linear(num_hiddens, num_hiddens, bias=False)
         self.attention = DotProductAttention()
 
-    @validated(check_sequence)
     def forward(self, X):
         """Queries, keys and values all from X (batch, steps, num_hiddens)."""
-        Q, K, V = self.W_q(X), self.W_k(X), self.W_v(X)  # (batch, steps, d) each
+        check_sequence(X, self.num_hiddens)
+        Q, K, V = self.W_q(X), self.W_k(X), self.W_v(X)  # (batch, steps, d)
         return self.attention(Q, K, V)  # (batch, steps, d)

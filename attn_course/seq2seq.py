@@ -7,163 +7,163 @@ The code that lesson builds: notebooks/05_bahdanau_attention.ipynb.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import torch
 from torch import nn
 
 from attn_course.scoring import AdditiveAttention
-from attn_course.validation import (
-    check_decoder_inputs,
-    check_encoder_decoder_inputs,
-    check_encoder_inputs,
-    check_greedy_decode,
-    check_gru_encoder,
-    validated,
+from attn_course.support.validation import (
+    check_encoder_decoder,
+    check_sizes,
+    check_source,
+    check_tokens,
 )
 
 
 class Encoder(nn.Module):
-    """Interface: source X (batch, steps), valid_lens (batch,) -> (outputs, state)."""
+    """Interface: X (batch, steps), valid_lens (batch,) -> outputs, state."""
 
-    def forward(self, X: torch.Tensor, valid_lens: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        """X (batch, steps), valid_lens (batch,) -> outputs (batch, steps, hiddens), state."""
+    def forward(self, X, valid_lens):
+        """X (batch, steps), valid_lens (batch,) -> outputs, state."""
         raise NotImplementedError
 
 
 class Decoder(nn.Module):
-    """Interface: init_state from the encoder's results, then forward(X (batch, steps), state)."""
+    """Interface: init_state from the encoder, then forward(X, state)."""
 
-    attention_weights: torch.Tensor | None = None  # (batch, steps, source_steps) or None
+    attention_weights = None  # (batch, steps, source_steps) or None
 
-    def init_state(self, enc_outputs: torch.Tensor, enc_state: Any, enc_valid_lens: Any) -> Any:
-        """The first state, from the encoder's outputs, final state and valid lengths."""
+    def init_state(self, enc_outputs, enc_state, enc_valid_lens):
+        """The first state, from the encoder's outputs, state and lengths."""
         raise NotImplementedError
 
-    def forward(self, X: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """X (batch, steps) -> logits (batch, steps, vocab_size), the state after the last step."""
+    def forward(self, X, state):
+        """X (batch, steps) -> logits (batch, steps, vocab), new state."""
         raise NotImplementedError
 
 
 class EncoderDecoder(nn.Module):
-    """An encoder and a decoder: (source, source_valid_lens, decoder_input) -> logits."""
+    """An encoder and a decoder: (source, lengths, target input) -> logits."""
 
-    def __init__(self, encoder: Encoder, decoder: Decoder) -> None:
+    def __init__(self, encoder, decoder):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
-    @validated(check_encoder_decoder_inputs)
-    def forward(
-        self, source: torch.Tensor, source_valid_lens: torch.Tensor, decoder_input: torch.Tensor
-    ) -> torch.Tensor:
-        """(batch, src_steps), (batch,), (batch, tgt_steps) -> logits (batch, tgt_steps, vocab)."""
+    def forward(self, source, source_valid_lens, decoder_input):
+        """(batch, s), (batch,), (batch, t) -> logits (batch, t, vocab)."""
+        check_encoder_decoder(source, decoder_input)
         enc_outputs, enc_state = self.encoder(source, source_valid_lens)
-        state = self.decoder.init_state(enc_outputs, enc_state, source_valid_lens)
-        return self.decoder(decoder_input, state)[0]  # (batch, tgt_steps, vocab_size)
+        state = self.decoder.init_state(
+            enc_outputs, enc_state, source_valid_lens
+        )
+        return self.decoder(decoder_input, state)[0]  # (batch, t, vocab_size)
 
 
 class GRUEncoder(Encoder):
-    """Embedding, then a bidirectional GRU with num_hiddens // 2 features per direction."""
+    """Embedding, then a bidirectional GRU: num_hiddens // 2 per direction."""
 
-    @validated(check_gru_encoder)
-    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int) -> None:
+    def __init__(self, vocab_size, embed_size, num_hiddens):
+        check_sizes(num_hiddens=num_hiddens, even="num_hiddens")
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size, num_hiddens // 2, batch_first=True, bidirectional=True)
+        self.rnn = nn.GRU(
+            embed_size, num_hiddens // 2, batch_first=True, bidirectional=True
+        )
 
-    @validated(check_encoder_inputs)
-    def forward(
-        self, X: torch.Tensor, valid_lens: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """X (batch, steps), valid_lens (batch,) -> outputs (batch, steps, hiddens), state."""
+    def forward(self, X, valid_lens):
+        """X (batch, steps), lengths (batch,) -> (batch, steps, h), state."""
+        check_source(X, valid_lens)
         embs = self.embedding(X)  # (batch, steps, embed_size)
-        packed = nn.utils.rnn.pack_padded_sequence(  # read the real tokens only
+        packed = nn.utils.rnn.pack_padded_sequence(  # the real tokens only
             embs, valid_lens.cpu(), batch_first=True, enforce_sorted=False
         )
-        packed_outputs, last = self.rnn(packed)  # (2, batch, num_hiddens // 2)
+        packed_outputs, last = self.rnn(packed)  # last: (2, batch, h // 2)
         outputs, _ = nn.utils.rnn.pad_packed_sequence(
             packed_outputs, batch_first=True, total_length=X.shape[1]
         )  # (batch, steps, num_hiddens), zeros at padding
-        return outputs, torch.cat([last[0], last[1]], dim=-1)  # state: (batch, num_hiddens)
+        state = torch.cat([last[0], last[1]], dim=-1)  # (batch, num_hiddens)
+        return outputs, state
 
 
-@dataclass
 class DecoderState:
     """What the GRU decoders carry from one step to the next."""
 
-    enc_outputs: torch.Tensor  # (batch, source_steps, num_hiddens): the keys and values
-    enc_valid_lens: torch.Tensor  # (batch,)
-    context: torch.Tensor  # (batch, num_hiddens): the baseline's fixed context c
-    hidden: torch.Tensor  # (batch, num_hiddens): the decoder state s_{t-1}
+    def __init__(self, enc_outputs, enc_valid_lens, context, hidden):
+        self.enc_outputs = enc_outputs  # (batch, src_steps, h): keys, values
+        self.enc_valid_lens = enc_valid_lens  # (batch,)
+        self.context = context  # (batch, h): the baseline's fixed context c
+        self.hidden = hidden  # (batch, h): the decoder state s_{t-1}
 
 
 class Seq2SeqDecoder(Decoder):
-    """The baseline: s_t = GRU([e(y_{t-1}); c], s_{t-1}), logits W_o [s_t; c] + b_o."""
+    """Baseline: s_t = GRU([e(y_{t-1}); c], s_{t-1}), logits W_o [s_t; c]."""
 
-    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int) -> None:
+    def __init__(self, vocab_size, embed_size, num_hiddens):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRUCell(embed_size + num_hiddens, num_hiddens)
         self.dense = nn.Linear(2 * num_hiddens, vocab_size)  # W_o and b_o
 
-    def init_state(self, enc_outputs, enc_state, enc_valid_lens) -> DecoderState:
+    def init_state(self, enc_outputs, enc_state, enc_valid_lens):
         """s_0 = c = the encoder's final state (batch, num_hiddens)."""
-        return DecoderState(enc_outputs, enc_valid_lens, context=enc_state, hidden=enc_state)
+        return DecoderState(
+            enc_outputs, enc_valid_lens, context=enc_state, hidden=enc_state
+        )
 
-    def context(self, hidden: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, None]:
-        """The context after s_{t-1} = hidden (batch, num_hiddens): the fixed c, no weights."""
+    def context(self, hidden, state):
+        """After s_{t-1} = hidden (batch, h): the fixed c, and no weights."""
         return state.context, None
 
-    @validated(check_decoder_inputs)
-    def forward(
-        self, X: torch.Tensor, state: DecoderState
-    ) -> tuple[torch.Tensor, DecoderState]:
-        """X (batch, steps) -> logits (batch, steps, vocab_size), new state."""
+    def forward(self, X, state):
+        """X (batch, steps) -> logits (batch, steps, vocab), new state."""
+        check_tokens(X)
         embs = self.embedding(X)  # (batch, steps, embed_size)
         hidden, outputs, weights = state.hidden, [], []
         for t in range(X.shape[1]):
-            context, step_weights = self.context(hidden, state)  # c_t: (batch, num_hiddens)
-            step_input = torch.cat([embs[:, t], context], dim=-1)  # (batch, embed + hiddens)
-            hidden = self.rnn(step_input, hidden)  # s_t: (batch, num_hiddens)
-            outputs.append(torch.cat([hidden, context], dim=-1))  # [s_t; c_t]: (batch, 2 hiddens)
+            context, step_weights = self.context(hidden, state)  # c_t: (b, h)
+            step_input = torch.cat([embs[:, t], context], -1)  # (b, e + h)
+            hidden = self.rnn(step_input, hidden)  # s_t: (batch, h)
+            outputs.append(torch.cat([hidden, context], dim=-1))  # (b, 2 h)
             weights.append(step_weights)  # (batch, source_steps) or None
         state.hidden = hidden
-        self.attention_weights = None if weights[0] is None else torch.stack(weights, dim=1)
-        return self.dense(torch.stack(outputs, dim=1)), state  # (batch, steps, vocab_size)
+        self.attention_weights = (
+            None if weights[0] is None else torch.stack(weights, dim=1)
+        )
+        logits = self.dense(torch.stack(outputs, dim=1))  # (b, steps, vocab)
+        return logits, state
 
 
 class BahdanauDecoder(Seq2SeqDecoder):
-    """The baseline decoder whose context c_t attends from s_{t-1} to the encoder outputs."""
+    """The baseline whose context c_t attends from s_{t-1} to the encoder."""
 
-    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int) -> None:
+    def __init__(self, vocab_size, embed_size, num_hiddens):
         super().__init__(vocab_size, embed_size, num_hiddens)
-        self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens)
+        h = num_hiddens  # keys, queries and the score's hidden layer
+        self.attention = AdditiveAttention(h, h, h)
 
-    def context(self, hidden: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, Any]:
-        """s_{t-1} (batch, hiddens) -> c_t (batch, hiddens), weights (batch, source_steps)."""
+    def context(self, hidden, state):
+        """s_{t-1} (batch, h) -> c_t (batch, h), weights (batch, src)."""
         query = hidden.unsqueeze(1)  # (batch, 1, num_hiddens)
-        keys = values = state.enc_outputs  # (batch, source_steps, num_hiddens)
-        context = self.attention(query, keys, values, state.enc_valid_lens)  # (batch, 1, hiddens)
-        return context.squeeze(1), self.attention.attention_weights.squeeze(1)
+        keys = values = state.enc_outputs  # (batch, src_steps, num_hiddens)
+        context = self.attention(query, keys, values, state.enc_valid_lens)
+        weights = self.attention.attention_weights  # (batch, 1, src_steps)
+        return context.squeeze(1), weights.squeeze(1)
 
 
 @torch.no_grad()
-@validated(check_greedy_decode)
-def greedy_decode(
-    model: EncoderDecoder, source: torch.Tensor, source_valid_lens: torch.Tensor,
-    bos: int, eos: int, max_steps: int,
-) -> tuple[list[list[int]], torch.Tensor | None]:
-    """Feed back the likeliest token: token lists cut at <eos>, weights (batch, steps, src)."""
+def greedy_decode(model, source, source_valid_lens, bos, eos, max_steps):
+    """Feed back the likeliest token: lists cut at <eos>, weights."""
+    check_sizes(max_steps=max_steps)
     enc_outputs, enc_state = model.encoder(source, source_valid_lens)
-    state = model.decoder.init_state(enc_outputs, enc_state, source_valid_lens)
-    token = torch.full((source.shape[0], 1), bos, device=source.device)  # (batch, 1): <bos>
+    state = model.decoder.init_state(
+        enc_outputs, enc_state, source_valid_lens
+    )
+    token = torch.full((source.shape[0], 1), bos, device=source.device)
     tokens, weights = [], []
     for _ in range(max_steps):
         logits, state = model.decoder(token, state)  # (batch, 1, vocab_size)
         token = logits.argmax(dim=-1)  # (batch, 1): the likeliest next token
         tokens.append(token)
-        weights.append(model.decoder.attention_weights)  # (batch, 1, src_steps) or None
+        weights.append(model.decoder.attention_weights)  # (b, 1, src) or None
         if bool((torch.cat(tokens, dim=1) == eos).any(dim=1).all()):
             break  # every sentence has written <eos>
     rows = torch.cat(tokens, dim=1).tolist()  # (batch, steps)

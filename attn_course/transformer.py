@@ -8,34 +8,25 @@ The code that lesson builds: notebooks/09_transformer.ipynb.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import torch
 from torch import nn
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from attn_course.multihead import MultiHeadAttention
 from attn_course.positional import PositionalEncoding
 from attn_course.seq2seq import Decoder, Encoder
-from attn_course.validation import (
-    check_add_norm_sizes,
-    check_block_inputs,
-    check_block_sizes,
-    check_decoder_block_inputs,
-    check_ffn_sizes,
+from attn_course.support.validation import (
     check_schedule,
-    check_schedule_step,
+    check_sizes,
     check_tokens,
-    check_transformer_sizes,
-    validated,
 )
 
 
 class PositionWiseFFN(nn.Module):
     """The same MLP at every position: (batch, steps, d) -> same shape."""
 
-    @validated(check_ffn_sizes)
     def __init__(self, num_hiddens, ffn_num_hiddens, bias=True):
+        check_sizes(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens)
         super().__init__()
         self.dense1 = nn.Linear(num_hiddens, ffn_num_hiddens, bias)  # W_1
         self.relu = nn.ReLU()
@@ -49,8 +40,8 @@ class PositionWiseFFN(nn.Module):
 class AddNorm(nn.Module):
     """Add & Norm around a sublayer: (batch, steps, d) -> same shape."""
 
-    @validated(check_add_norm_sizes)
     def __init__(self, num_hiddens, dropout, norm_first=False, bias=True):
+        check_sizes(num_hiddens=num_hiddens, dropout=dropout)
         super().__init__()
         self.norm_first = norm_first
         self.dropout = nn.Dropout(dropout)
@@ -66,18 +57,24 @@ class AddNorm(nn.Module):
 class TransformerEncoderBlock(nn.Module):
     """Self-attention, then FFN, each in Add & Norm: (batch, steps, d)."""
 
-    @validated(check_block_sizes)
-    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
-                 norm_first=False, bias=True):
-        super().__init__()
+    def __init__(
+        self,
+        num_hiddens,
+        ffn_num_hiddens,
+        num_heads,
+        dropout=0.0,
+        norm_first=False,
+        bias=True,
+    ):
+        super().__init__()  # the parts below check the sizes
         d = num_hiddens
-        self.attention = MultiHeadAttention(d, d, d, d, num_heads, dropout,
-                                            bias)
+        self.attention = MultiHeadAttention(
+            d, d, d, d, num_heads, dropout, bias
+        )
         self.addnorm1 = AddNorm(d, dropout, norm_first, bias)
         self.ffn = PositionWiseFFN(d, ffn_num_hiddens, bias)
         self.addnorm2 = AddNorm(d, dropout, norm_first, bias)
 
-    @validated(check_block_inputs)
     def forward(self, X, valid_lens=None):
         """X (batch, steps, d), valid_lens (batch,) -> (batch, steps, d)."""
         X = self.addnorm1(X, lambda Z: self.attention(Z, Z, Z, valid_lens))
@@ -85,60 +82,88 @@ class TransformerEncoderBlock(nn.Module):
 
 
 class TransformerDecoderBlock(nn.Module):
-    """Causal self-attention, cross-attention, FFN, each in Add & Norm: (batch, steps, d)."""
+    """Causal self-attention, cross-attention, FFN, each in Add & Norm."""
 
-    @validated(check_block_sizes)
-    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
-                 norm_first=False, bias=True):
-        super().__init__()
+    def __init__(
+        self,
+        num_hiddens,
+        ffn_num_hiddens,
+        num_heads,
+        dropout=0.0,
+        norm_first=False,
+        bias=True,
+    ):
+        super().__init__()  # the parts below check the sizes
         d = num_hiddens
-        self.self_attention = MultiHeadAttention(d, d, d, d, num_heads, dropout, bias)
+        self.self_attention = MultiHeadAttention(
+            d, d, d, d, num_heads, dropout, bias
+        )
         self.addnorm1 = AddNorm(d, dropout, norm_first, bias)
-        self.cross_attention = MultiHeadAttention(d, d, d, d, num_heads, dropout, bias)
+        self.cross_attention = MultiHeadAttention(
+            d, d, d, d, num_heads, dropout, bias
+        )
         self.addnorm2 = AddNorm(d, dropout, norm_first, bias)
         self.ffn = PositionWiseFFN(d, ffn_num_hiddens, bias)
         self.addnorm3 = AddNorm(d, dropout, norm_first, bias)
 
-    @validated(check_decoder_block_inputs)
     def forward(self, X, enc_outputs, enc_valid_lens=None):
-        """X (batch, steps, d), enc_outputs (batch, src_steps, d) -> like X."""
+        """X (batch, steps, d), enc_outputs (batch, src, d) -> like X."""
         X = self.addnorm1(  # query t sees steps 0..t
-            X, lambda Z: self.self_attention(Z, Z, Z, causal=True))
+            X, lambda Z: self.self_attention(Z, Z, Z, causal=True)
+        )
         X = self.addnorm2(  # every step reads the source sentence
-            X, lambda Z: self.cross_attention(Z, enc_outputs, enc_outputs,
-                                              enc_valid_lens))
+            X,
+            lambda Z: self.cross_attention(
+                Z, enc_outputs, enc_outputs, enc_valid_lens
+            ),
+        )
         return self.addnorm3(X, self.ffn)  # (batch, steps, d)
 
 
 class ScaledEmbedding(nn.Embedding):
-    """Token ids (batch, steps) -> embeddings (batch, steps, d) times sqrt(d), from N(0, 1/d)."""
+    """Token ids (batch, steps) -> sqrt(d) x embeddings (batch, steps, d)."""
 
     def __init__(self, vocab_size, num_hiddens):
         super().__init__(vocab_size, num_hiddens)
-        nn.init.normal_(self.weight, std=num_hiddens**-0.5)  # N(0, 1/d): unit scale after sqrt(d)
+        nn.init.normal_(self.weight, std=num_hiddens**-0.5)  # N(0, 1/d)
 
     def forward(self, X):
-        """X (batch, steps) -> (batch, steps, d)."""
-        return super().forward(X) * math.sqrt(self.embedding_dim)  # (batch, steps, d)
+        """X (batch, steps) -> (batch, steps, d), of unit scale at first."""
+        return super().forward(X) * math.sqrt(self.embedding_dim)
 
 
 class TransformerEncoder(Encoder):
-    """Tokens (batch, steps) -> embeddings + positions -> blocks -> (batch, steps, d)."""
+    """Tokens (batch, steps) -> embeddings, positions, blocks -> (b, s, d)."""
 
-    @validated(check_transformer_sizes)
-    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                 dropout=0.0, norm_first=False):
+    def __init__(
+        self,
+        vocab_size,
+        num_hiddens,
+        ffn_num_hiddens,
+        num_heads,
+        num_layers,
+        dropout=0.0,
+        norm_first=False,
+    ):
+        check_sizes(
+            vocab_size=vocab_size,
+            num_hiddens=num_hiddens,
+            num_layers=num_layers,
+        )
         super().__init__()
         self.embedding = ScaledEmbedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
         self.blocks = nn.ModuleList(
-            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
-            for _ in range(num_layers))
+            TransformerEncoderBlock(
+                num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first
+            )
+            for _ in range(num_layers)
+        )
         self.norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
 
-    @validated(check_tokens)
     def forward(self, X, valid_lens):
-        """X (batch, steps), valid_lens (batch,) -> outputs (batch, steps, d), state None."""
+        """X (batch, steps), lengths (batch,) -> (batch, steps, d), None."""
+        check_tokens(X, self.embedding.num_embeddings)
         X = self.pos_encoding(self.embedding(X))  # (batch, steps, d)
         for block in self.blocks:
             X = block(X, valid_lens)  # (batch, steps, d)
@@ -146,67 +171,76 @@ class TransformerEncoder(Encoder):
 
 
 class TransformerDecoder(Decoder):
-    """Target tokens (batch, steps) and the encoder's outputs -> logits (batch, steps, vocab)."""
+    """Target tokens (batch, steps), encoder outputs -> (b, s, vocab)."""
 
-    @validated(check_transformer_sizes)
-    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                 dropout=0.0, norm_first=False):
+    def __init__(
+        self,
+        vocab_size,
+        num_hiddens,
+        ffn_num_hiddens,
+        num_heads,
+        num_layers,
+        dropout=0.0,
+        norm_first=False,
+    ):
+        check_sizes(
+            vocab_size=vocab_size,
+            num_hiddens=num_hiddens,
+            num_layers=num_layers,
+        )
         super().__init__()
         self.embedding = ScaledEmbedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
         self.blocks = nn.ModuleList(
-            TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
-            for _ in range(num_layers))
+            TransformerDecoderBlock(
+                num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first
+            )
+            for _ in range(num_layers)
+        )
         self.norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs, enc_state, enc_valid_lens):
-        """(encoder outputs, their valid lengths, the tokens so far: none yet (batch, 0))."""
-        no_tokens = torch.zeros(enc_outputs.shape[0], 0, dtype=torch.long,
-                                device=enc_outputs.device)
+        """(encoder outputs, their valid lengths, the tokens so far: none)."""
+        no_tokens = torch.zeros(
+            enc_outputs.shape[0],
+            0,
+            dtype=torch.long,
+            device=enc_outputs.device,
+        )  # (batch, 0)
         return enc_outputs, enc_valid_lens, no_tokens
 
-    @validated(check_tokens)
-    def forward(self, X, state):  # noqa: F811 (the decoder's, not the block's)
-        """X (batch, steps): new tokens -> logits (batch, steps, vocab), state."""
+    def forward(self, X, state):
+        """New tokens X (batch, steps) -> logits (b, steps, vocab), state."""
+        check_tokens(X, self.embedding.num_embeddings)
         enc_outputs, enc_valid_lens, earlier = state
-        tokens = torch.cat([earlier, X], dim=1)  # (batch, t + steps): the prefix
+        tokens = torch.cat([earlier, X], dim=1)  # prefix: (batch, t + steps)
         Y = self.pos_encoding(self.embedding(tokens))  # (batch, t + steps, d)
         for block in self.blocks:
             Y = block(Y, enc_outputs, enc_valid_lens)  # (batch, t + steps, d)
         new = slice(earlier.shape[1], None)  # the positions of X
-        # cross-attention weights of the last block: (batch, heads, t + s, src)
+        # the last block's cross-attention weights: (batch, heads, t + s, src)
         weights = self.blocks[-1].cross_attention.attention_weights_by_head
         self.attention_weights = weights.mean(dim=1)[:, new]  # heads averaged
-        logits = self.dense(self.norm(Y[:, new]))  # (batch, steps, vocab_size)
+        logits = self.dense(self.norm(Y[:, new]))  # (batch, steps, vocab)
         return logits, (enc_outputs, enc_valid_lens, tokens)
 
 
-@validated(check_schedule_step)
 def warmup_cosine_factor(step, warmup_steps, num_steps):
-    """The factor of the base learning rate at step 1..num_steps (a float in [0, 1])."""
+    """The factor of the base learning rate at step 1..num_steps: [0, 1]."""
+    check_schedule(warmup_steps, num_steps, step)
     if step <= warmup_steps:
         return step / warmup_steps  # linear warm-up
-    progress = (step - warmup_steps) / (num_steps - warmup_steps)  # 0 -> 1 after warm-up
+    progress = (step - warmup_steps) / (num_steps - warmup_steps)  # 0 -> 1
     return 0.5 * (1 + math.cos(math.pi * progress))  # cosine decay to 0
 
 
-@contextmanager
-@validated(check_schedule)
-def warmup_cosine(warmup_steps, num_steps):
-    """Inside this block every optimizer's steps follow warmup_cosine_factor (lr = base x it)."""
-    steps, base_lrs = {}, {}
+def warmup_cosine(optimizer, warmup_steps, num_steps):
+    """A LambdaLR: optimizer step s gets lr = base x warmup_cosine_factor."""
+    check_schedule(warmup_steps, num_steps)
 
-    def set_lr(optimizer, args, kwargs):  # PyTorch calls it before each optimizer.step()
-        key = id(optimizer)
-        base_lrs.setdefault(key, [group["lr"] for group in optimizer.param_groups])
-        steps[key] = steps.get(key, 0) + 1
-        factor = warmup_cosine_factor(min(steps[key], num_steps), warmup_steps, num_steps)
-        for group, lr in zip(optimizer.param_groups, base_lrs[key], strict=True):
-            group["lr"] = lr * factor
+    def factor(count):  # LambdaLR counts the steps taken: 0, 1, ...
+        step = min(count + 1, num_steps)
+        return warmup_cosine_factor(step, warmup_steps, num_steps)
 
-    handle = register_optimizer_step_pre_hook(set_lr)
-    try:
-        yield
-    finally:
-        handle.remove()
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

@@ -1,20 +1,8 @@
-"""``add_to_class``: build a class across several notebook cells (d2l's pattern)."""
+"""Compatibility path for lesson 10, which imports ``attn_course.utils``.
 
-from __future__ import annotations
+Delete this file when lesson 10 imports ``attn_course.support.utils``.
+"""
 
-from collections.abc import Callable
-from typing import Any
+from attn_course.support.utils import add_to_class
 
-
-def add_to_class(Class: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator that adds the function below it to ``Class`` as a method of that name.
-
-    A lesson defines a class in one cell and its methods in later cells, each
-    beside its explanation; ``make sync`` writes them into one class body.
-    """
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(Class, function.__name__, function)
-        return function
-
-    return register
+__all__ = ["add_to_class"]

@@ -10,17 +10,18 @@ It prints a Markdown table, one row per shape (batch, steps, features, heads):
 - ``SDPA``: ``attn_course.SDPAMultiHeadAttention`` (the fused-kernel version of lesson 06).
 
 Self-attention on one CPU thread, in ``torch.inference_mode()``, nothing masked. The four
-run in turn, round after round, so that a change in the machine's load hits all of them;
-each time is the median over the rounds. The clock is the thread's CPU time by default
-(``--clock cpu``: on a shared machine, time spent waiting for a core is not counted);
-``--clock wall`` uses ``time.perf_counter``. A benchmark, not a test: nothing here asserts.
+run in turn, round after round (``attn_course.support.complexity.sweep_forward_seconds``,
+which times with ``torch.utils.benchmark``), so that a change in the machine's load hits
+all of them; each time is the median over the rounds. The clock is the thread's CPU time
+by default (``--clock cpu``: on a shared machine, time spent waiting for a core is not
+counted); ``--clock wall`` uses ``time.perf_counter``. A benchmark, not a test: nothing
+here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -30,33 +31,38 @@ import torch
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # attn_course, uninstalled too
-from attn_course.multihead import MultiHeadAttention, SDPAMultiHeadAttention  # noqa: E402
-from attn_course.reference import to_torch_multihead  # noqa: E402
+from attn_course.multihead import (  # noqa: E402
+    MultiHeadAttention,
+    SDPAMultiHeadAttention,
+    transpose_output,
+    transpose_qkv,
+)
+from attn_course.support.complexity import sweep_forward_seconds  # noqa: E402
+from attn_course.support.reference import to_torch_multihead  # noqa: E402
 
 SHAPES = [(8, 256, 128, 8), (32, 64, 256, 8), (2, 1024, 64, 4)]  # (batch, steps, features, heads)
 TARGET_SHAPE = (8, 256, 128, 8)
 TARGETS = {"ours / nn.MHA": 1.5, "ours / bare": 1.1}
 
 
-def bare_attention(X: torch.Tensor, W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor,
-                   W_o: torch.Tensor, num_heads: int) -> torch.Tensor:
+def bare_attention(
+    X: torch.Tensor,
+    W_q: torch.Tensor,
+    W_k: torch.Tensor,
+    W_v: torch.Tensor,
+    W_o: torch.Tensor,
+    num_heads: int,
+) -> torch.Tensor:
     """Multi-head self-attention written inline: X (batch, steps, d) -> (batch, steps, d)."""
-    batch_size, steps, num_hiddens = X.shape
-    p = num_hiddens // num_heads
-
-    def heads(W: torch.Tensor) -> torch.Tensor:  # (batch * heads, steps, p)
-        Y = F.linear(X, W).reshape(batch_size, steps, num_heads, p).transpose(1, 2)
-        return Y.reshape(batch_size * num_heads, steps, p)
-
-    Q, K, V = heads(W_q), heads(W_k), heads(W_v)
-    weights = torch.softmax(torch.bmm(Q, K.transpose(1, 2)) / math.sqrt(p), dim=-1)
-    output = torch.bmm(weights, V).reshape(batch_size, num_heads, steps, p).transpose(1, 2)
-    return F.linear(output.reshape(batch_size, steps, num_hiddens), W_o)
+    Q, K, V = (transpose_qkv(F.linear(X, W), num_heads) for W in (W_q, W_k, W_v))
+    weights = torch.softmax(torch.bmm(Q, K.transpose(1, 2)) / math.sqrt(Q.shape[-1]), dim=-1)
+    return F.linear(transpose_output(torch.bmm(weights, V), num_heads), W_o)
 
 
-def implementations(batch_size: int, steps: int, num_hiddens: int,
-                    num_heads: int) -> dict[str, Callable[[], torch.Tensor]]:
-    """One call per implementation, all with the same weights and the same input."""
+def implementations(
+    num_hiddens: int, num_heads: int
+) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """One call of X per implementation, all with the same weights."""
     torch.manual_seed(0)
     ours = MultiHeadAttention(num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads)
     ours.eval()
@@ -65,58 +71,52 @@ def implementations(batch_size: int, steps: int, num_hiddens: int,
     fused.eval()
     theirs = to_torch_multihead(ours).eval()
     weights = [layer.weight for layer in (ours.W_q, ours.W_k, ours.W_v, ours.W_o)]
-    X = torch.randn(batch_size, steps, num_hiddens)
     return {
-        "nn.MHA": lambda: theirs(X, X, X, need_weights=False)[0],
-        "ours": lambda: ours(X, X, X),
-        "bare": lambda: bare_attention(X, *weights, num_heads),
-        "SDPA": lambda: fused(X, X, X),
+        "nn.MHA": lambda X: theirs(X, X, X, need_weights=False)[0],
+        "ours": lambda X: ours(X, X, X),
+        "bare": lambda X: bare_attention(X, *weights, num_heads),
+        "SDPA": lambda X: fused(X, X, X),
     }
 
 
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 
 
-def median_times(calls: dict[str, Callable[[], torch.Tensor]], min_rounds: int,
-                 budget: float, clock: Callable[[], float]) -> dict[str, float]:
-    """Median seconds per call, the calls taken in turn for at least ``min_rounds`` rounds."""
-    for call in calls.values():  # warm up
-        for _ in range(3):
-            call()
-    start = time.perf_counter()
-    for call in calls.values():
-        call()
-    per_round = time.perf_counter() - start
-    rounds = max(min_rounds, math.ceil(budget / max(per_round, 1e-9)))
-    seconds: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            begin = clock()
-            call()
-            seconds[name].append(clock() - begin)
-    return {name: statistics.median(values) for name, values in seconds.items()}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--min-rounds", type=int, default=30, help="rounds at least (30)")
-    parser.add_argument("--budget", type=float, default=4.0,
-                        help="seconds of timing per shape, all four together (4)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
-                        help="cpu: the thread's CPU time (default); wall: elapsed time")
+    parser.add_argument("--rounds", type=int, default=30, help="rounds of timing (30)")
+    parser.add_argument(
+        "--min-seconds", type=float, default=0.02, help="seconds of one measurement at least"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu: the thread's CPU time (default); wall: elapsed time",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows, ratios_at_target = [], {}
     with torch.inference_mode():
         for shape in SHAPES:
-            calls = implementations(*shape)
-            outputs = {name: call() for name, call in calls.items()}
+            batch_size, steps, num_hiddens, num_heads = shape
+            calls = implementations(num_hiddens, num_heads)
+            X = torch.randn(batch_size, steps, num_hiddens)
+            outputs = {name: call(X) for name, call in calls.items()}
             gap = max((out - outputs["nn.MHA"]).abs().max().item() for out in outputs.values())
-            times = median_times(calls, args.min_rounds, args.budget, CLOCKS[args.clock])
+            seconds = sweep_forward_seconds(
+                [(call, X) for call in calls.values()],
+                repeats=args.rounds,
+                min_seconds=args.min_seconds,
+                clock=CLOCKS[args.clock],
+            )
+            times = dict(zip(calls, seconds, strict=True))
             ms = {name: 1e3 * value for name, value in times.items()}
-            ratios = {"ours / nn.MHA": times["ours"] / times["nn.MHA"],
-                      "bare / nn.MHA": times["bare"] / times["nn.MHA"],
-                      "ours / bare": times["ours"] / times["bare"]}
+            ratios = {
+                "ours / nn.MHA": times["ours"] / times["nn.MHA"],
+                "bare / nn.MHA": times["bare"] / times["nn.MHA"],
+                "ours / bare": times["ours"] / times["bare"],
+            }
             if shape == TARGET_SHAPE:
                 ratios_at_target = ratios
             rows.append(
@@ -124,11 +124,15 @@ def main() -> int:
                 f"{ms['SDPA']:.2f} | {ratios['ours / nn.MHA']:.2f} | "
                 f"{ratios['bare / nn.MHA']:.2f} | {ratios['ours / bare']:.2f} | {gap:.1e} |"
             )
-    print(f"torch {torch.__version__}, 1 thread, forward pass in inference mode, "
-          f"self-attention, nothing masked; medians of {args.clock} time")
+    print(
+        f"torch {torch.__version__}, 1 thread, forward pass in inference mode, "
+        f"self-attention, nothing masked; medians of {args.clock} time"
+    )
     print()
-    print("| (batch, steps, features, heads) | nn.MHA ms | ours ms | bare ms | SDPA ms "
-          "| ours / nn.MHA | bare / nn.MHA | ours / bare | max difference |")
+    print(
+        "| (batch, steps, features, heads) | nn.MHA ms | ours ms | bare ms | SDPA ms "
+        "| ours / nn.MHA | bare / nn.MHA | ours / bare | max difference |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print("\n".join(rows))
     print()

@@ -1,4 +1,4 @@
-"""Shared test set-up: a headless matplotlib backend, the repo's paths, the notebooks.
+"""Shared test set-up: headless matplotlib in the course style, the repo's paths, the notebooks.
 
 Test modules import the constants from here (``from conftest import REPO_ROOT, LESSONS``).
 """
@@ -9,10 +9,14 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import matplotlib.style
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 matplotlib.use("Agg")
+# The figure style every lesson applies (tests/test_slides.py measures text in it).
+matplotlib.style.use("attn_course.course")
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -39,3 +43,21 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+class _ValueReads(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += func is torch.ops.aten._local_scalar_dense.default
+        return func(*args, **(kwargs or {}))
+
+
+def count_value_reads(call) -> int:
+    """How often ``call()`` reads a tensor value into Python (``.item()``, ``bool(t)``,
+    ``int(t)``): each read waits for the device (a sync on a GPU)."""
+    with _ValueReads() as reads:
+        call()
+    return reads.count

@@ -23,8 +23,9 @@ class DeviceWatch(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))
         for tensor in tree_flatten((args, kwargs, result))[0]:
-            if isinstance(tensor, torch.Tensor) and not (tensor.device.type == "cpu"
-                                                         and tensor.dim() == 0):
+            if isinstance(tensor, torch.Tensor) and not (
+                tensor.device.type == "cpu" and tensor.dim() == 0
+            ):
                 self.devices.add(tensor.device.type)
         return result
 

@@ -1,9 +1,11 @@
-"""checks.core: the verdicts students see."""
+"""checks.core: the verdicts students see, and how the hints are staged."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
+import attn_course.checks.core as core
 from attn_course.checks import Case, evaluate, run_check
 
 
@@ -12,6 +14,14 @@ def reference(x):
 
 
 CASES = [Case("small", (torch.tensor([1.0, 2.0]),)), Case("negative", (torch.tensor([-3.0]),))]
+HINTS = {"values": ["values, first", "values, second"], "shape": ["shape, first", "shape, second"]}
+
+
+@pytest.fixture(autouse=True)
+def fresh_hints():
+    core.reset_hints()
+    yield
+    core.reset_hints()
 
 
 def test_untouched_stub_is_not_implemented(capsys):
@@ -19,13 +29,13 @@ def test_untouched_stub_is_not_implemented(capsys):
         raise NotImplementedError
 
     assert evaluate(stub, reference, CASES) is None
-    run_check("double", stub, reference, CASES, hint="multiply")
+    run_check("double", stub, reference, CASES, hints=HINTS)
     out = capsys.readouterr().out
     assert "not implemented yet" in out and "FAIL" not in out
 
 
 def test_correct_function_passes(capsys):
-    run_check("double", lambda x: x + x, reference, CASES, hint="multiply")
+    run_check("double", lambda x: x + x, reference, CASES, hints=HINTS)
     out = capsys.readouterr().out
     assert "2 of 2 checks passed" in out and "Well done!" in out
 
@@ -40,10 +50,32 @@ def test_wrong_shape_value_and_crash_are_reported(capsys):
     assert [r.passed for r in results] == [False, False]
     assert "shape (1,)" in results[0].detail
     assert "RuntimeError: boom" in results[1].detail
-    run_check("double", lambda x: x * 3, reference, CASES, hint="multiply by two")
+    run_check("double", lambda x: x * 3, reference, CASES, hints=HINTS)
     out = capsys.readouterr().out
     assert "0 of 2 checks passed" in out and "values differ" in out
-    assert "Hint: multiply by two" in out and "Well done!" not in out
+    assert "Hint 1 of 2: values, first" in out and "Well done!" not in out
+
+
+def stage_after(function, capsys) -> tuple[str, int]:
+    run_check("double", function, reference, CASES, hints=HINTS)
+    capsys.readouterr()
+    return core.last_verdict["kinds"][0], core.last_verdict["stage"]
+
+
+def test_the_same_mistake_again_gets_the_next_hint(capsys):
+    assert stage_after(lambda x: x * 3, capsys) == ("values", 0)
+    assert stage_after(lambda x: x * 4, capsys) == ("values", 1)
+    assert stage_after(lambda x: x * 5, capsys) == ("values", 1), "the last stage stays"
+
+
+def test_a_new_mistake_starts_its_hints_again(capsys):
+    assert stage_after(lambda x: x * 3, capsys) == ("values", 0)
+    assert stage_after(lambda x: x * 3, capsys) == ("values", 1)
+    assert stage_after(lambda x: x[:0], capsys) == ("shape", 0)  # a new kind of failure
+    assert stage_after(lambda x: x * 3, capsys) == ("values", 0), "back to the first mistake"
+    run_check("double", lambda x: x + x, reference, CASES, hints=HINTS)  # fixed
+    assert "Well done!" in capsys.readouterr().out  # so the next mistake is a new one
+    assert stage_after(lambda x: x * 3, capsys) == ("values", 0)
 
 
 def test_student_cannot_spoil_the_case_by_writing_into_it():

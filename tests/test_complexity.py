@@ -1,4 +1,4 @@
-"""Lesson 07: attn_course.complexity (counts, timings, slopes, paths) and SelfAttentionLayer."""
+"""Lesson 07: support.complexity (counts, timings, slopes, paths) and SelfAttentionLayer."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ import torch
 from torch import nn
 
 from attn_course.checks.lesson07 import _dilated_layers_needed
-from attn_course.complexity import (
+from attn_course.selfattention import SelfAttentionLayer
+from attn_course.support.complexity import (
     conv_layers_needed,
     crossover_size,
     fit_loglog_slope,
     graph_depth,
     layers_until_dependent,
-    median_forward_seconds,
     multiply_adds,
     recurrent_steps_until_dependent,
     sweep_forward_seconds,
 )
-from attn_course.selfattention import SelfAttentionLayer
 
 # --- slope fitting and crossover on synthetic data -------------------------------------
 
@@ -123,50 +122,39 @@ def test_sweep_returns_seconds_per_call_exactly():
 
 def test_sweep_median_discards_one_disturbed_round():
     clock = _FakeClock()
-    # warm-up 1 ms, then rounds of 1, 50 (a burst of load), 1, 1, 1 ms.
-    layer = _fake_layer(clock, [1e-3, 1e-3, 50e-3, 1e-3])
-    seconds = sweep_forward_seconds([(layer, torch.zeros(1))], repeats=5, min_seconds=0.0,
-                                    clock=clock)
+    costs = [1e-3] * 40
+    costs[12] = 50e-3  # one call during the rounds meets a burst of load
+    layer = _fake_layer(clock, costs)
+    seconds = sweep_forward_seconds(
+        [(layer, torch.zeros(1))], repeats=5, min_seconds=0.0, clock=clock
+    )
     assert seconds == [pytest.approx(1e-3)]
 
 
-def test_sweep_interleaves_the_rounds():
+def test_sweep_interleaves_the_rounds_and_repeats_fast_calls():
     clock, log = _FakeClock(), []
-    a = _fake_layer(clock, [5e-3], log, "a")
+    a = _fake_layer(clock, [1e-3], log, "a")
     b = _fake_layer(clock, [5e-3], log, "b")
     X = torch.zeros(1)
-    sweep_forward_seconds([(a, X), (b, X)], repeats=3, min_seconds=1e-3, clock=clock)
-    assert log == ["a", "b"] + ["a", "b"] * 3, "warm-ups, then rounds that take turns"
-
-
-def test_fast_cases_are_repeated_and_rewarmed():
-    clock, log = _FakeClock(), []
-    layer = _fake_layer(clock, [1e-3], log, "a")
-    sweep_forward_seconds([(layer, torch.zeros(1))], repeats=2, min_seconds=3e-3, clock=clock)
-    assert len(log) == 1 + 2 * (1 + 3), "warm-up, then per round a re-warm and 3 timed calls"
-
-
-def test_median_forward_seconds_reads_the_clock_it_is_given():
-    clock = _FakeClock()
-    layer = _fake_layer(clock, [3e-3])
-    seconds = median_forward_seconds(layer, torch.zeros(1), repeats=3, min_seconds=0.0, clock=clock)
-    assert seconds == pytest.approx(3e-3)
+    sweep_forward_seconds([(a, X), (b, X)], repeats=3, min_seconds=3e-3, clock=clock)
+    turns = [name for i, name in enumerate(log) if i == 0 or log[i - 1] != name]
+    assert turns == ["a", "b"] * 4, "a first turn each, then rounds that take turns"
+    assert log.count("a") >= 1 + 3 * 3, "the fast layer runs 3 calls per measurement"
 
 
 def test_default_clock_is_cpu_time():
-    for function in (sweep_forward_seconds, median_forward_seconds):
-        assert inspect.signature(function).parameters["clock"].default is time.process_time
+    assert inspect.signature(sweep_forward_seconds).parameters["clock"].default is time.process_time
 
 
-def test_median_forward_seconds_runs_without_grad():
+def test_sweep_runs_without_grad():
     grad_modes = []
 
     def layer(X):
         grad_modes.append(torch.is_grad_enabled())
         return X * 2
 
-    seconds = median_forward_seconds(layer, torch.ones(3, requires_grad=True), repeats=3)
-    assert seconds > 0
+    seconds = sweep_forward_seconds([(layer, torch.ones(3, requires_grad=True))], repeats=3)
+    assert seconds[0] > 0
     assert grad_modes and not any(grad_modes)
 
 
@@ -217,13 +205,13 @@ def test_graph_depth_of_a_deep_chain_does_not_overflow_the_stack():
 
 def test_timing_bad_input():
     with pytest.raises(TypeError, match="callable"):
-        median_forward_seconds(3, torch.zeros(1))
+        sweep_forward_seconds([(3, torch.zeros(1))])
     with pytest.raises(TypeError, match="torch.Tensor"):
-        median_forward_seconds(lambda X: X, [1.0])
+        sweep_forward_seconds([(lambda X: X, [1.0])])
     with pytest.raises(ValueError, match="repeats"):
-        median_forward_seconds(lambda X: X, torch.zeros(1), repeats=0)
+        sweep_forward_seconds([(lambda X: X, torch.zeros(1))], repeats=0)
     with pytest.raises(ValueError, match="min_seconds"):
-        median_forward_seconds(lambda X: X, torch.zeros(1), min_seconds=-1.0)
+        sweep_forward_seconds([(lambda X: X, torch.zeros(1))], min_seconds=-1.0)
     with pytest.raises(ValueError, match="at least one"):
         sweep_forward_seconds([])
 
@@ -348,8 +336,7 @@ def test_self_attention_layer_is_softmax_of_scaled_scores_times_values():
     )
 
 
-def test_self_attention_layer_delegates_its_input_check():
-    # check_sequence itself is tested in test_positional.py; here only that the layer calls it.
+def test_self_attention_layer_rejects_bad_input():
     with pytest.raises(ValueError, match=r"shape \(batch, steps, 4\), got \(1, 3, 5\)"):
         SelfAttentionLayer(4)(torch.zeros(1, 3, 5))
     with pytest.raises(TypeError, match="floating-point"):

@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from attn_course.data import (
+from attn_course.support.data import (
     ADJECTIVES,
     ADVERBS,
     CONJUNCTION,
@@ -70,8 +70,19 @@ def small_data():
             TranslationPair(
                 ("goat", "watches", "owl", "again", "and", "bear", "hears", "goat", "today"),
                 (
-                    "zeti", "ka", "dafe", "ru", "ibro", "bemri", "en",
-                    "bunu", "ka", "zeti", "ru", "edra", "suntu",
+                    "zeti",
+                    "ka",
+                    "dafe",
+                    "ru",
+                    "ibro",
+                    "bemri",
+                    "en",
+                    "bunu",
+                    "ka",
+                    "zeti",
+                    "ru",
+                    "edra",
+                    "suntu",
                 ),  # fmt: skip
                 # the second "zeti" is the second "goat" (position 7), not the first
                 (0, None, 2, None, 3, 1, 4, 5, None, 7, None, 8, 6),

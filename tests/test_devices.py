@@ -9,7 +9,8 @@ device:
 
 - :func:`fake_device` is the context: ``try_device()`` returns the fake
   ``cuda:0``, ``Module.to`` moves a model's parameters there, and the input
-  checks are skipped (they read values, which fake tensors do not have).
+  checks are skipped as under ``torch.compile`` (they read values, which fake
+  tensors do not have).
 - A fake tensor has no values, so whatever reads one (``.item()``, ``bool``,
   ``.tolist()``, ``.numpy()``) gets a stand-in value (ones) instead, and a
   statement that reads more than :data:`VALUE_READS_PER_STATEMENT` values
@@ -23,8 +24,9 @@ device:
   operation mixed devices. Only the last is a failure.
 
 A lesson joins these tests by calling ``try_device()`` in its code; its own
-test below then checks that its key statements ran, not only that nothing
-failed. Package code is checked on its own in the tests at the end.
+test below then checks that its device code ran (every statement naming the
+device, and most of the rest), not only that nothing failed. Package code is
+checked on its own in the tests at the end.
 """
 
 from __future__ import annotations
@@ -51,8 +53,7 @@ from torch._subclasses.fake_tensor import (
 )
 from torch.overrides import TorchFunctionMode
 
-import attn_course.device
-import attn_course.validation as validation
+import attn_course.support.device
 from conftest import REPO_ROOT
 
 FAKE_DEVICE = torch.device("cuda", 0)  # "cuda" without an index needs a real GPU
@@ -246,13 +247,16 @@ def fake_device(value_reads: int = VALUE_READS_PER_STATEMENT) -> Iterator[FakeTe
     """Run the body on a fake ``cuda:0`` (see the module docstring), stopping it after
     ``value_reads`` reads of a fake value."""
     patches: list[tuple[Any, str, Any]] = [
-        (attn_course.device, "try_device", lambda: FAKE_DEVICE),
+        (attn_course.support.device, "try_device", lambda: FAKE_DEVICE),
         (nn.utils.rnn, "pack_padded_sequence", _fake_pack),
         (nn.utils.rnn, "pad_packed_sequence", _fake_pad),
         (nn.GRU, "forward", _gru_forward),
         (nn.GRUCell, "forward", _cell_forward),
         *((FakeTensor, name, reader) for name, reader in _VALUE_READERS.items()),
         (FakeTensor, "backward", lambda self, *args, **kwargs: None),
+        # The input checks read values, which fake tensors do not have: skip them, as
+        # torch.compile does when it traces with fake tensors.
+        (torch.compiler, "is_compiling", lambda: True),
     ]
     original_to = nn.Module.to
 
@@ -267,14 +271,12 @@ def fake_device(value_reads: int = VALUE_READS_PER_STATEMENT) -> Iterator[FakeTe
     for owner, name, value in patches:
         setattr(owner, name, value)
     _Reads.count, _Reads.budget = 0, value_reads
-    token = validation._inside_checked_call.set(True)  # the checks read values
     try:
         with warnings.catch_warnings(), _quiet("torch._subclasses.fake_tensor"):
             warnings.filterwarnings("ignore", message=".*cuDNN.*")
             with FakeTensorMode(allow_non_fake_inputs=True) as mode, _DeviceChecks():
                 yield mode
     finally:
-        validation._inside_checked_call.reset(token)
         for owner, name, value in saved:
             if value is _MISSING:
                 delattr(owner, name)
@@ -409,10 +411,10 @@ def test_value_reads_get_stand_ins_and_loops_are_stopped():
 
 
 def test_modules_move_to_the_fake_device_and_back():
-    from attn_course.device import try_device
+    from attn_course.support.device import try_device
 
     with fake_device():
-        layer = nn.GRU(4, 3, batch_first=True).to(attn_course.device.try_device())
+        layer = nn.GRU(4, 3, batch_first=True).to(attn_course.support.device.try_device())
         outputs, _ = layer(torch.randn(2, 5, 4, device=FAKE_DEVICE))
         assert outputs.device == FAKE_DEVICE
     assert try_device() != FAKE_DEVICE and "item" not in FakeTensor.__dict__
@@ -423,7 +425,8 @@ def test_run_lesson_finds_a_cpu_tensor_in_a_cell(tmp_path):
 
     def lesson(second_cell: str) -> Path:
         cells = [
-            "import torch\nfrom attn_course.device import try_device\n\ndevice = try_device()",
+            "import torch\nfrom attn_course.support.device import try_device\n\n"
+            "device = try_device()",
             "model_output = torch.ones(4, 3, device=device)\n" + second_cell,
         ]
         path = tmp_path / f"lesson_{len(list(tmp_path.iterdir()))}.ipynb"
@@ -441,35 +444,10 @@ def test_run_lesson_finds_a_cpu_tensor_in_a_cell(tmp_path):
 
 # --- the lessons ----------------------------------------------------------------
 
-# Statements each lesson must run on the device (a fragment of their source), so a
-# lesson cannot pass by skipping its own device code. Lessons that call try_device()
-# add an entry here.
-KEY_STATEMENTS = {
-    "05_bahdanau_attention": [
-        'train("attention"',
-        'train("no attention"',
-        "test_batch = encode_batch",
-        "for name, model in models.items()",  # greedy decoding of the held-out set
-        "prediction, weights = greedy_decode",
-        "gold = gold_matrix(pair.alignment, len(output_tokens)",
-        'models["attention"](test_batch.source',
-        "for word_class, lexicon in word_classes.items()",
-    ],
-    "05_bahdanau_attention_solutions": [
-        "train_seq2seq(models[name], batches",
-        "_, test_batch = translate(model, test_pairs)",
-        "long_bleu = mean_bleu_by(",
-        "train_on_fra(path, num_steps=150",
-    ],
-    "09_transformer": [
-        'transformer_losses = train("Transformer"',
-        'gru_losses = train("GRU + attention"',
-        "scores[name] = bleu_by_sentence(model, test_pairs)",
-        "stability[name] = train(name",
-        'out_tokens, head_weights = cross_attention_heads(models["Transformer"]',
-        "models[name](test_batch.source",
-    ],
-}
+# A lesson cannot pass by skipping its own device code: every statement that names the
+# device runs (or is stopped by the value budget), and so do most of the others (a
+# statement is skipped when it needs real values, or names that a skipped one makes).
+MIN_SHARE_RUN = 0.8
 
 
 @pytest.mark.parametrize("path", device_lessons(), ids=[p.stem for p in device_lessons()])
@@ -478,21 +456,16 @@ def test_lesson_keeps_its_tensors_on_the_device(path):
     assert not [o for o in outcomes if o.status == "device"], (
         "operations that mix devices:\n" + describe(outcomes, ("device",))
     )
-    keys = KEY_STATEMENTS.get(path.stem)
-    assert keys is not None, f"list the device statements of {path.stem} in KEY_STATEMENTS"
-    done = [o.source for o in outcomes if o.status in ("ran", "stopped")]
-    missing = [key for key in keys if not any(key in source for source in done)]
-    assert not missing, (
-        f"key statements that did not run on the device: {missing}\n"
-        + describe(outcomes, ("skipped",))
-    )
+    skipped = [o for o in outcomes if o.status == "skipped"]
+    assert not [o for o in skipped if "device" in o.source], describe(outcomes, ("skipped",))
+    assert len(skipped) <= (1 - MIN_SHARE_RUN) * len(outcomes), describe(outcomes, ("skipped",))
 
 
 # --- the package code the lessons call --------------------------------------------
 
 
 def small_task():
-    from attn_course.data import Vocab, encode_batch, make_batches, make_translation_data
+    from attn_course.support.data import Vocab, encode_batch, make_batches, make_translation_data
 
     train, test = make_translation_data(num_train=64, num_test_per_length=1, max_len=8)
     src_vocab = Vocab(p.source for p in train)
@@ -514,13 +487,13 @@ def seq2seq_model(src_vocab, tgt_vocab, attention=True):
 
 @pytest.mark.parametrize("attention", [True, False], ids=["attention", "baseline"])
 def test_training_decoding_and_metrics_stay_on_the_device(attention):
-    from attn_course.metrics import alignment_accuracy
     from attn_course.seq2seq import greedy_decode
-    from attn_course.training import masked_cross_entropy, train_seq2seq
+    from attn_course.support.metrics import alignment_accuracy
+    from attn_course.support.training import masked_cross_entropy, train_seq2seq
 
     src_vocab, tgt_vocab, batches, test_batch = small_task()
     with fake_device(value_reads=10_000):
-        device = attn_course.device.try_device()
+        device = attn_course.support.device.try_device()
         model = seq2seq_model(src_vocab, tgt_vocab, attention)
         losses = train_seq2seq(model, batches, num_steps=2, device=device)
         assert len(losses) == 2 and model.encoder.embedding.weight.device == device
@@ -540,18 +513,29 @@ def test_training_decoding_and_metrics_stay_on_the_device(attention):
 
 def test_the_transformer_trains_and_decodes_on_the_device():
     from attn_course.seq2seq import EncoderDecoder, greedy_decode
-    from attn_course.training import train_seq2seq
+    from attn_course.support.training import train_seq2seq
     from attn_course.transformer import TransformerDecoder, TransformerEncoder, warmup_cosine
 
     src_vocab, tgt_vocab, batches, test_batch = small_task()
     with fake_device(value_reads=10_000):
-        device = attn_course.device.try_device()
-        sizes = {"num_hiddens": 16, "ffn_num_hiddens": 32, "num_heads": 2, "num_layers": 1,
-                 "norm_first": True}
-        model = EncoderDecoder(TransformerEncoder(len(src_vocab), **sizes),
-                               TransformerDecoder(len(tgt_vocab), **sizes))
-        with warmup_cosine(warmup_steps=1, num_steps=2):
-            losses = train_seq2seq(model, batches, num_steps=2, device=device)
+        device = attn_course.support.device.try_device()
+        sizes = {
+            "num_hiddens": 16,
+            "ffn_num_hiddens": 32,
+            "num_heads": 2,
+            "num_layers": 1,
+            "norm_first": True,
+        }
+        model = EncoderDecoder(
+            TransformerEncoder(len(src_vocab), **sizes), TransformerDecoder(len(tgt_vocab), **sizes)
+        )
+        losses = train_seq2seq(
+            model,
+            batches,
+            num_steps=2,
+            device=device,
+            scheduler=lambda opt: warmup_cosine(opt, 1, 2),
+        )
         assert len(losses) == 2 and model.encoder.embedding.weight.device == device
         batch = test_batch.to(device)
         logits = model(batch.source, batch.source_valid_lens, batch.decoder_input)

@@ -94,8 +94,9 @@ def test_tiled_attention_gives_zeros_where_a_query_sees_no_key():
 
 def test_sdpa_gives_zeros_where_a_query_sees_no_key():
     """What lesson 10 states about torch's SDPA (2.13): zeros, and zero gradients, not NaN."""
-    queries, keys, values = (random(1, 3, 4, seed=s, dtype=torch.float64).requires_grad_()
-                             for s in (1, 2, 3))
+    queries, keys, values = (
+        random(1, 3, 4, seed=s, dtype=torch.float64).requires_grad_() for s in (1, 2, 3)
+    )
     mask = torch.tensor([[[False] * 3, [True, True, False], [True] * 3]])
     output = F.scaled_dot_product_attention(queries, keys, values, attn_mask=mask)
     output.sum().backward()
@@ -112,8 +113,10 @@ def test_tiled_attention_stays_finite_on_large_scores():
 
 
 def test_tiled_attention_in_float64_is_exact_to_double_precision():
-    args = random(2, 9, 8, seed=10, dtype=torch.float64), random(2, 13, 8, seed=11,
-                                                                  dtype=torch.float64)
+    args = (
+        random(2, 9, 8, seed=10, dtype=torch.float64),
+        random(2, 13, 8, seed=11, dtype=torch.float64),
+    )
     values = random(2, 13, 3, dtype=torch.float64)
     expected = F.scaled_dot_product_attention(*args, values, is_causal=True)
     actual = tiled_attention(*args, values, 5, causal=True)
@@ -172,14 +175,17 @@ def gradients(attention, inputs, grad_output):
 
 def naive(valid_lens, causal):
     """softmax(Q K^T / sqrt(d)) V through lesson 03's masked_softmax, for autograd."""
+
     def attention(Q, K, V):
         scores = Q @ K.transpose(1, 2) / math.sqrt(Q.shape[-1])
         return masked_softmax(scores, valid_lens, causal) @ V
+
     return attention
 
 
 def sdpa(valid_lens, causal):
     """The same attention through F.scaled_dot_product_attention."""
+
     def attention(Q, K, V):
         num_queries, num_keys = Q.shape[1], K.shape[1]
         mask = torch.ones(num_queries, num_keys, dtype=torch.bool)
@@ -188,6 +194,7 @@ def sdpa(valid_lens, causal):
         if causal:
             mask = mask & torch.ones(num_queries, num_keys, dtype=torch.bool).tril()
         return F.scaled_dot_product_attention(Q, K, V, attn_mask=mask)
+
     return attention
 
 
@@ -202,15 +209,22 @@ VALID_LENS = {
 @pytest.mark.parametrize("lens_name", list(VALID_LENS))
 @pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
 @pytest.mark.parametrize("block_size", [1, 3, 4, 5, 11, 16])
-def test_flash_gradients_equal_autograd_through_naive_and_sdpa(block_size, causal, lens_name,
-                                                               dtype):
+def test_flash_gradients_equal_autograd_through_naive_and_sdpa(
+    block_size, causal, lens_name, dtype
+):
     valid_lens = VALID_LENS[lens_name]
-    inputs = random(2, 5, 8, seed=1, dtype=dtype), random(2, 11, 8, seed=2, dtype=dtype), \
-        random(2, 11, 3, seed=3, dtype=dtype)
+    inputs = (
+        random(2, 5, 8, seed=1, dtype=dtype),
+        random(2, 11, 8, seed=2, dtype=dtype),
+        random(2, 11, 3, seed=3, dtype=dtype),
+    )
     grad_output = random(2, 5, 3, seed=4, dtype=dtype)
     atol = ATOL_FLOAT64 if dtype == torch.float64 else ATOL_FLOAT32
-    actual = gradients(lambda q, k, v: flash_attention(q, k, v, block_size, valid_lens, causal),
-                       inputs, grad_output)
+    actual = gradients(
+        lambda q, k, v: flash_attention(q, k, v, block_size, valid_lens, causal),
+        inputs,
+        grad_output,
+    )
     for reference in (naive(valid_lens, causal), sdpa(valid_lens, causal)):
         expected = gradients(reference, inputs, grad_output)
         for name, a, e in zip(("output", "dQ", "dK", "dV"), actual, expected, strict=True):
@@ -221,21 +235,26 @@ def test_flash_gradients_equal_autograd_through_naive_and_sdpa(block_size, causa
 def test_queries_that_see_no_key_get_zero_output_and_zero_gradients():
     inputs = random(2, 5, 8, seed=5), random(2, 11, 8, seed=6), random(2, 11, 3, seed=7)
     valid_lens = VALID_LENS["2-D with empty rows"]
-    output, dQ, dK, dV = gradients(lambda q, k, v: flash_attention(q, k, v, 4, valid_lens),
-                                   inputs, random(2, 5, 3, seed=8))
+    output, dQ, dK, dV = gradients(
+        lambda q, k, v: flash_attention(q, k, v, 4, valid_lens), inputs, random(2, 5, 3, seed=8)
+    )
     empty = valid_lens == 0  # (batch, queries)
     assert (output[empty] == 0).all() and (dQ[empty] == 0).all()
     assert not any(torch.isnan(t).any() for t in (output, dQ, dK, dV))
     none = torch.tensor([0, 0])  # nothing seen at all: every output and gradient is 0
-    output, dQ, dK, dV = gradients(lambda q, k, v: flash_attention(q, k, v, 3, none),
-                                   inputs, random(2, 5, 3, seed=8))
+    output, dQ, dK, dV = gradients(
+        lambda q, k, v: flash_attention(q, k, v, 3, none), inputs, random(2, 5, 3, seed=8)
+    )
     assert all((t == 0).all() for t in (output, dQ, dK, dV))
 
 
 def test_keys_past_every_valid_length_get_zero_gradients():
     inputs = random(2, 4, 6, seed=9), random(2, 9, 6, seed=10), random(2, 9, 2, seed=11)
-    _, _, dK, dV = gradients(lambda q, k, v: flash_attention(q, k, v, 4, torch.tensor([5, 7])),
-                             inputs, random(2, 4, 2, seed=12))
+    _, _, dK, dV = gradients(
+        lambda q, k, v: flash_attention(q, k, v, 4, torch.tensor([5, 7])),
+        inputs,
+        random(2, 4, 2, seed=12),
+    )
     assert (dK[0, 5:] == 0).all() and (dV[0, 5:] == 0).all()
     assert (dK[1, 7:] == 0).all() and (dV[1, 7:] == 0).all()
     assert (dV[0, :5] != 0).any()
@@ -252,10 +271,13 @@ def test_keys_past_every_valid_length_get_zero_gradients():
     ],
 )
 def test_flash_attention_passes_gradcheck(block_size, valid_lens, causal):
-    inputs = tuple(random(2, n, 4, seed=s, dtype=torch.float64).requires_grad_()
-                   for n, s in ((6, 1), (7, 2), (7, 3)))
+    inputs = tuple(
+        random(2, n, 4, seed=s, dtype=torch.float64).requires_grad_()
+        for n, s in ((6, 1), (7, 2), (7, 3))
+    )
     assert torch.autograd.gradcheck(
-        lambda q, k, v: flash_attention(q, k, v, block_size, valid_lens, causal), inputs)
+        lambda q, k, v: flash_attention(q, k, v, block_size, valid_lens, causal), inputs
+    )
 
 
 def test_flash_attention_forward_equals_tiled_attention():
@@ -271,8 +293,10 @@ def test_flash_attention_forward_equals_tiled_attention():
 
 def test_the_forward_pass_saves_inputs_output_and_one_log_sum_exp_per_query():
     batch, num_queries, num_keys = 2, 24, 40
-    Q, K, V = (random(batch, n, 8, seed=s).requires_grad_()
-               for n, s in ((num_queries, 1), (num_keys, 2), (num_keys, 3)))
+    Q, K, V = (
+        random(batch, n, 8, seed=s).requires_grad_()
+        for n, s in ((num_queries, 1), (num_keys, 2), (num_keys, 3))
+    )
     valid_lens = torch.tensor([30, 40])
     output = flash_attention(Q, K, V, 8, valid_lens, causal=True)
     saved = output.grad_fn.saved_tensors
@@ -282,8 +306,10 @@ def test_the_forward_pass_saves_inputs_output_and_one_log_sum_exp_per_query():
     logsumexp = saved[4]
     assert logsumexp.shape == (batch, num_queries, 1)
     scores = Q @ K.transpose(1, 2) / math.sqrt(8)
-    keep = keep_mask(valid_lens, num_queries, num_keys) & torch.ones(
-        num_queries, num_keys, dtype=torch.bool).tril()
+    keep = (
+        keep_mask(valid_lens, num_queries, num_keys)
+        & torch.ones(num_queries, num_keys, dtype=torch.bool).tril()
+    )
     expected = torch.logsumexp(scores.masked_fill(~keep, float("-inf")), dim=-1, keepdim=True)
     torch.testing.assert_close(logsumexp, expected.detach())
     assert torch.equal(saved[5], valid_lens)
@@ -292,11 +318,14 @@ def test_the_forward_pass_saves_inputs_output_and_one_log_sum_exp_per_query():
 
 def test_flash_forward_and_backward_never_hold_a_queries_by_keys_tensor():
     num_queries, num_keys, block_size = 48, 80, 16
-    Q, K, V = (random(1, n, 8, seed=s).requires_grad_()
-               for n, s in ((num_queries, 1), (num_keys, 2), (num_keys, 3)))
+    Q, K, V = (
+        random(1, n, 8, seed=s).requires_grad_()
+        for n, s in ((num_queries, 1), (num_keys, 2), (num_keys, 3))
+    )
     with ShapeWatch() as record:
         flash_attention(Q, K, V, block_size, torch.tensor([70]), causal=True).backward(
-            random(1, num_queries, 8))
+            random(1, num_queries, 8)
+        )
     largest = max(math.prod(shape) for shape in record.shapes)
     assert largest <= num_queries * block_size
     assert not [shape for shape in record.shapes if num_queries in shape and num_keys in shape]

@@ -48,8 +48,9 @@ def sdpa_grouped(layer, queries, keys, values, mask=None, causal=False):
     K = layer.W_k(keys).unflatten(-1, (layer.num_kv_heads, -1)).transpose(1, 2)
     V = layer.W_v(values).unflatten(-1, (layer.num_kv_heads, -1)).transpose(1, 2)
     mask = None if mask is None else mask[:, None]
-    output = F.scaled_dot_product_attention(Q, K, V, attn_mask=mask, is_causal=causal,
-                                            enable_gqa=True)
+    output = F.scaled_dot_product_attention(
+        Q, K, V, attn_mask=mask, is_causal=causal, enable_gqa=True
+    )
     return layer.W_o(output.transpose(1, 2).flatten(2))
 
 
@@ -61,15 +62,21 @@ def test_grouped_query_attention_equals_sdpa_with_enable_gqa(num_kv_heads, bias)
     queries, keys = random(2, 5, 32, seed=1), random(2, 7, 32, seed=2)
     valid_lens = torch.tensor([3, 7])
     with torch.no_grad():
-        torch.testing.assert_close(layer(queries, keys, keys),
-                                   sdpa_grouped(layer, queries, keys, keys), atol=ATOL, rtol=0)
-        torch.testing.assert_close(layer(keys, keys, keys, causal=True),
-                                   sdpa_grouped(layer, keys, keys, keys, causal=True),
-                                   atol=ATOL, rtol=0)
-        torch.testing.assert_close(layer(queries, keys, keys, valid_lens),
-                                   sdpa_grouped(layer, queries, keys, keys,
-                                                keep_mask(valid_lens, 5, 7)),
-                                   atol=ATOL, rtol=0)
+        torch.testing.assert_close(
+            layer(queries, keys, keys), sdpa_grouped(layer, queries, keys, keys), atol=ATOL, rtol=0
+        )
+        torch.testing.assert_close(
+            layer(keys, keys, keys, causal=True),
+            sdpa_grouped(layer, keys, keys, keys, causal=True),
+            atol=ATOL,
+            rtol=0,
+        )
+        torch.testing.assert_close(
+            layer(queries, keys, keys, valid_lens),
+            sdpa_grouped(layer, queries, keys, keys, keep_mask(valid_lens, 5, 7)),
+            atol=ATOL,
+            rtol=0,
+        )
     assert layer.W_k.out_features == num_kv_heads * 4
     assert layer.attention_weights.shape == (2, 8, 5, 7)
 
@@ -97,10 +104,15 @@ def test_as_many_kv_heads_as_heads_is_multi_head_attention(bias):
     valid_lens = torch.tensor([2, 6, 4])
     with torch.no_grad():
         for lens in (None, valid_lens):
-            torch.testing.assert_close(gqa(queries, keys, keys, lens),
-                                       mha(queries, keys, keys, lens), atol=ATOL, rtol=0)
-        torch.testing.assert_close(gqa(keys, keys, keys, causal=True),
-                                   mha(keys, keys, keys, causal=True), atol=ATOL, rtol=0)
+            torch.testing.assert_close(
+                gqa(queries, keys, keys, lens), mha(queries, keys, keys, lens), atol=ATOL, rtol=0
+            )
+        torch.testing.assert_close(
+            gqa(keys, keys, keys, causal=True),
+            mha(keys, keys, keys, causal=True),
+            atol=ATOL,
+            rtol=0,
+        )
 
 
 def test_one_kv_head_is_multi_query_attention():
@@ -118,8 +130,13 @@ def test_one_kv_head_is_multi_query_attention():
 
 @pytest.mark.parametrize(
     ("args", "error"),
-    [((32, 8, 3), ValueError), ((30, 8, 2), ValueError), ((32, 8, 0), ValueError),
-     ((32, 8.0, 2), TypeError), ((32, 8, 2, 1.5), ValueError)],
+    [
+        ((32, 8, 3), ValueError),
+        ((30, 8, 2), ValueError),
+        ((32, 8, 0), ValueError),
+        ((32, 8.0, 2), TypeError),
+        ((32, 8, 2, 1.5), ValueError),
+    ],
 )
 def test_grouped_query_attention_rejects_bad_sizes(args, error):
     with pytest.raises(error):
@@ -142,8 +159,9 @@ def test_grouped_query_attention_rejects_bad_input():
 
 def small_decoder(num_kv_heads=4, seed=0):
     torch.manual_seed(seed)
-    return TinyDecoder(vocab_size=30, num_hiddens=32, num_heads=4, num_kv_heads=num_kv_heads,
-                       num_layers=2).eval()
+    return TinyDecoder(
+        vocab_size=30, num_hiddens=32, num_heads=4, num_kv_heads=num_kv_heads, num_layers=2
+    ).eval()
 
 
 @pytest.mark.parametrize("num_kv_heads", [4, 2, 1])
@@ -164,8 +182,9 @@ def test_cached_logits_equal_the_full_causal_pass():
     with torch.no_grad():
         full = model(tokens)  # (batch, steps, vocab), causal, no cache
         cache = KVCache()
-        pieces = [model(tokens[:, :5], cache)] + [model(tokens[:, i : i + 1], cache)
-                                                  for i in range(5, 12)]
+        pieces = [model(tokens[:, :5], cache)] + [
+            model(tokens[:, i : i + 1], cache) for i in range(5, 12)
+        ]
     torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=ATOL, rtol=0)
 
 
@@ -174,8 +193,12 @@ def test_cached_self_attention_of_a_whole_sequence_is_causal_attention():
     layer = GroupedQueryAttention(32, 8, 2)
     X = random(2, 7, 32)
     with torch.no_grad():
-        torch.testing.assert_close(cached_self_attention(layer, X, KVCache(), 0),
-                                   sdpa_grouped(layer, X, X, X, causal=True), atol=ATOL, rtol=0)
+        torch.testing.assert_close(
+            cached_self_attention(layer, X, KVCache(), 0),
+            sdpa_grouped(layer, X, X, X, causal=True),
+            atol=ATOL,
+            rtol=0,
+        )
 
 
 @pytest.mark.parametrize("num_kv_heads", [4, 2, 1])
@@ -200,7 +223,8 @@ def rotary_by_complex_numbers(X, positions):
     d = X.shape[-1]
     angles = positions[..., None].double() * 10000 ** (-torch.arange(0, d, 2).double() / d)
     turned = torch.view_as_complex(X.double().unflatten(-1, (d // 2, 2))) * torch.polar(
-        torch.ones_like(angles), -angles)
+        torch.ones_like(angles), -angles
+    )
     return torch.view_as_real(turned).flatten(-2)
 
 
@@ -208,15 +232,20 @@ def rotary_by_complex_numbers(X, positions):
 def test_apply_rotary_equals_complex_multiplication(d):
     X = random(3, 11, d, dtype=torch.float64)
     positions = torch.randint(0, 10000, (3, 11), generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(apply_rotary(X, positions), rotary_by_complex_numbers(X, positions),
-                               atol=1e-10, rtol=0)
-    torch.testing.assert_close(apply_rotary(X), rotary_by_complex_numbers(X, torch.arange(11)),
-                               atol=1e-10, rtol=0)
+    torch.testing.assert_close(
+        apply_rotary(X, positions), rotary_by_complex_numbers(X, positions), atol=1e-10, rtol=0
+    )
+    torch.testing.assert_close(
+        apply_rotary(X), rotary_by_complex_numbers(X, torch.arange(11)), atol=1e-10, rtol=0
+    )
     X32 = X.float()
     assert apply_rotary(X32).dtype == torch.float32
-    torch.testing.assert_close(apply_rotary(X32, positions[0]),
-                               rotary_by_complex_numbers(X32, positions[0]).float(),
-                               atol=1e-3, rtol=0)
+    torch.testing.assert_close(
+        apply_rotary(X32, positions[0]),
+        rotary_by_complex_numbers(X32, positions[0]).float(),
+        atol=1e-3,
+        rtol=0,
+    )
 
 
 def test_rotary_pairs_are_features_2i_and_2i_plus_1():
@@ -239,8 +268,10 @@ def test_apply_rotary_turns_every_pair_by_lesson_08s_rotation(m):
 
 
 def test_rotary_score_depends_only_on_the_offset():
-    q, k = random(1, 1, 16, seed=1, dtype=torch.float64), random(1, 1, 16, seed=2,
-                                                                  dtype=torch.float64)
+    q, k = (
+        random(1, 1, 16, seed=1, dtype=torch.float64),
+        random(1, 1, 16, seed=2, dtype=torch.float64),
+    )
 
     def score(m, n):
         rotated_q = apply_rotary(q, torch.tensor([m]))

@@ -11,7 +11,7 @@ import torch
 from d2l_reference import load_d2l
 from nltk.translate.bleu_score import sentence_bleu
 
-from attn_course.metrics import alignment_accuracy, bleu
+from attn_course.support.metrics import alignment_accuracy, bleu
 
 CASES = [
     ("a b c d e", "a b c d e"),

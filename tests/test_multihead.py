@@ -2,9 +2,8 @@
 
 References: a per-head loop written here with plain softmax,
 torch.nn.MultiheadAttention, F.scaled_dot_product_attention (through
-SDPAMultiHeadAttention) and d2l 1.0.3's MultiHeadAttention. Each lesson 06
-validator is tested once, on every bad input; each entry point is tested for
-delegating to its validator.
+SDPAMultiHeadAttention) and d2l 1.0.3's MultiHeadAttention. Bad input is tried
+at the entry points: the layer, its constructor, the head split and merge.
 """
 
 from __future__ import annotations
@@ -24,20 +23,22 @@ from attn_course.multihead import (
     transpose_output,
     transpose_qkv,
 )
-from attn_course.reference import key_padding_mask, to_torch_multihead
-from attn_course.validation import (
-    check_key_padding_lens,
-    check_merge_heads,
-    check_multihead_inputs,
-    check_multihead_sizes,
-    check_split_heads,
-)
+from attn_course.support.reference import key_padding_mask, to_torch_multihead
+from conftest import count_value_reads
 
 ATOL = 1e-5
 
 
-def make_inputs(batch=2, num_queries=4, num_keys=6, query_size=16, key_size=12, value_size=10,
-                seed=0, dtype=torch.float32):
+def make_inputs(
+    batch=2,
+    num_queries=4,
+    num_keys=6,
+    query_size=16,
+    key_size=12,
+    value_size=10,
+    seed=0,
+    dtype=torch.float32,
+):
     generator = torch.Generator().manual_seed(seed)
     queries = torch.randn(batch, num_queries, query_size, generator=generator, dtype=dtype)
     keys = torch.randn(batch, num_keys, key_size, generator=generator, dtype=dtype)
@@ -45,8 +46,16 @@ def make_inputs(batch=2, num_queries=4, num_keys=6, query_size=16, key_size=12, 
     return queries, keys, values
 
 
-def make_mha(cls=MultiHeadAttention, key_size=12, query_size=16, value_size=10, num_hiddens=16,
-             num_heads=4, bias=False, seed=0):
+def make_mha(
+    cls=MultiHeadAttention,
+    key_size=12,
+    query_size=16,
+    value_size=10,
+    num_hiddens=16,
+    num_heads=4,
+    bias=False,
+    seed=0,
+):
     torch.manual_seed(seed)
     return cls(key_size, query_size, value_size, num_hiddens, num_heads, 0.0, bias).eval()
 
@@ -101,10 +110,6 @@ def test_transpose_output_inverts_transpose_qkv():
         assert torch.equal(transpose_output(transpose_qkv(X, num_heads), num_heads), X)
 
 
-def test_transpose_output_shape():
-    assert transpose_output(torch.randn(8, 5, 3), 4).shape == (2, 5, 12)
-
-
 # --------------------------------------------------------------- construction
 
 
@@ -112,8 +117,14 @@ def test_parameter_count_and_names():
     mha = MultiHeadAttention(12, 16, 10, 16, 4, 0.0, bias=True)
     shapes = {name: tuple(p.shape) for name, p in mha.named_parameters()}
     assert shapes == {
-        "W_q.weight": (16, 16), "W_q.bias": (16,), "W_k.weight": (16, 12), "W_k.bias": (16,),
-        "W_v.weight": (16, 10), "W_v.bias": (16,), "W_o.weight": (16, 16), "W_o.bias": (16,),
+        "W_q.weight": (16, 16),
+        "W_q.bias": (16,),
+        "W_k.weight": (16, 12),
+        "W_k.bias": (16,),
+        "W_v.weight": (16, 10),
+        "W_v.bias": (16,),
+        "W_o.weight": (16, 16),
+        "W_o.bias": (16,),
     }
 
 
@@ -213,7 +224,10 @@ def test_matches_torch_multihead_with_key_padding_mask(bias, sizes):
     torch_mha = to_torch_multihead(mha)
     assert (torch_mha.in_proj_weight is not None) == (sizes == (16, 16))
     expected, expected_weights = torch_mha(
-        queries, keys, values, key_padding_mask=key_padding_mask(valid_lens, 6),
+        queries,
+        keys,
+        values,
+        key_padding_mask=key_padding_mask(valid_lens, 6),
         average_attn_weights=False,
     )
     output = mha(queries, keys, values, valid_lens)
@@ -227,8 +241,9 @@ def test_matches_torch_multihead_self_attention_fast_path():
     X = make_inputs(num_keys=5)[0]
     valid_lens = torch.tensor([2, 4])
     with torch.inference_mode():  # eval + no grad: PyTorch may take its fused fast path
-        expected, _ = torch_mha(X, X, X, key_padding_mask=key_padding_mask(valid_lens, 4),
-                                need_weights=False)
+        expected, _ = torch_mha(
+            X, X, X, key_padding_mask=key_padding_mask(valid_lens, 4), need_weights=False
+        )
         output = mha(X, X, X, valid_lens)
     assert max_diff(output, expected) < ATOL
 
@@ -313,100 +328,72 @@ def test_matches_d2l(valid_lens):
     assert max_diff(mha.attention_weights, theirs.attention.attention_weights) < ATOL
 
 
-# ------------------------------------------------------------ validators, once each
+# ------------------------------------------------------------ bad input
 
 
-def layer_and_inputs():
-    return make_mha(), *make_inputs(), torch.tensor([3, 6])
+def layer_and_inputs(cls=MultiHeadAttention):
+    return make_mha(cls=cls), *make_inputs(), torch.tensor([3, 6])
 
 
+X3 = torch.randn(4, 6, 6)
 BAD_CALLS = [
-    # (validator, arguments, error, message)
-    (check_split_heads, (torch.randn(4, 6), 2), ValueError, "3 dimensions"),
-    (check_split_heads, (torch.ones(4, 6, 6, dtype=torch.long), 2), TypeError, "floating-point"),
-    (check_split_heads, (torch.randn(4, 6, 6), 2.0), TypeError, "num_heads must be an int"),
-    (check_split_heads, (torch.randn(4, 6, 6), 0), ValueError, "num_heads must be at least 1"),
-    (check_split_heads, (torch.randn(2, 3, 10), 4), ValueError, "divisible"),
-    (check_merge_heads, (torch.randn(4, 6), 2), ValueError, "3 dimensions"),
-    (check_merge_heads, (torch.randn(4, 6, 6), True), TypeError, "num_heads must be an int"),
-    (check_merge_heads, (torch.randn(5, 3, 2), 2), ValueError, r"batch \* num_heads"),
-    (check_multihead_sizes, (None, 8, 8, 8, 100, 3), ValueError,
+    # (call, error, message)
+    (lambda: transpose_qkv(torch.randn(4, 6), 2), ValueError, "3 dimensions"),
+    (lambda: transpose_qkv(torch.ones(4, 6, 6, dtype=torch.long), 2), TypeError, "floating-point"),
+    (lambda: transpose_qkv(X3, 2.0), TypeError, "num_heads must be an int"),
+    (lambda: transpose_qkv(X3, 0), ValueError, "num_heads must be at least 1"),
+    (lambda: transpose_qkv(torch.randn(2, 3, 10), 4), ValueError, "divisible"),
+    (lambda: transpose_output(torch.randn(4, 6), 2), ValueError, "3 dimensions"),
+    (lambda: transpose_output(X3, True), TypeError, "num_heads must be an int"),
+    (lambda: transpose_output(torch.randn(5, 3, 2), 2), ValueError, r"batch \* num_heads"),
+    (lambda: MultiHeadAttention(8, 8, 8, 100, 3), ValueError,
      r"num_hiddens \(100\) must be divisible by num_heads \(3\)"),
-    (check_multihead_sizes, (None, 8, 8, 8, 16, 2.0), TypeError, "num_heads must be an int"),
-    (check_multihead_sizes, (None, 8, 8, 8, 16.0, 2), TypeError, "num_hiddens must be an int"),
-    (check_multihead_sizes, (None, 0, 8, 8, 16, 2), ValueError, "key_size must be at least 1"),
-    (check_multihead_sizes, (None, 8, 8, 8, 16, 0), ValueError, "num_heads must be at least 1"),
-    (check_multihead_sizes, (None, 8, 8, 8, 16, 2, 1.0), ValueError,
-     r"dropout must be in \[0, 1\)"),
-    (check_key_padding_lens, (torch.tensor([[1, 2]]), 3), ValueError, r"shape \(batch,\)"),
-    (check_key_padding_lens, ([1, 2], 3), ValueError, r"shape \(batch,\)"),
-    (check_key_padding_lens, (torch.tensor([4]), 3), ValueError, "at most 3"),
-    (check_key_padding_lens, (torch.tensor([1.0]), 3), TypeError, "integer tensor"),
-]
+    (lambda: MultiHeadAttention(8, 8, 8, 16, 2.0), TypeError, "num_heads must be an int"),
+    (lambda: MultiHeadAttention(8, 8, 8, 16.0, 2), TypeError, "num_hiddens must be an int"),
+    (lambda: MultiHeadAttention(0, 8, 8, 16, 2), ValueError, "key_size must be at least 1"),
+    (lambda: MultiHeadAttention(8, 8, 8, 16, 0), ValueError, "num_heads must be at least 1"),
+    (lambda: MultiHeadAttention(8, 8, 8, 16, 2, 1.0), ValueError, r"dropout must be in \[0, 1\)"),
+    (lambda: key_padding_mask(torch.tensor([[1, 2]]), 3), ValueError, r"shape \(batch,\)"),
+    (lambda: key_padding_mask([1, 2], 3), ValueError, r"shape \(batch,\)"),
+    (lambda: key_padding_mask(torch.tensor([4]), 3), ValueError, "at most 3"),
+    (lambda: key_padding_mask(torch.tensor([1.0]), 3), TypeError, "integer tensor"),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("validator, args, error, match", BAD_CALLS)
-def test_validator_rejects_bad_input(validator, args, error, match):
+@pytest.mark.parametrize("call, error, match", BAD_CALLS)
+def test_bad_sizes_and_shapes_raise_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
-        validator(*args)
+        call()
 
 
 BAD_INPUTS = [
-    # (change to (layer, queries, keys, values, valid_lens), error, message)
-    (lambda m, q, k, v, vl: (m, q[..., :8], k, v, vl), ValueError, r"queries must have shape .*16"),
-    (lambda m, q, k, v, vl: (m, q, k[..., :8], v, vl), ValueError, r"keys must have shape .*12"),
-    (lambda m, q, k, v, vl: (m, q, k, v[..., :8], vl), ValueError, r"values must have shape .*10"),
-    (lambda m, q, k, v, vl: (m, q[0], k, v, vl), ValueError, "queries must have 3 dimensions"),
-    (lambda m, q, k, v, vl: (m, q.double(), k, v, vl), TypeError, "dtype torch.float64"),
-    (lambda m, q, k, v, vl: (m, q, k, v[:, :5], vl), ValueError, "same number of keys"),
-    (lambda m, q, k, v, vl: (m, q, k, v, vl.float()), TypeError, "integer tensor"),
-    (lambda m, q, k, v, vl: (m, q, k, v, vl[:1]), ValueError, "valid_lens must have shape"),
-    (lambda m, q, k, v, vl: (m, q, k, v, vl + 5), ValueError, "at most 6"),
-    (lambda m, q, k, v, vl: (m, q, k, v, [3, 4]), TypeError, "valid_lens must be a torch.Tensor"),
+    # (change to (queries, keys, values, valid_lens), error, message)
+    (lambda q, k, v, vl: (q[..., :8], k, v, vl), ValueError, r"queries must have shape .*16"),
+    (lambda q, k, v, vl: (q, k[..., :8], v, vl), ValueError, r"keys must have shape .*12"),
+    (lambda q, k, v, vl: (q, k, v[..., :8], vl), ValueError, r"values must have shape .*10"),
+    (lambda q, k, v, vl: (q[0], k, v, vl), ValueError, "queries must have 3 dimensions"),
+    (lambda q, k, v, vl: (q.double(), k, v, vl), TypeError, "torch.float64"),
+    (lambda q, k, v, vl: (q, k, v[:, :5], vl), ValueError, "same number of keys"),
+    (lambda q, k, v, vl: (q, k, v, vl.float()), TypeError, "integer tensor"),
+    (lambda q, k, v, vl: (q, k, v, vl[:1]), ValueError, "valid_lens must have shape"),
+    (lambda q, k, v, vl: (q, k, v, vl + 5), ValueError, "at most 6"),
+    (lambda q, k, v, vl: (q, k, v, [3, 4]), TypeError, "valid_lens must be a torch.Tensor"),
 ]
 
 
+@pytest.mark.parametrize("cls", [MultiHeadAttention, SDPAMultiHeadAttention])
 @pytest.mark.parametrize("change, error, match", BAD_INPUTS)
-def test_check_multihead_inputs_rejects_bad_input(change, error, match):
+def test_the_layer_rejects_bad_input(cls, change, error, match):
+    layer, *inputs = layer_and_inputs(cls)
     with pytest.raises(error, match=match):
-        check_multihead_inputs(*change(*layer_and_inputs()))
+        layer(*change(*inputs))
 
 
-def error_of(call):
-    try:
-        call()
-    except (TypeError, ValueError) as error:
-        return type(error), str(error)
-    raise AssertionError("no error raised")
-
-
-def test_entry_points_delegate_to_their_validators():
-    _, queries, keys, values, valid_lens = layer_and_inputs()
-    too_long = valid_lens + 5
-    for layer in (make_mha(), make_mha(cls=SDPAMultiHeadAttention)):
-        assert error_of(lambda m=layer: m(queries, keys, values, too_long)) == error_of(
-            lambda m=layer: check_multihead_inputs(m, queries, keys, values, too_long))
-    assert error_of(lambda: MultiHeadAttention(8, 8, 8, 100, 3)) == error_of(
-        lambda: check_multihead_sizes(None, 8, 8, 8, 100, 3))
-    X = torch.randn(2, 3, 10)
-    assert error_of(lambda: transpose_qkv(X, 4)) == error_of(lambda: check_split_heads(X, 4))
-    assert error_of(lambda: transpose_output(X, 4)) == error_of(lambda: check_merge_heads(X, 4))
-    lens = torch.tensor([4])
-    assert error_of(lambda: key_padding_mask(lens, 3)) == error_of(
-        lambda: check_key_padding_lens(lens, 3))
-
-
-def test_a_valid_call_checks_once_at_the_entry_point(monkeypatch):
-    """The entry point checks queries, keys and values; transpose_qkv inside does not again."""
-    import attn_course.validation as validation
-
-    calls = []
-    original = validation.check_float_tensor
-    monkeypatch.setattr(validation, "check_float_tensor",
-                        lambda *args, **kwargs: calls.append(args[0]) or original(*args, **kwargs))
+def test_a_forward_pass_reads_tensor_values_once():
+    """Only the valid lengths are read into Python (a device sync on a GPU), once."""
     layer, queries, keys, values, valid_lens = layer_and_inputs()
-    layer(queries, keys, values, valid_lens)
-    assert calls[:3] == ["queries", "keys", "values"] and "X" not in calls, calls
+    assert count_value_reads(lambda: layer(queries, keys, values, valid_lens)) == 1
+    assert count_value_reads(lambda: layer(queries, keys, values, causal=True)) == 0
 
 
 # ------------------------------------------------------ the exercise checks' reference

@@ -78,8 +78,13 @@ def test_labels_only_on_the_outer_panels():
 
 def test_token_labels_on_every_panel_of_a_grid():
     tokens = ["a", "b", "c"]
-    fig = show_heatmaps(torch.rand(1, 2, 3, 3), "Keys", "Queries", titles=["x", "y"],
-                        xticklabels=tokens, yticklabels=tokens)
+    fig = show_heatmaps(
+        torch.rand(1, 2, 3, 3),
+        "Keys",
+        "Queries",
+        titles=["x", "y"],
+        xticklabels=tokens,
+        yticklabels=tokens,
+    )
     for ax in fig.axes[:2]:
         assert [t.get_text() for t in ax.get_xticklabels()] == tokens
-

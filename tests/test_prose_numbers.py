@@ -42,12 +42,25 @@ OUTPUT_NUMBER = re.compile(
 )
 # A time or a size must be printed as one: its value in seconds or bytes.
 SCALE = {
-    "ms": ("time", 1e-3), "µs": ("time", 1e-6), "us": ("time", 1e-6), "s": ("time", 1.0),
-    "sec": ("time", 1.0), "second": ("time", 1.0), "seconds": ("time", 1.0),
-    "min": ("time", 60.0), "minute": ("time", 60.0), "minutes": ("time", 60.0),
-    "bytes": ("size", 1.0), "B": ("size", 1.0), "kB": ("size", 1e3), "KB": ("size", 1e3),
-    "KiB": ("size", 2.0**10), "MB": ("size", 1e6), "MiB": ("size", 2.0**20),
-    "GB": ("size", 1e9), "GiB": ("size", 2.0**30),
+    "ms": ("time", 1e-3),
+    "µs": ("time", 1e-6),
+    "us": ("time", 1e-6),
+    "s": ("time", 1.0),
+    "sec": ("time", 1.0),
+    "second": ("time", 1.0),
+    "seconds": ("time", 1.0),
+    "min": ("time", 60.0),
+    "minute": ("time", 60.0),
+    "minutes": ("time", 60.0),
+    "bytes": ("size", 1.0),
+    "B": ("size", 1.0),
+    "kB": ("size", 1e3),
+    "KB": ("size", 1e3),
+    "KiB": ("size", 2.0**10),
+    "MB": ("size", 1e6),
+    "MiB": ("size", 2.0**20),
+    "GB": ("size", 1e9),
+    "GiB": ("size", 2.0**30),
 }
 
 
@@ -180,11 +193,18 @@ def test_every_number_in_the_prose_comes_from_the_run(path: Path):
 
 def test_the_rule_tells_printed_from_typed_numbers():
     def cell(kind, text, outputs=(), tags=()):
-        return {"cell_type": kind, "source": text, "outputs": list(outputs),
-                "metadata": {"tags": list(tags)}}
+        return {
+            "cell_type": kind,
+            "source": text,
+            "outputs": list(outputs),
+            "metadata": {"tags": list(tags)},
+        }
 
-    printed = {"output_type": "stream", "name": "stdout",
-               "text": "loss 0.4013, 1,056 params, 17-20 tokens, 0.35 ms, 5.80 MiB\n"}
+    printed = {
+        "output_type": "stream",
+        "name": "stdout",
+        "text": "loss 0.4013, 1,056 params, 17-20 tokens, 0.35 ms, 5.80 MiB\n",
+    }
     timing = {"output_type": "stream", "name": "stdout", "text": "took 20.9 s\n"}
     notebook = {
         "metadata": {"constants": {"2017": "the year of the paper"}},

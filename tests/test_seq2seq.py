@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 from attn_course.scoring import AdditiveAttention
-from attn_course.seed import set_seed
 from attn_course.seq2seq import (
     BahdanauDecoder,
     Decoder,
@@ -17,6 +16,7 @@ from attn_course.seq2seq import (
     Seq2SeqDecoder,
     greedy_decode,
 )
+from attn_course.support.seed import set_seed
 
 SRC_VOCAB, TGT_VOCAB, EMBED, HIDDENS = 11, 13, 8, 16
 PAD, BOS, EOS = 0, 1, 2
@@ -270,20 +270,3 @@ def test_models_run_in_bfloat16():
     source, valid_lens, decoder_input, _ = padded_batch()
     logits = model(source, valid_lens, decoder_input)
     assert logits.dtype == torch.bfloat16 and torch.isfinite(logits).all()
-
-
-def test_inputs_are_checked_once_per_call(monkeypatch):
-    """One check at the outermost entry point, none again down the call chain."""
-    import attn_course.validation as validation
-
-    calls = []
-    check_source = validation.check_source
-    monkeypatch.setattr(validation, "check_source", lambda *a: calls.append(1) or check_source(*a))
-    model = make_model()
-    source, valid_lens, decoder_input, _ = padded_batch()
-    model(source, valid_lens, decoder_input)  # encoder, decoder, attention and softmax inside
-    assert len(calls) == 1
-    greedy_decode(model, source, valid_lens, BOS, EOS, 4)
-    assert len(calls) == 2
-    model.encoder(source, valid_lens)
-    assert len(calls) == 3

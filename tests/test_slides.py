@@ -160,8 +160,11 @@ def code_noise(code: str) -> list[str]:
 
 def slide_minutes_needed(slide: list[dict]) -> float:
     """The least time a slide can be given: code and derivations need time to read."""
-    code = sum(len(code_lines(c)) for c in slide if c["cell_type"] == "code"
-               and "hide-input" not in tags(c))
+    code = sum(
+        len(code_lines(c))
+        for c in slide
+        if c["cell_type"] == "code" and "hide-input" not in tags(c)
+    )
     equations = sum(display_equations(source(c)) for c in slide if c["cell_type"] == "markdown")
     return max(0.5, 0.5 + code / 8, 1.0 * (equations >= 2) + 0.5 * (equations >= 3))
 
@@ -205,9 +208,7 @@ def lecture_problems(notebook: Path) -> list[str]:
                 must_ask += 1
                 if not str(note.get("ask", "")).strip().endswith("?"):
                     problems.append(f"{where}: a must-ask slide with no question ('ask')")
-        markdown = "\n".join(
-            source(c) for c in slide if c["cell_type"] == "markdown"
-        )
+        markdown = "\n".join(source(c) for c in slide if c["cell_type"] == "markdown")
         words.append(prose_words(markdown))
         found = LAYOUT_WORDS.search(re.sub(r"<details>.*?</details>", "", markdown, flags=re.S))
         if found:
@@ -303,28 +304,44 @@ def test_slides_show_the_idea_of_taught_code():
     shown = "def forward(self, X, valid_lens=None):\n    return X + 1  # (batch, n)"
     assert slide_code(code) == shown
     assert code_noise(code) == [
-        "a decorator on forward", "the docstring of forward", "a '# noqa' comment"
+        "a decorator on forward",
+        "the docstring of forward",
+        "a '# noqa' comment",
     ]
     assert code_noise("def f(x: int) -> int:\n    return x") == ["type hints on f"]
 
 
 def test_lecture_rules_catch_what_they_name():
     """A made-up lecture that breaks every rule: each rule reports it."""
+
     def md(text, kind="-", **note):
         meta = {"slideshow": {"slide_type": kind}}
         if note:
             meta["notes"] = note
         return {"cell_type": "markdown", "source": text, "metadata": meta}
 
-    verdict = {"cell_type": "code", "source": "print(ok)", "metadata": {},
-               "outputs": [{"output_type": "stream", "name": "stdout", "text": "loss ok: True\n"}]}
-    long_code = {"cell_type": "code", "source": "\n".join(f"x{i} = {i}" for i in range(16)),
-                 "metadata": {}, "outputs": []}
+    verdict = {
+        "cell_type": "code",
+        "source": "print(ok)",
+        "metadata": {},
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "loss ok: True\n"}],
+    }
+    long_code = {
+        "cell_type": "code",
+        "source": "\n".join(f"x{i} = {i}" for i in range(16)),
+        "metadata": {},
+        "outputs": [],
+    }
     slides = [
-        md("## Figure: a plot\n\n" + "word " * 90 + "\n\nSee below.", "slide",
-           point="p", minutes=30),
+        md(
+            "## Figure: a plot\n\n" + "word " * 90 + "\n\nSee below.",
+            "slide",
+            point="p",
+            minutes=30,
+        ),
         md("## Code", "slide", point="p", minutes=1, ask="why", must_ask=True),
-        long_code, verdict,
+        long_code,
+        verdict,
     ]
     path = Path(os.environ.get("TMPDIR", "/tmp")) / "attn_rules_lecture.ipynb"
     path.write_text(json.dumps({"cells": slides}), encoding="utf-8")
@@ -332,9 +349,17 @@ def test_lecture_rules_catch_what_they_name():
         found = "\n".join(lecture_problems(path))
     finally:
         path.unlink()
-    for expected in ("'Figure:' title", "says 'See below'", "words of prose", "shows a verdict",
-                     "needs at least 2.5", "with no question", "must-ask questions",
-                     "no '## Recap' slide", "no figure drawn"):
+    for expected in (
+        "'Figure:' title",
+        "says 'See below'",
+        "words of prose",
+        "shows a verdict",
+        "needs at least 2.5",
+        "with no question",
+        "must-ask questions",
+        "no '## Recap' slide",
+        "no figure drawn",
+    ):
         assert expected in found, expected
 
 

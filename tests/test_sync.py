@@ -14,7 +14,9 @@ import sync  # noqa: E402
 def test_package_matches_what_the_lessons_export():
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "tools" / "sync.py"), "--check"],
-        capture_output=True, text=True, cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -22,8 +24,8 @@ def test_package_matches_what_the_lessons_export():
 def test_add_to_class_methods_land_in_the_class_body(tmp_path):
     cells = [
         "import torch\nfrom attn_course.utils import add_to_class\n\n"
-        "class Doubler:\n    \"\"\"Doubles.\"\"\"\n\n    def __init__(self):\n        self.k = 2\n",
-        "@add_to_class(Doubler)\ndef forward(self, x):\n    \"\"\"(n,) -> (n,).\"\"\"\n"
+        'class Doubler:\n    """Doubles."""\n\n    def __init__(self):\n        self.k = 2\n',
+        '@add_to_class(Doubler)\ndef forward(self, x):\n    """(n,) -> (n,)."""\n'
         "    return self.k * torch.as_tensor(x)  # (n,)\n",
     ]
     lesson = REPO_ROOT / "notebooks" / "99_example.ipynb"

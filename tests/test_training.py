@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from attn_course.data import Vocab, make_batches, make_translation_data
-from attn_course.seed import set_seed
 from attn_course.seq2seq import BahdanauDecoder, EncoderDecoder, GRUEncoder
-from attn_course.training import TrainingProgress, masked_cross_entropy, train_seq2seq
+from attn_course.support.data import Vocab, make_batches, make_translation_data
+from attn_course.support.seed import set_seed
+from attn_course.support.training import TrainingProgress, masked_cross_entropy, train_seq2seq
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -109,6 +109,18 @@ def test_gradient_clipping_is_applied(tiny_task, monkeypatch):
     assert len(norms) == 3
     assert all(after <= max_norm * 1.0001 for _, after, max_norm in norms)
     assert norms[0][0] > 0.1  # the first gradient was really clipped
+
+
+def test_train_steps_the_scheduler_after_every_optimizer_step(tiny_task):
+    batches, src_vocab, tgt_vocab = tiny_task
+    counts = []  # what LambdaLR passes its function: 0 when made, then one more per step
+
+    def constant(optimizer):
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda n: counts.append(n) or 1.0)
+
+    scheduled = train_seq2seq(tiny_model(src_vocab, tgt_vocab), batches, 3, scheduler=constant)
+    assert counts == [0, 1, 2, 3]
+    assert scheduled == train_seq2seq(tiny_model(src_vocab, tgt_vocab), batches, 3)
 
 
 def test_train_rejects_bad_arguments(tiny_task):

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from attn_course.reference import to_torch_decoder_layer, to_torch_encoder_layer
 from attn_course.seq2seq import EncoderDecoder, greedy_decode
+from attn_course.support.reference import to_torch_decoder_layer, to_torch_encoder_layer
 from attn_course.transformer import (
     AddNorm,
     PositionWiseFFN,
@@ -79,11 +79,17 @@ def test_decoder_block_matches_torch_with_the_causal_mask(norm_first):
     causal = nn.Transformer.generate_square_subsequent_mask(6)
     with torch.no_grad():
         ours = block(Y, memory, valid_lens)
-        theirs = layer(Y, memory, tgt_mask=causal, tgt_is_causal=True,
-                       memory_key_padding_mask=padding_mask(valid_lens, 5))
+        theirs = layer(
+            Y,
+            memory,
+            tgt_mask=causal,
+            tgt_is_causal=True,
+            memory_key_padding_mask=padding_mask(valid_lens, 5),
+        )
         torch.testing.assert_close(ours, theirs, atol=ATOL, rtol=0)
-        torch.testing.assert_close(block(Y, memory), layer(Y, memory, tgt_mask=causal),
-                                   atol=ATOL, rtol=0)
+        torch.testing.assert_close(
+            block(Y, memory), layer(Y, memory, tgt_mask=causal), atol=ATOL, rtol=0
+        )
 
 
 def test_decoder_output_at_step_t_ignores_later_inputs():
@@ -102,8 +108,13 @@ def test_decoder_output_at_step_t_ignores_later_inputs():
 
 def make_model(norm_first=True, num_layers=2):
     torch.manual_seed(5)
-    sizes = {"num_hiddens": 16, "ffn_num_hiddens": 32, "num_heads": 2, "num_layers": num_layers,
-             "norm_first": norm_first}
+    sizes = {
+        "num_hiddens": 16,
+        "ffn_num_hiddens": 32,
+        "num_heads": 2,
+        "num_layers": num_layers,
+        "norm_first": norm_first,
+    }
     return EncoderDecoder(TransformerEncoder(11, **sizes), TransformerDecoder(13, **sizes)).eval()
 
 
@@ -161,20 +172,20 @@ def test_the_schedule_rises_then_decays_to_zero():
     assert warmup_cosine_factor(1, 0, 10) < 1.0  # no warm-up: the decay starts at once
 
 
-def test_warmup_cosine_sets_every_optimizers_rate_only_inside_the_block():
+def test_warmup_cosine_gives_each_optimizer_step_its_rate():
     weight = nn.Parameter(torch.ones(1))
     optimizer = torch.optim.SGD([weight], lr=0.5)
+    scheduler = warmup_cosine(optimizer, warmup_steps=2, num_steps=4)
     rates = []
-    with warmup_cosine(warmup_steps=2, num_steps=4):
-        for _ in range(4):
-            optimizer.zero_grad()
-            weight.sum().backward()
-            optimizer.step()
-            rates.append(optimizer.param_groups[0]["lr"])
+    for _ in range(4):
+        rates.append(optimizer.param_groups[0]["lr"])  # the rate of the coming step
+        optimizer.zero_grad()
+        weight.sum().backward()
+        optimizer.step()
+        scheduler.step()
     assert rates == pytest.approx([0.25, 0.5, 0.25, 0.0])
-    optimizer.param_groups[0]["lr"] = 0.5
-    optimizer.step()  # outside the block the hook is gone
-    assert optimizer.param_groups[0]["lr"] == 0.5
+    with pytest.raises(ValueError, match="warmup_steps < num_steps"):
+        warmup_cosine(optimizer, warmup_steps=4, num_steps=4)
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "attn_slides"
 ASSETS = "_assets"
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 800
+
+
 class MainPathPreprocessor(Preprocessor):
     """Keep the main path, show each code cell's idea, put each slide's notes last.
 

@@ -86,13 +86,13 @@ GENERIC_HINTS: dict[str, list[str]] = {
     ],
 }
 
-_hints_seen: dict[tuple[str, str], int] = {}
+_hint_shown: dict[str, tuple[str, int]] = {}  # check name -> (failure kind, stage) last shown
 last_verdict: dict[str, Any] = {}  # the last report, for the tests: name, kinds, hint
 
 
 def reset_hints() -> None:
     """Forget which hints were shown (the next failure starts at the first stage)."""
-    _hints_seen.clear()
+    _hint_shown.clear()
 
 
 @dataclass
@@ -209,7 +209,8 @@ def evaluate(
         before = _tensors((case.args, case.kwargs))
         after = _tensors((args, kwargs))
         changed = [
-            i for i, (b, a) in enumerate(zip(before, after, strict=True))
+            i
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
             if b.shape != a.shape or not torch.equal(b, a)
         ]
         failure = None
@@ -227,20 +228,19 @@ def evaluate(
 
 
 def report(
-    name: str,
-    results: list[CaseResult] | None,
-    hint: str | None = None,
-    hints: dict[str, list[str]] | None = None,
+    name: str, results: list[CaseResult] | None, hints: dict[str, list[str]] | None = None
 ) -> None:
     """Print the verdict for one exercise, with a hint staged by how often it failed so.
 
     ``hints`` maps a failure kind to its stages (see ``GENERIC_HINTS``, which
     fills in the kinds a check does not name). Running the check again on a
-    failure of the same kind shows the next stage.
+    failure of the same kind shows the next stage; a failure of another kind
+    than the last run's (a new mistake) starts again at that kind's first stage.
     """
     last_verdict.clear()
     last_verdict.update(name=name, kinds=[], hint=None, stage=None)
     if results is None:
+        _hint_shown.pop(name, None)
         print(f"{name}: not implemented yet. Fill in the stub above, then run this cell again.")
         return
     passed = sum(result.passed for result in results)
@@ -253,17 +253,14 @@ def report(
         print(line)
     last_verdict["kinds"] = [result.kind for result in results if not result.passed]
     if passed == len(results):
+        _hint_shown.pop(name, None)
         print("Well done!")
         return
     kind = last_verdict["kinds"][0]
-    if hints is None and hint is not None:  # a check not yet given staged hints
-        print(f"Hint: {hint}")
-        last_verdict.update(hint=hint, stage=0)
-        return
     stages = {**GENERIC_HINTS, **(hints or {})}.get(kind) or GENERIC_HINTS["values"]
-    seen = _hints_seen.get((name, kind), 0)
-    _hints_seen[(name, kind)] = seen + 1
-    stage = min(seen, len(stages) - 1)
+    last_kind, last_stage = _hint_shown.get(name, (None, -1))
+    stage = min(last_stage + 1, len(stages) - 1) if kind == last_kind else 0
+    _hint_shown[name] = (kind, stage)
     more = " Run the check again for a further hint." if stage < len(stages) - 1 else ""
     print(f"Hint {stage + 1} of {len(stages)}: {stages[stage]}{more}")
     last_verdict.update(hint=stages[stage], stage=stage)
@@ -274,7 +271,6 @@ def run_check(
     student: Callable,
     reference: Callable | None,
     cases: Sequence[Case],
-    hint: str | None = None,
     atol: float = 1e-5,
     hints: dict[str, list[str]] | None = None,
     diagnose: Callable[[Any, Any, Case], Failure | None] | None = None,
@@ -287,10 +283,9 @@ def run_check(
         reference: the reference implementation (or None if every case
             carries ``expected``).
         cases: the inputs to try.
-        hint: a single hint (older checks; prefer ``hints``).
         atol: the largest allowed absolute difference for tensors and floats.
         hints: staged hints per failure kind (see ``report``).
         diagnose: a check-specific diagnosis (see ``evaluate``).
     """
     results = evaluate(student, reference, cases, atol=atol, diagnose=diagnose)
-    report(name, results, hint=hint, hints=hints)
+    report(name, results, hints=hints)

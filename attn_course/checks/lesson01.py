@@ -171,12 +171,14 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
         return Failure("lowest", "each query gets the value of one key, but not the right key")
     if scores.shape[0] != scores.shape[1] and _close(actual, values[scores.argmax(dim=0)]):
         return Failure(
-            "axis", f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
+            "axis",
+            f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
             f"one per query ({scores.shape[0]})",
         )
     if actual.shape == expected.shape:
         mixed = [
-            i for i, row in enumerate(actual)
+            i
+            for i, row in enumerate(actual)
             if not any(torch.allclose(row, value) for value in values)
         ]
         if mixed:
@@ -198,8 +200,7 @@ _HARD_POOLING_HINTS = {
     ],
     "axis": [
         "How many output rows should there be: one per query or one per key?",
-        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis "
-        "survives?",
+        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis survives?",
     ],
 }
 
@@ -214,4 +215,3 @@ def check_my_hard_pooling(student: Callable) -> None:
         hints=_HARD_POOLING_HINTS,
         diagnose=_diagnose_hard_pooling,
     )
-

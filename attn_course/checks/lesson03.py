@@ -27,14 +27,20 @@ def _masked_softmax_cases() -> list[Case]:
         return scale * torch.randn(*shape, generator=generator)
 
     return [
-        Case("one length per sequence, shape (batch,): lengths [2, 3]",
-             (rand(2, 2, 4), torch.tensor([2, 3]))),
-        Case("one length per query, shape (batch, queries)",
-             (rand(2, 3, 4), torch.tensor([[1, 2, 4], [3, 3, 2]]))),
+        Case(
+            "one length per sequence, shape (batch,): lengths [2, 3]",
+            (rand(2, 2, 4), torch.tensor([2, 3])),
+        ),
+        Case(
+            "one length per query, shape (batch, queries)",
+            (rand(2, 3, 4), torch.tensor([[1, 2, 4], [3, 3, 2]])),
+        ),
         Case("full lengths give the plain softmax", (rand(2, 3, 4), torch.tensor([4, 4]))),
         Case("a sequence of length 0 gives all-zero rows", (rand(2, 3, 5), torch.tensor([0, 5]))),
-        Case("one query of length 0 among others, shape (batch, queries)",
-             (rand(1, 3, 4), torch.tensor([[2, 0, 4]]))),
+        Case(
+            "one query of length 0 among others, shape (batch, queries)",
+            (rand(1, 3, 4), torch.tensor([[2, 0, 4]])),
+        ),
         Case("large scores (up to 200)", (rand(3, 2, 4, scale=70.0), torch.tensor([3, 1, 4]))),
     ]
 
@@ -63,32 +69,46 @@ def _diagnose_masked_softmax(actual: Any, expected: Any, case: Case) -> Failure 
     column_sums = actual.nan_to_num(0.0).sum(-2)  # (batch, keys)
     seen = visible.any(-2)  # (batch, keys): keys that some query may see
     if not rows_ok.all() and ((column_sums - 1).abs() < 1e-4)[seen].all():
-        return Failure("axis", "the weights sum to 1 down each column (over the queries), "
-                               "not along each row (over the keys)")
+        return Failure(
+            "axis",
+            "the weights sum to 1 down each column (over the queries), "
+            "not along each row (over the keys)",
+        )
     if (bad.any(-1) & ~has_key).any():
         b, q = _first(bad.any(-1) & ~has_key)
-        return Failure("nan", f"row (batch {b}, query {q}) has no visible key and came out "
-                              f"{float(actual[b, q, 0])} instead of all zeros")
+        return Failure(
+            "nan",
+            f"row (batch {b}, query {q}) has no visible key and came out "
+            f"{float(actual[b, q, 0])} instead of all zeros",
+        )
     if bad.any():
         b, q, k = _first(bad)
-        return Failure("overflow", f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
-                                   f"with {int(visible[b, q].sum())} visible keys")
+        return Failure(
+            "overflow",
+            f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
+            f"with {int(visible[b, q].sum())} visible keys",
+        )
     if ((actual.abs() > 1e-6) & ~has_key.unsqueeze(-1)).any():
         b, q = _first((actual.abs() > 1e-6).any(-1) & ~has_key)
-        return Failure("empty_row", f"row (batch {b}, query {q}) has no visible key but its "
-                                    f"weights sum to {float(actual[b, q].sum()):.3g}, not 0")
+        return Failure(
+            "empty_row",
+            f"row (batch {b}, query {q}) has no visible key but its "
+            f"weights sum to {float(actual[b, q].sum()):.3g}, not 0",
+        )
     padding = (actual.abs() > 1e-6) & ~visible & has_key.unsqueeze(-1)
     if padding.any():
         b, q, k = _first(padding)
-        return Failure("padding", f"key {k} of row (batch {b}, query {q}) is past the valid "
-                                  f"length {int(visible[b, q].sum())} but gets weight "
-                                  f"{float(actual[b, q, k]):.3g}")
+        return Failure(
+            "padding",
+            f"key {k} of row (batch {b}, query {q}) is past the valid "
+            f"length {int(visible[b, q].sum())} but gets weight "
+            f"{float(actual[b, q, k]):.3g}",
+        )
     sums = actual.sum(-1)  # (batch, queries)
     off = ((sums - 1).abs() > 1e-4) & has_key
     if off.any():
         b, q = _first(off)
-        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, "
-                               "not 1")
+        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, not 1")
     return None
 
 
@@ -149,8 +169,14 @@ def check_my_masked_softmax(student: Callable) -> None:
     Compares with ``attn_course.masking.masked_softmax`` on several inputs, checks that
     ``X`` is left unchanged, and names the property that fails. Prints a verdict.
     """
-    run_check("my_masked_softmax", student, masked_softmax, _masked_softmax_cases(),
-              hints=MASKED_SOFTMAX_HINTS, diagnose=_diagnose_masked_softmax)
+    run_check(
+        "my_masked_softmax",
+        student,
+        masked_softmax,
+        _masked_softmax_cases(),
+        hints=MASKED_SOFTMAX_HINTS,
+        diagnose=_diagnose_masked_softmax,
+    )
 
 
 def _causal_mask_cases() -> list[Case]:
@@ -176,8 +202,9 @@ def _diagnose_causal_mask(actual: Any, expected: Any, case: Case) -> Failure | N
         return Failure("diagonal", "the diagonal is False: query i does not see key i")
     wrong = actual != expected
     i, j = _first(wrong)
-    return Failure("values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected "
-                             f"{bool(expected[i, j])}")
+    return Failure(
+        "values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected {bool(expected[i, j])}"
+    )
 
 
 CAUSAL_MASK_HINTS = {
@@ -209,5 +236,11 @@ def check_my_causal_mask(student: Callable) -> None:
 
     Prints a verdict; returns None.
     """
-    run_check("my_causal_mask", student, causal_mask, _causal_mask_cases(),
-              hints=CAUSAL_MASK_HINTS, diagnose=_diagnose_causal_mask)
+    run_check(
+        "my_causal_mask",
+        student,
+        causal_mask,
+        _causal_mask_cases(),
+        hints=CAUSAL_MASK_HINTS,
+        diagnose=_diagnose_causal_mask,
+    )

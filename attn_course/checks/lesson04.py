@@ -44,8 +44,11 @@ def _diagnose_bilinear(actual: Any, expected: Any, case: Case) -> Failure | None
     queries, keys, W = case.args
     swapped = expected.shape[:1] + expected.shape[:0:-1]  # (batch, keys, queries)
     if actual.shape == swapped and actual.shape != expected.shape:
-        return Failure("shape", f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
-                                f"expected (batch, queries, keys) = {tuple(expected.shape)}")
+        return Failure(
+            "shape",
+            f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
+            f"expected (batch, queries, keys) = {tuple(expected.shape)}",
+        )
     if actual.shape != expected.shape or _close(actual, expected):
         return None
     if W.shape[0] == W.shape[1] and _close(actual, _reference_bilinear_scores(queries, keys, W.T)):
@@ -94,12 +97,22 @@ def check_my_bilinear_scores(student: Callable) -> None:
     cases = [
         Case("queries and keys of the same size", args=square),
         Case("queries and keys of different sizes, batch of 2", args=mixed),
-        Case("W = identity gives the dot product", args=(queries, keys, torch.eye(4)),
-             expected=dot_products),
+        Case(
+            "W = identity gives the dot product",
+            args=(queries, keys, torch.eye(4)),
+            expected=dot_products,
+        ),
         Case("one query and one key", args=single),
     ]
-    run_check("my_bilinear_scores", student, _reference_bilinear_scores, cases,
-              atol=1e-4, hints=BILINEAR_HINTS, diagnose=_diagnose_bilinear)
+    run_check(
+        "my_bilinear_scores",
+        student,
+        _reference_bilinear_scores,
+        cases,
+        atol=1e-4,
+        hints=BILINEAR_HINTS,
+        diagnose=_diagnose_bilinear,
+    )
 
 
 def _reference_gaussian_scores(
@@ -111,8 +124,12 @@ def _reference_gaussian_scores(
 
 
 def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None:
-    if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
-            or not actual.is_floating_point() or _close(actual, expected, atol=1e-3)):
+    if (
+        not isinstance(actual, torch.Tensor)
+        or actual.shape != expected.shape
+        or not actual.is_floating_point()
+        or _close(actual, expected, atol=1e-3)
+    ):
         return None
     if not torch.isfinite(actual).all():
         return None
@@ -120,9 +137,12 @@ def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None
     per_row = difference - difference.mean(-1, keepdim=True)
     if per_row.abs().max() < 1e-3 * max(1.0, float(expected.abs().max())):
         b, q = _first_row(difference)
-        return Failure("row_constant", "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
-                                       f"same amount ({float(difference[b, q, 0]):.3g}) for every "
-                                       f"key of row (batch {b}, query {q})")
+        return Failure(
+            "row_constant",
+            "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
+            f"same amount ({float(difference[b, q, 0]):.3g}) for every "
+            f"key of row (batch {b}, query {q})",
+        )
     if _close(actual, -expected, atol=1e-3):
         return Failure("sign", "your scores have the opposite sign: near keys score lowest")
     ratio = (actual.double() / expected.double()).flatten()
@@ -174,14 +194,29 @@ def check_my_gaussian_scores(student: Callable) -> None:
     are -|q - k|^2 / (2 sigma^2). Prints a verdict.
     """
     cases = [
-        Case("one query, six keys, sigma = 1",
-             args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0)),
-        Case("batch of 2, 3 queries, 5 keys, sigma = 0.5",
-             args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5)),
-        Case("more queries than keys, sigma = 2",
-             args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0)),
-        Case("d = 1, as in lesson 01's kernel regression, sigma = 0.3",
-             args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3)),
+        Case(
+            "one query, six keys, sigma = 1",
+            args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0),
+        ),
+        Case(
+            "batch of 2, 3 queries, 5 keys, sigma = 0.5",
+            args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5),
+        ),
+        Case(
+            "more queries than keys, sigma = 2",
+            args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0),
+        ),
+        Case(
+            "d = 1, as in lesson 01's kernel regression, sigma = 0.3",
+            args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3),
+        ),
     ]
-    run_check("my_gaussian_scores", student, _reference_gaussian_scores, cases,
-              atol=1e-3, hints=GAUSSIAN_HINTS, diagnose=_diagnose_gaussian)
+    run_check(
+        "my_gaussian_scores",
+        student,
+        _reference_gaussian_scores,
+        cases,
+        atol=1e-3,
+        hints=GAUSSIAN_HINTS,
+        diagnose=_diagnose_gaussian,
+    )

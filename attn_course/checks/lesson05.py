@@ -14,8 +14,8 @@ import torch
 from torch.nn import functional as F
 
 from attn_course.checks.core import Case, Failure, run_check
-from attn_course.metrics import alignment_accuracy
-from attn_course.training import masked_cross_entropy
+from attn_course.support.metrics import alignment_accuracy
+from attn_course.support.training import masked_cross_entropy
 
 
 def _as_tensor(student: Callable) -> Callable:
@@ -57,9 +57,7 @@ def _loss_cases() -> list[Case]:
     return [
         Case("no padding", (logits, labels, torch.tensor([5, 5, 5]))),
         Case("padded targets (lengths 5, 2, 3)", (logits, padded_labels, torch.tensor([5, 2, 3]))),
-        Case(
-            "padding holds large scores", (loud_padding, padded_labels, torch.tensor([5, 2, 3]))
-        ),
+        Case("padding holds large scores", (loud_padding, padded_labels, torch.tensor([5, 2, 3]))),
         Case("one token in one sentence", (logits[:1], labels[:1], torch.tensor([1]))),
     ]
 
@@ -73,8 +71,10 @@ def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
     per_sentence = (per_token * mask).sum(1) / valid_lens.clamp(min=1)  # (batch,)
     return {
         "padding": ("the mean over every position, padding included", float(per_token.mean())),
-        "denominator": (f"the right sum divided by batch * steps = {batch * steps}",
-                        real_sum / (batch * steps)),  # fmt: skip
+        "denominator": (
+            f"the right sum divided by batch * steps = {batch * steps}",
+            real_sum / (batch * steps),
+        ),  # fmt: skip
         "denominator-batch": (f"the right sum divided by the batch size {batch}", real_sum / batch),
         "denominator-none": ("the right sum, not divided at all", real_sum),
         "per_sentence": ("the mean of the per-sentence means", float(per_sentence.mean())),
@@ -159,8 +159,10 @@ def _alignment_cases() -> list[Case]:
     all_right = torch.tensor([[0, 2, 1, 2], [1, 0, 2, 0]])  # (batch, target steps)
     some_unaligned = torch.tensor([[0, 2, -1, 1], [1, 1, -1, -1]])
     return [
-        Case("square weights (3 target and 3 source steps)",
-             (square, torch.tensor([[1, 1, 0], [0, 2, 0]]))),  # fmt: skip
+        Case(
+            "square weights (3 target and 3 source steps)",
+            (square, torch.tensor([[1, 1, 0], [0, 2, 0]])),
+        ),  # fmt: skip
         Case("every token aligned correctly", (weights, all_right)),
         Case("-1 entries are not counted", (weights, some_unaligned)),
         Case("random weights, batch of 4", (random_weights, random_gold)),

@@ -59,11 +59,17 @@ def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | N
     if _same(actual, transpose_qkv(X, num_heads)):
         return Failure("blocks", "each head got a block of neighbouring features, as in the lesson")
     if _same(actual, right.transpose(0, 1).reshape(-1, steps, head_size)):
-        return Failure("rows", "the right heads, but the rows are ordered head by head "
-                       "(row h * batch + b instead of b * num_heads + h)")
-    scrambled = [X.reshape(batch_size * num_heads, steps, head_size),
-                 X.reshape(batch_size, steps, head_size, num_heads)
-                 .reshape(batch_size * num_heads, steps, head_size)]
+        return Failure(
+            "rows",
+            "the right heads, but the rows are ordered head by head "
+            "(row h * batch + b instead of b * num_heads + h)",
+        )
+    scrambled = [
+        X.reshape(batch_size * num_heads, steps, head_size),
+        X.reshape(batch_size, steps, head_size, num_heads).reshape(
+            batch_size * num_heads, steps, head_size
+        ),
+    ]
     if any(_same(actual, wrong) for wrong in scrambled):
         return Failure("steps", "the shape is right but rows mix features of different steps")
     return None
@@ -103,8 +109,14 @@ def check_my_interleaved_transpose_qkv(student: Callable) -> None:
         Case("one head leaves X unchanged", (_features(2, 5, 4, seed=4), 1)),
         Case("batch 1, 1 step, 8 features, 2 heads", (_features(1, 1, 8, seed=5), 2)),
     ]
-    run_check("my_interleaved_transpose_qkv", student, _interleaved, cases,
-              hints=INTERLEAVED_HINTS, diagnose=_diagnose_interleaved)
+    run_check(
+        "my_interleaved_transpose_qkv",
+        student,
+        _interleaved,
+        cases,
+        hints=INTERLEAVED_HINTS,
+        diagnose=_diagnose_interleaved,
+    )
 
 
 # ---------------------------------------------------------------- exercise 2
@@ -122,10 +134,18 @@ def _multihead_weights(
     )
 
 
-def _loop(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-          W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor, W_o: torch.Tensor | None,
-          num_heads: int, valid_lens: torch.Tensor | None = None,
-          scale_features: int | None = None) -> torch.Tensor:
+def _loop(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    W_q: torch.Tensor,
+    W_k: torch.Tensor,
+    W_v: torch.Tensor,
+    W_o: torch.Tensor | None,
+    num_heads: int,
+    valid_lens: torch.Tensor | None = None,
+    scale_features: int | None = None,
+) -> torch.Tensor:
     """Multi-head attention one head at a time; the options give known wrong answers."""
     head_size = W_q.shape[0] // num_heads
     scale = math.sqrt(scale_features or head_size)
@@ -139,10 +159,17 @@ def _loop(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
     return output if W_o is None else output @ W_o.T
 
 
-def _reference_multihead(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                         W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor,
-                         W_o: torch.Tensor, num_heads: int,
-                         valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+def _reference_multihead(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    W_q: torch.Tensor,
+    W_k: torch.Tensor,
+    W_v: torch.Tensor,
+    W_o: torch.Tensor,
+    num_heads: int,
+    valid_lens: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The reference (it agrees with ``MultiHeadAttention``; the tests check that)."""
     return _loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens)
 
@@ -202,15 +229,35 @@ def check_my_multihead_loop(student: Callable) -> None:
         ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
         ("2 heads, no valid_lens", 2, 3, 4, 8, 8, 8, 8, 2, None),
         ("4 heads, valid_lens (batch,)", 2, 3, 5, 8, 6, 4, 8, 4, torch.tensor([2, 5])),
-        ("3 heads, valid_lens (batch, queries)", 2, 3, 4, 6, 6, 6, 6, 3,
-         torch.tensor([[1, 2, 3], [4, 4, 2]])),
+        (
+            "3 heads, valid_lens (batch, queries)",
+            2,
+            3,
+            4,
+            6,
+            6,
+            6,
+            6,
+            3,
+            torch.tensor([[1, 2, 3], [4, 4, 2]]),
+        ),
         ("a sequence with valid length 0", 2, 2, 3, 4, 4, 4, 4, 2, torch.tensor([0, 3])),
         ("self-attention, 2 heads", 3, 4, 4, 8, 8, 8, 8, 2, torch.tensor([4, 1, 3])),
     ]
     cases = []
     for seed, setting in enumerate(settings):
-        (description, batch, num_queries, num_keys, query_size, key_size, value_size,
-         num_hiddens, num_heads, valid_lens) = setting
+        (
+            description,
+            batch,
+            num_queries,
+            num_keys,
+            query_size,
+            key_size,
+            value_size,
+            num_hiddens,
+            num_heads,
+            valid_lens,
+        ) = setting
         queries = _features(batch, num_queries, query_size, seed=10 * seed)
         keys = _features(batch, num_keys, key_size, seed=10 * seed + 1)
         values = _features(batch, num_keys, value_size, seed=10 * seed + 2)
@@ -218,5 +265,11 @@ def check_my_multihead_loop(student: Callable) -> None:
             keys = values = queries
         weights = _multihead_weights(query_size, key_size, value_size, num_hiddens, 10 * seed)
         cases.append(Case(description, (queries, keys, values, *weights, num_heads, valid_lens)))
-    run_check("my_multihead_loop", student, _reference_multihead, cases,
-              hints=LOOP_HINTS, diagnose=_diagnose_loop)
+    run_check(
+        "my_multihead_loop",
+        student,
+        _reference_multihead,
+        cases,
+        hints=LOOP_HINTS,
+        diagnose=_diagnose_loop,
+    )

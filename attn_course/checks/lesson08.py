@@ -130,12 +130,17 @@ def _diagnose_similarity(actual: Any, expected: float, case: Case) -> Failure | 
         return None
     delta, num_hiddens = case.args
     if delta == 0:
-        return Failure("at_zero", f"at delta=0 returned {actual:.4g}; a row's squared length is "
-                       "the right value there")
+        return Failure(
+            "at_zero",
+            f"at delta=0 returned {actual:.4g}; a row's squared length is the right value there",
+        )
     if delta < 0:
         return Failure("negative", f"wrong for the negative offset delta={delta}")
-    return Failure("offset", f"delta={delta}, d={num_hiddens}: returned {actual:.4g}, off by "
-                   f"{abs(actual - expected):.3g}")
+    return Failure(
+        "offset",
+        f"delta={delta}, d={num_hiddens}: returned {actual:.4g}, off by "
+        f"{abs(actual - expected):.3g}",
+    )
 
 
 SIMILARITY_HINTS = {

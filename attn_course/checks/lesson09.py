@@ -74,8 +74,14 @@ def check_my_causal_valid_lens(student: Callable) -> None:
         Case("batch 1, 1 step", (1, 1)),
         Case("batch 4, 2 steps", (4, 2)),
     ]
-    run_check("my_causal_valid_lens", student, _causal_valid_lens, cases,
-              hints=CAUSAL_HINTS, diagnose=_diagnose_causal)
+    run_check(
+        "my_causal_valid_lens",
+        student,
+        _causal_valid_lens,
+        cases,
+        hints=CAUSAL_HINTS,
+        diagnose=_diagnose_causal,
+    )
 
 
 # ---------------------------------------------------------------- exercise 2
@@ -123,8 +129,14 @@ def check_my_warmup_cosine_factor(student: Callable) -> None:
         Case("the last step", (100, 10, 100)),
         Case("no warm-up at all, step 1", (1, 0, 50)),
     ]
-    run_check("my_warmup_cosine_factor", student, _warmup_cosine_factor, cases,
-              hints=SCHEDULE_HINTS, diagnose=_diagnose_schedule)
+    run_check(
+        "my_warmup_cosine_factor",
+        student,
+        _warmup_cosine_factor,
+        cases,
+        hints=SCHEDULE_HINTS,
+        diagnose=_diagnose_schedule,
+    )
 
 
 # ---------------------------------------------------------------- exercise 3
@@ -161,8 +173,12 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
         no_residual = ffn(ln2(Y))
         Y_missing = attend(Z, valid_lens)
         no_residual_attention = Y_missing + ffn(ln2(Y_missing))
-    return {"post_norm": post, "padding": no_padding, "residual": no_residual,
-            "residual_attention": no_residual_attention}
+    return {
+        "post_norm": post,
+        "padding": no_padding,
+        "residual": no_residual,
+        "residual_attention": no_residual_attention,
+    }
 
 
 def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
@@ -200,13 +216,19 @@ def check_my_pre_norm_block(student: Callable) -> None:
     """Check ``student(block, X, valid_lens)`` against a pre-norm block; print a verdict."""
     generator = torch.Generator().manual_seed(9)
     cases = [
-        Case("8 features, 2 heads, no padding",
-             (_block(1, 8, 2), torch.randn(2, 5, 8, generator=generator), None)),
-        Case("8 features, 2 heads, padded sequences",
-             (_block(2, 8, 2), torch.randn(3, 6, 8, generator=generator),
-              torch.tensor([6, 3, 1]))),
-        Case("12 features, 3 heads, one sequence of 4",
-             (_block(3, 12, 3), torch.randn(1, 4, 12, generator=generator), torch.tensor([2]))),
+        Case(
+            "8 features, 2 heads, no padding",
+            (_block(1, 8, 2), torch.randn(2, 5, 8, generator=generator), None),
+        ),
+        Case(
+            "8 features, 2 heads, padded sequences",
+            (_block(2, 8, 2), torch.randn(3, 6, 8, generator=generator), torch.tensor([6, 3, 1])),
+        ),
+        Case(
+            "12 features, 3 heads, one sequence of 4",
+            (_block(3, 12, 3), torch.randn(1, 4, 12, generator=generator), torch.tensor([2])),
+        ),
     ]
-    run_check("my_pre_norm_block", student, _pre_norm, cases, hints=BLOCK_HINTS,
-              diagnose=_diagnose_block)
+    run_check(
+        "my_pre_norm_block", student, _pre_norm, cases, hints=BLOCK_HINTS, diagnose=_diagnose_block
+    )

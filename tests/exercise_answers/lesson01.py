@@ -26,7 +26,7 @@ def nadaraya_watson_loops(queries, keys, values, sigma):
 
 def nadaraya_watson_by_cdist(queries, keys, values, sigma):
     """Another right answer: torch.cdist for the distances, log-softmax for the weights."""
-    exponents = -torch.cdist(queries, keys) ** 2 / (2 * sigma**2)  # (n_q, n_k)
+    exponents = -(torch.cdist(queries, keys) ** 2) / (2 * sigma**2)  # (n_q, n_k)
     return torch.log_softmax(exponents, dim=-1).exp() @ values
 
 
@@ -68,7 +68,7 @@ def nadaraya_watson_average(queries, keys, values, sigma):
 def nadaraya_watson_1d_only(queries, keys, values, sigma):
     """Works for one feature only: drops the feature axis by indexing."""
     differences = queries[:, 0][:, None] - keys[:, 0][None]  # (n_q, n_k)
-    return torch.softmax(-differences**2 / (2 * sigma**2), dim=-1) @ values
+    return torch.softmax(-(differences**2) / (2 * sigma**2), dim=-1) @ values
 
 
 # ---------------------------------------------------------------- my_hard_pooling

@@ -15,9 +15,7 @@ from exercise_answers import Answer
 def find_transposed_loops(grid):
     """Row by row, in plain Python: a panel is transposed if some row does not sum to 1."""
     panels = grid.reshape(-1, *grid.shape[-2:])  # (panels, n, n)
-    flags = [
-        any(abs(sum(row) - 1.0) > 1e-3 for row in panel.tolist()) for panel in panels
-    ]
+    flags = [any(abs(sum(row) - 1.0) > 1e-3 for row in panel.tolist()) for panel in panels]
     return torch.tensor(flags).reshape(grid.shape[:-2])
 
 

@@ -102,8 +102,12 @@ def causal_mask_square(num_queries, num_keys):
 ANSWERS = [
     Answer(check_my_masked_softmax, masked_softmax_by_slicing, "pass"),
     Answer(check_my_masked_softmax, masked_softmax_minus_inf, "nan", "0/0 on an empty row"),
-    Answer(check_my_masked_softmax, masked_softmax_minus_a_million, "empty_row",
-           "uniform weights on an empty row"),
+    Answer(
+        check_my_masked_softmax,
+        masked_softmax_minus_a_million,
+        "empty_row",
+        "uniform weights on an empty row",
+    ),
     Answer(check_my_masked_softmax, masked_softmax_naive_exp, "overflow", "exp(200) is inf"),
     Answer(check_my_masked_softmax, masked_softmax_in_place, "mutated", "writes into X"),
     Answer(check_my_masked_softmax, masked_softmax_1d_only, "raised", "no 2-D lengths"),

@@ -67,11 +67,9 @@ def loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     return torch.cat(heads, dim=-1) @ W_o.T
 
 
-def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                          valid_lens=None):
+def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     # Dividing by sqrt(num_hiddens) is the same as shrinking W_q by num_heads ** -0.5.
-    return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads,
-                valid_lens)
+    return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads, valid_lens)
 
 
 def ignores_valid_lens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
@@ -83,8 +81,9 @@ def forgets_W_o(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens
     return loop(queries, keys, values, W_q, W_k, W_v, identity, num_heads, valid_lens)
 
 
-def masks_with_minus_infinity(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                              valid_lens=None):
+def masks_with_minus_infinity(
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None
+):
     head_size = W_o.shape[0] // num_heads
     heads = []
     for h in range(num_heads):
@@ -99,8 +98,9 @@ def masks_with_minus_infinity(queries, keys, values, W_q, W_k, W_v, W_o, num_hea
     return torch.cat(heads, dim=-1) @ W_o.T
 
 
-def concatenates_along_queries(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                               valid_lens=None):
+def concatenates_along_queries(
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None
+):
     head_size = W_o.shape[0] // num_heads
     heads = []
     for h in range(num_heads):

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from attn_course.validation import check_key_padding_lens, validated
+from attn_course.masking import length_mask
+from attn_course.support.validation import check_key_padding_lens
 
 if TYPE_CHECKING:
     from attn_course.multihead import MultiHeadAttention
@@ -22,15 +23,14 @@ if TYPE_CHECKING:
 PARTS = ("num_heads", "attention", "W_q", "W_k", "W_v", "W_o")
 
 
-@validated(check_key_padding_lens)
 def key_padding_mask(valid_lens: torch.Tensor, num_keys: int) -> torch.Tensor:
     """The ``key_padding_mask`` (batch, num_keys) of ``nn.MultiheadAttention``: True at padding.
 
     ``valid_lens`` is an integer tensor (batch,), each length in [0, num_keys]. The
     mask is the opposite of ``length_mask``: PyTorch ignores the keys marked True.
     """
-    positions = torch.arange(num_keys, device=valid_lens.device)  # (keys,)
-    return positions >= valid_lens[:, None]  # (batch, keys)
+    check_key_padding_lens(valid_lens)
+    return ~length_mask(valid_lens, num_keys)  # (batch, keys)
 
 
 def to_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
@@ -57,9 +57,15 @@ def to_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
         )
     bias = mha.W_q.bias is not None
     torch_mha = nn.MultiheadAttention(
-        num_hiddens, mha.num_heads, dropout=mha.attention.dropout.p, bias=bias,
-        kdim=mha.W_k.in_features, vdim=mha.W_v.in_features, batch_first=True,
-        device=mha.W_o.weight.device, dtype=mha.W_o.weight.dtype,
+        num_hiddens,
+        mha.num_heads,
+        dropout=mha.attention.dropout.p,
+        bias=bias,
+        kdim=mha.W_k.in_features,
+        vdim=mha.W_v.in_features,
+        batch_first=True,
+        device=mha.W_o.weight.device,
+        dtype=mha.W_o.weight.dtype,
     )
     with torch.no_grad():
         if torch_mha.in_proj_weight is not None:  # keys and values have num_hiddens features

@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.utils import benchmark
 from torch.utils.flop_counter import FlopCounterMode
 
-from attn_course.validation import check_float_tensor
+from attn_course.support.validation import check_sequence
 
 Clock = Callable[[], float]
 
@@ -34,13 +35,13 @@ def sweep_forward_seconds(
 ) -> list[float]:
     """Median seconds per call of ``layer(X)`` for every ``(layer, X)`` case, interleaved.
 
-    Everything runs under ``torch.no_grad()``. One untimed call per case
-    first warms caches and tells how long a call takes. Then ``repeats``
-    rounds each time every case once: a measurement runs enough calls to
-    last about ``min_seconds`` (so a fast layer is not lost in the clock's
-    noise) and divides by their number. Because the rounds take turns, a
-    burst of load from another program spoils one round of many cases
-    (which the median discards) instead of every repeat of one case.
+    ``torch.utils.benchmark.Timer`` times the calls, under ``torch.no_grad()`` and
+    with the number of threads set now. One untimed call per case first warms caches
+    and tells how long a call takes. Then ``repeats`` rounds each time every case
+    once: a measurement runs enough calls to last about ``min_seconds`` (so a fast
+    layer is not lost in the clock's noise), after the Timer's own warm-up calls.
+    Because the rounds take turns, a burst of load from another program spoils one
+    round of many cases (which the median discards) instead of every repeat of one.
 
     The default clock, ``time.process_time``, counts the CPU time of this
     process only, so other programs on the machine barely disturb it. Call
@@ -74,54 +75,19 @@ def sweep_forward_seconds(
         raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
     if min_seconds < 0:
         raise ValueError(f"min_seconds must be >= 0, got {min_seconds!r}")
-    seconds: list[list[float]] = [[] for _ in cases]
+    threads = torch.get_num_threads()
+    timers = [
+        benchmark.Timer("layer(X)", globals={"layer": f, "X": X}, timer=clock, num_threads=threads)
+        for f, X in cases
+    ]
     with torch.no_grad():
-        calls = []
-        for layer, X in cases:  # warm-up, timed only to choose the number of calls
-            start = clock()
-            layer(X)
-            first_call = max(clock() - start, 1e-9)
-            calls.append(max(1, math.ceil(min_seconds / first_call)))
+        first = [timer.timeit(1).median for timer in timers]  # warm-up, and a first time
+        calls = [max(1, math.ceil(min_seconds / max(seconds, 1e-9))) for seconds in first]
+        seconds: list[list[float]] = [[] for _ in cases]
         for _ in range(repeats):
-            for index, (layer, X) in enumerate(cases):
-                if calls[index] > 1:
-                    layer(X)  # a fast case: re-warm the caches the previous case used
-                start = clock()
-                for _ in range(calls[index]):
-                    layer(X)
-                elapsed = max(clock() - start, 1e-9)  # a coarse clock may read 0
-                seconds[index].append(elapsed / calls[index])
+            for times, timer, number in zip(seconds, timers, calls, strict=True):
+                times.append(timer.timeit(number).median)
     return [statistics.median(times) for times in seconds]
-
-
-def median_forward_seconds(
-    layer: Callable[[torch.Tensor], object],
-    X: torch.Tensor,
-    repeats: int = 5,
-    min_seconds: float = 2e-3,
-    clock: Clock = time.process_time,
-) -> float:
-    """Median seconds of one call ``layer(X)`` under ``torch.no_grad()``.
-
-    ``sweep_forward_seconds`` with a single case: one warm-up call, then
-    ``repeats`` measurements of at least ``min_seconds`` each, measured
-    with ``clock`` (CPU time of this process by default).
-
-    Args:
-        layer: any callable, e.g. an ``nn.Module`` taking X.
-        X: its input, e.g. (batch, steps, d).
-        repeats: the number of measurements, at least 1.
-        min_seconds: the shortest duration of one measurement, >= 0.
-        clock: a function returning seconds.
-
-    Returns:
-        Seconds per call, a positive float.
-
-    Raises:
-        TypeError: ``layer`` is not callable or ``X`` is not a tensor.
-        ValueError: ``repeats`` < 1 or ``min_seconds`` < 0.
-    """
-    return sweep_forward_seconds([(layer, X)], repeats, min_seconds, clock)[0]
 
 
 def _positive_pairs(sizes: Sequence[float], values: Sequence[float]) -> None:
@@ -227,7 +193,7 @@ def conv_layers_needed(num_steps: int, kernel_size: int) -> int:
 
 def _check_positions(X: torch.Tensor, source: int, target: int) -> None:
     """X is a (batch, steps, d) float tensor and both positions lie inside it."""
-    check_float_tensor("X", X, ndim=3)
+    check_sequence(X)
     steps = X.shape[1]
     for name, position in (("source", source), ("target", target)):
         if not isinstance(position, int) or not 0 <= position < steps:

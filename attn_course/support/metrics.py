@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 
-from attn_course.validation import check_alignment_accuracy, validated
+from attn_course.support.validation import check_alignment_accuracy
 
 
 def _tokens(name: str, sentence: str | Sequence[str]) -> list[str]:
@@ -61,13 +61,13 @@ def bleu(prediction: str | Sequence[str], label: str | Sequence[str], k: int = 4
     return score
 
 
-@validated(check_alignment_accuracy)
 def alignment_accuracy(attention_weights: torch.Tensor, gold_alignments: torch.Tensor) -> float:
     """Share of target tokens whose most-attended source token is the gold one.
 
     attention_weights (batch, target_steps, source_steps); gold_alignments
     (batch, target_steps), -1 where a token has no gold word (not counted).
     """
+    check_alignment_accuracy(attention_weights, gold_alignments)
     counted = gold_alignments >= 0  # (batch, target_steps)
     most_attended = attention_weights.argmax(dim=-1)  # (batch, target_steps)
     hits = (most_attended == gold_alignments) & counted

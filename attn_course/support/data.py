@@ -292,8 +292,7 @@ class Batch:
     def to(self, device: torch.device | str) -> Batch:
         """The same batch on ``device``."""
         moved = {
-            name: None if value is None else value.to(device)
-            for name, value in vars(self).items()
+            name: None if value is None else value.to(device) for name, value in vars(self).items()
         }
         return Batch(**moved)
 
@@ -563,6 +562,4 @@ def load_fra_batches(
     batches = batch_by_length(
         [s for s, _ in train], [t for _, t in train], src_vocab, tgt_vocab, batch_size
     )
-    return TextData(
-        batches, [s for s, _ in test], [t for _, t in test], src_vocab, tgt_vocab
-    )
+    return TextData(batches, [s for s, _ in test], [t for _, t in test], src_vocab, tgt_vocab)

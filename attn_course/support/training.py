@@ -3,24 +3,24 @@ seeded training loop with gradient clipping, and a live progress line."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from attn_course.data import Batch
-from attn_course.validation import check_masked_cross_entropy, check_train_seq2seq, validated
+from attn_course.masking import length_mask
+from attn_course.support.data import Batch
+from attn_course.support.validation import check_masked_cross_entropy, check_training
 
 
-@validated(check_masked_cross_entropy)
 def masked_cross_entropy(
     logits: torch.Tensor, labels: torch.Tensor, valid_lens: torch.Tensor
 ) -> torch.Tensor:
     """Mean cross-entropy over the real tokens: logits (batch, steps, vocab), labels
     (batch, steps), valid_lens (batch,) -> a scalar; padded labels may hold any index."""
-    steps = torch.arange(labels.shape[1], device=labels.device)  # (steps,)
-    mask = steps < valid_lens.unsqueeze(-1)  # (batch, steps): True at real tokens
+    check_masked_cross_entropy(logits, labels, valid_lens)
+    mask = length_mask(valid_lens, labels.shape[1])  # (batch, steps): True at real tokens
     safe_labels = labels.masked_fill(~mask, 0)  # (batch, steps): a valid index everywhere
     per_token = F.cross_entropy(
         logits.transpose(1, 2).float(), safe_labels, reduction="none"
@@ -69,7 +69,6 @@ class TrainingProgress:
             self._handle.update({"text/plain": self._text()}, raw=True)
 
 
-@validated(check_train_seq2seq)
 def train_seq2seq(
     model: nn.Module,
     batches: Sequence[Batch],
@@ -79,6 +78,8 @@ def train_seq2seq(
     seed: int = 0,
     device: torch.device | str = "cpu",
     name: str | None = None,
+    scheduler: Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
+    | None = None,
 ) -> list[float]:
     """Train an encoder-decoder for a fixed number of steps with Adam.
 
@@ -91,7 +92,7 @@ def train_seq2seq(
     Args:
         model: called as ``model(source, source_valid_lens, decoder_input)``,
             returning (batch, steps, vocab_size) logits.
-        batches: training batches (see ``attn_course.data.make_batches``).
+        batches: training batches (see ``attn_course.support.data.make_batches``).
         num_steps: how many updates.
         lr: Adam's learning rate.
         max_grad_norm: the largest allowed gradient norm.
@@ -99,6 +100,9 @@ def train_seq2seq(
         device: where to train; the model is moved there.
         name: if given, a :class:`TrainingProgress` line with this name is
             shown in Jupyter while training.
+        scheduler: None for a constant learning rate, or a function that takes
+            the optimizer and returns a learning-rate scheduler, stepped after
+            every optimizer step (``lambda opt: warmup_cosine(opt, 50, 800)``).
 
     Returns:
         The loss of every step (a list of ``num_steps`` floats).
@@ -106,9 +110,11 @@ def train_seq2seq(
     Raises:
         ValueError: ``batches`` is empty, or ``num_steps`` < 1.
     """
+    check_training(batches, num_steps)
     model.to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = scheduler(optimizer) if scheduler is not None else None
     generator = torch.Generator().manual_seed(seed)
     progress = TrainingProgress(name, num_steps) if name else None
     if progress:
@@ -125,6 +131,8 @@ def train_seq2seq(
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
         losses.append(loss.item())
         if progress:
             progress.update(step, sum(losses[-progress.every :]) / len(losses[-progress.every :]))
