@@ -92,3 +92,22 @@ def test_student_cannot_spoil_the_case_by_writing_into_it():
 def test_nan_is_a_failure():
     results = evaluate(lambda x: x * float("nan"), reference, CASES[:1])
     assert results[0].kind == "nan" and "NaN at index (0,)" in results[0].detail
+
+
+def test_a_diagnosis_that_does_not_apply_never_crashes_the_check():
+    """A check's own diagnosis may assume the reference's dtype; another dtype is a verdict."""
+
+    def diagnose(actual, expected, case):
+        torch.allclose(actual, expected)  # raises on float64 against float32
+        return None
+
+    case = core.Case("one case", (torch.ones(3),))
+    [result] = core.evaluate(lambda x: x.double(), lambda x: x.clone(), [case], diagnose=diagnose)
+    assert (result.passed, result.kind) == (False, "dtype")
+
+
+def test_a_numpy_number_is_a_number():
+    import numpy as np
+
+    assert core.compare(np.int64(3), 3) is None
+    assert core.compare(np.float32(0.5), 0.5) is None
