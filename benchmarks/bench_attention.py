@@ -3,8 +3,9 @@
 Run from the repository root: ``python benchmarks/bench_attention.py`` (``make bench``).
 It prints a Markdown table, one row per shape (batch, steps, features, heads):
 
-- ``nn.MHA``: ``torch.nn.MultiheadAttention`` with the same weights (``need_weights=False``,
-  so PyTorch may take its fused path);
+- ``nn.MHA``: ``torch.nn.MultiheadAttention`` with the same weights and, like ours, no
+  biases, so it takes PyTorch's general path, which with ``need_weights=False`` calls
+  ``scaled_dot_product_attention`` (the native fast path needs biases);
 - ``ours``: ``attn_course.MultiHeadAttention`` (lesson 06);
 - ``bare``: the same maths written inline: project, bmm, softmax, bmm, project;
 - ``SDPA``: ``attn_course.SDPAMultiHeadAttention`` (the fused-kernel version of lesson 06).
