@@ -47,10 +47,10 @@ from pathlib import Path
 
 import pytest
 from browser import offline_page
+import matplotlib.style
 from matplotlib import rcParams
 from matplotlib.font_manager import FontProperties
 
-import attn_course  # noqa: F401  (applies the course's figure style to rcParams)
 from conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
@@ -569,7 +569,8 @@ async () => {
 
 def smallest_font_points(cell: dict) -> float:
     """The smallest text in a cell's figure, in points: the course style's smallest
-    size (attn_course.style, applied on import) or a smaller one the cell asks for."""
+    size (attn_course/course.mplstyle, which every lesson applies) or a smaller one the
+    cell asks for."""
     keys = (
         "font.size",
         "axes.labelsize",
@@ -578,7 +579,8 @@ def smallest_font_points(cell: dict) -> float:
         "ytick.labelsize",
         "legend.fontsize",
     )
-    sizes = [FontProperties(size=rcParams[key]).get_size_in_points() for key in keys]
+    with matplotlib.style.context("attn_course.course"):
+        sizes = [FontProperties(size=rcParams[key]).get_size_in_points() for key in keys]
     for found in FONT_ARG.findall(source(cell)):
         sizes.append(
             FontProperties(size=found.strip("'\"")).get_size_in_points()
