@@ -45,9 +45,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.style
 import pytest
 from browser import offline_page
-import matplotlib.style
 from matplotlib import rcParams
 from matplotlib.font_manager import FontProperties
 
