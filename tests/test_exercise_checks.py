@@ -24,8 +24,14 @@ ANSWER_MODULES = [
 ANSWERS: list[Answer] = [answer for module in ANSWER_MODULES for answer in module.ANSWERS]
 
 
+def lesson_of(check) -> str:
+    """'lesson03' for a check of attn_course.checks.lesson03 (so `-k lesson03` selects it)."""
+    return check.__module__.rsplit(".", 1)[-1]
+
+
 def answer_id(answer: Answer) -> str:
-    return f"{answer.check.__name__}-{answer.function.__name__}-{answer.expect}"
+    check = answer.check
+    return f"{lesson_of(check)}-{check.__name__}-{answer.function.__name__}-{answer.expect}"
 
 
 def not_implemented(*args, **kwargs):
@@ -62,7 +68,7 @@ def test_check_gives_the_right_verdict(answer, capsys):
 CHECKS = sorted({a.check for a in ANSWERS}, key=lambda check: check.__module__ + check.__name__)
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
+@pytest.mark.parametrize("check", CHECKS, ids=[f"{lesson_of(c)}-{c.__name__}" for c in CHECKS])
 def test_check_knows_a_stub_and_tells_failures_apart(check, capsys):
     out, _ = run(check, not_implemented, capsys)
     assert "not implemented yet" in out

@@ -76,7 +76,8 @@ FONT_ARG = re.compile(r"\b(?:fontsize|labelsize|size)\s*=\s*(\d+(?:\.\d+)?|['\"]
 VERDICT = re.compile(r"^\s*(True|False)\s*$|[:=]\s*(True|False)\s*$", re.MULTILINE)
 # Slide text that points at the page layout a deck does not have.
 LAYOUT_WORDS = re.compile(
-    r"\b(?:see|shown|printed|cell|table|figure|plot|code|output|as)\s+(?:below|above)\b"
+    r"\b(?:see|shown|printed|cell|table|figure|plot|code|output|formula|checks?|as)"
+    r"\s+(?:below|above)\b"
     r"|\bin the notebook\b|\b(?:below|above)\s*:",
     re.IGNORECASE,
 )
