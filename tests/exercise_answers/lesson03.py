@@ -1,4 +1,4 @@
-"""Right and wrong answers to lesson 03's exercises (masked softmax, causal mask).
+"""Right and wrong answers to lesson 03's exercises (masked softmax, causal mask, padding weight).
 
 The right answers are written independently of the package (loops and comparisons); each
 wrong one makes a typical mistake, and ``expect`` names the failure the check must find.
@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import torch
 
-from attn_course.checks.lesson03 import check_my_causal_mask, check_my_masked_softmax
+from attn_course.checks.lesson03 import (
+    check_my_causal_mask,
+    check_my_masked_softmax,
+    check_my_pad_weight,
+)
 from exercise_answers import Answer
 
 
@@ -74,6 +78,30 @@ def masked_softmax_unmasked(X, valid_lens):
     return torch.softmax(X, dim=-1)
 
 
+def masked_softmax_off_by_one(X, valid_lens):
+    """Counts the key at index valid_len as real: `<=` for `<`."""
+    keep = torch.arange(X.shape[-1]) <= lens_2d(X, valid_lens)[:, :, None]
+    scores = X.masked_fill(~keep, float("-inf")).masked_fill(~keep.any(-1, keepdim=True), 0.0)
+    return torch.softmax(scores, dim=-1) * keep
+
+
+def additive_mask(X, valid_lens):
+    """0 on the visible keys, -inf on the hidden ones, to be added to the scores."""
+    return torch.zeros_like(X).masked_fill(~visible(X, valid_lens), float("-inf"))
+
+
+def masked_softmax_additive_nan_to_num(X, valid_lens):
+    """Right weights (NaN replaced after the softmax), but a NaN gradient on empty rows."""
+    return torch.nan_to_num(torch.softmax(X + additive_mask(X, valid_lens), dim=-1))
+
+
+def masked_softmax_additive_where(X, valid_lens):
+    """The same with torch.where: the NaN still reaches X through the addition."""
+    weights = torch.softmax(X + additive_mask(X, valid_lens), dim=-1)
+    empty = ~visible(X, valid_lens).any(-1, keepdim=True)
+    return torch.where(empty, torch.zeros_like(weights), weights)
+
+
 def masked_softmax_over_queries(X, valid_lens):
     """Softmax over the queries axis."""
     return torch.softmax(X.masked_fill(~visible(X, valid_lens), float("-inf")), dim=1)
@@ -115,4 +143,46 @@ ANSWERS = [
     Answer(check_my_causal_mask, causal_mask_strict, "diagonal", "hides the diagonal"),
     Answer(check_my_causal_mask, causal_mask_as_floats, "dtype", "float ones"),
     Answer(check_my_causal_mask, causal_mask_square, "shape", "ignores num_keys"),
+]
+
+
+def pad_weight_by_counting(num_real, num_pad):
+    """Every key has the same expected weight, 1 / (num_real + num_pad)."""
+    share_of_one_key = 1 / (num_real + num_pad)
+    return sum(share_of_one_key for _ in range(num_pad))
+
+
+def pad_weight_swapped(num_real, num_pad):
+    return num_real / (num_real + num_pad)
+
+
+def pad_weight_ratio(num_real, num_pad):
+    return num_pad / num_real
+
+
+def pad_weight_zero(num_real, num_pad):
+    return 0.0
+
+
+def pad_weight_one_pad(num_real, num_pad):
+    return 1 / (num_real + num_pad)
+
+
+def pad_weight_as_tensor(num_real, num_pad):
+    """Right, as a 0-dim tensor: accepted."""
+    return torch.tensor(num_pad / (num_real + num_pad))
+
+
+ANSWERS += [
+    Answer(check_my_masked_softmax, masked_softmax_off_by_one, "off_by_one", "<= for <"),
+    Answer(check_my_masked_softmax, masked_softmax_additive_nan_to_num, "gradient",
+           "NaN gradient through an additive -inf mask"),
+    Answer(check_my_masked_softmax, masked_softmax_additive_where, "gradient",
+           "torch.where after the fact"),
+    Answer(check_my_pad_weight, pad_weight_by_counting, "pass"),
+    Answer(check_my_pad_weight, pad_weight_as_tensor, "pass"),
+    Answer(check_my_pad_weight, pad_weight_swapped, "swapped", "the real keys' share"),
+    Answer(check_my_pad_weight, pad_weight_ratio, "ratio", "pads per real key"),
+    Answer(check_my_pad_weight, pad_weight_zero, "zero", "as if masked"),
+    Answer(check_my_pad_weight, pad_weight_one_pad, "one_pad", "one pad's share"),
 ]
