@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ def _multiply_adds(num_steps: int, num_hiddens: int, kernel_size: int) -> tuple[
     """Reference: (Conv1d, GRU, self-attention layer) multiply-adds, biases and softmax ignored."""
     n, d, k = num_steps, num_hiddens, kernel_size
     conv = k * n * d * d  # k matrices d x d per output position
-    gru = 6 * n * d * d  # 3 gates, each with an input and a hidden d x d matrix
+    gru = 6 * n * d * d  # reset and update gates, candidate: each an input and a hidden d x d
     attention = 3 * n * d * d + 2 * n * n * d  # W_q, W_k, W_v, then Q K^T and weights @ V
     return conv, gru, attention
 
@@ -58,10 +59,10 @@ MULTIPLY_ADD_HINTS = {
         "position first, then for all n positions.",
     ],
     "gru": [
-        "Your GRU count is off. How many gates does a GRU have, and how many d x d matrices does "
-        "each one multiply at every step?",
-        "Each gate looks at the input x_t and at the previous state h_(t-1), each through its own "
-        "matrix. Count one step, then n steps.",
+        "Your GRU count is off. What does a GRU compute at every step besides its two gates, and "
+        "how many d x d matrices does each of those pieces multiply?",
+        "Each piece reads the input x_t and the previous state h_(t-1), each through its own "
+        "matrix (nn.GRU's weight_ih_l0 and weight_hh_l0 hold them). Count one step, then n steps.",
     ],
     "attention": [
         "Your self-attention count is off. Did you count the projections as well as the products "
@@ -97,11 +98,16 @@ def check_my_multiply_adds(student: Callable) -> None:
 
 
 def _dilated_layers_needed(num_steps: int, kernel_size: int) -> int:
-    """Reference: dilations 1, 2, 4, ...; layer l adds (k-1)/2 * 2**(l-1) positions of reach."""
-    reach_per_tap = (kernel_size - 1) // 2
+    """Reference: dilations 1, 2, 4, ...; layer l reaches r * 2**(l-1) positions further.
+
+    A same-padded kernel of odd size k reaches r = (k - 1) / 2 positions to each side at
+    dilation 1, and r * 2**(l-1) at dilation 2**(l-1); output 0 sees input n - 1 once the
+    reaches add up to n - 1 (``tests/test_complexity.py`` checks this on real convolutions).
+    """
+    reach_per_layer = (kernel_size - 1) // 2  # r, the reach at dilation 1
     layers, reach = 0, 0
     while reach < num_steps - 1:
-        reach += reach_per_tap * 2**layers
+        reach += reach_per_layer * 2**layers  # layer layers + 1 has dilation 2**layers
         layers += 1
     return layers
 
@@ -111,8 +117,31 @@ def _plain_layers_needed(num_steps: int, kernel_size: int) -> int:
     return -(-(num_steps - 1) // ((kernel_size - 1) // 2))
 
 
+def _smallest_power_at_least(base: int, value: int) -> int:
+    """The smallest L >= 0 with base**L >= value, in integers (no rounding errors)."""
+    power = 0
+    while base**power < value:
+        power += 1
+    return power
+
+
+def _base_k_counts(num_steps: int, kernel_size: int) -> set[int]:
+    """Counts with a logarithm to the base k: the paper's log_k n, and dilations 1, k, k^2, ...
+
+    ceil(log_k n), computed exactly and as ``math.ceil(math.log(n, k))`` gives it, and the
+    exact count for dilations that grow k-fold (they reach (k**L - 1) / 2 after L layers).
+    """
+    counts = {
+        _smallest_power_at_least(kernel_size, num_steps),
+        _smallest_power_at_least(kernel_size, 2 * num_steps - 1),
+    }
+    if num_steps > 1:
+        counts.add(math.ceil(math.log(num_steps, kernel_size)))
+    return counts
+
+
 def _diagnose_dilated(actual: Any, expected: int, case: Case) -> Failure | None:
-    """Tell a linear count, an off-by-one and a non-integer apart."""
+    """Tell apart a linear count, a logarithm to the wrong base, a lost reach, an off-by-one."""
     if isinstance(actual, bool) or not isinstance(actual, int):
         return Failure("type", f"returned a {type(actual).__name__}, expected an int")
     if actual == expected:
@@ -120,6 +149,18 @@ def _diagnose_dilated(actual: Any, expected: int, case: Case) -> Failure | None:
     num_steps, kernel_size = case.args
     if actual == _plain_layers_needed(num_steps, kernel_size):
         return Failure("linear", f"returned {actual}, the count for convolutions without dilation")
+    if actual in _base_k_counts(num_steps, kernel_size):
+        return Failure(
+            "log_k",
+            f"returned {actual}, a count with a logarithm to the base k = {kernel_size} (as for "
+            "dilations that grow k-fold); these dilations double",
+        )
+    if kernel_size > 3 and actual == _dilated_layers_needed(num_steps, 3):
+        return Failure(
+            "reach",
+            f"returned {actual}, the count for a kernel of size 3; this kernel has size "
+            f"{kernel_size}",
+        )
     more = actual > expected
     if abs(actual - expected) == 1:
         word = "many" if more else "few"
@@ -133,11 +174,21 @@ DILATED_HINTS = {
         "information?",
         "Add up the reach of layers 1, 2, ..., L. Which kind of series is that sum?",
     ],
+    "log_k": [
+        "The paper's O(log_k n) is an order of growth, for dilations that grow k-fold from layer "
+        "to layer. Here they double: after 1, 2 and 3 layers, how far does output 0 see?",
+        "Work n = 8 with k = 3 by hand: which inputs does output 0 see after each layer? Which "
+        "base does the logarithm of your count then have?",
+    ],
+    "reach": [
+        "Right for k = 3, wrong for wider kernels. How many positions to each side does one "
+        "layer of kernel size k reach at dilation 1?",
+        "Work n = 100 with k = 5 by hand: how far does output 0 see after 1, 2 and 3 layers?",
+    ],
     "off_by_one": [
         "Off by one layer. Should the reach after L layers be greater than n - 1, or is equal "
         "enough? And how many layers does n = 1 need?",
-        "Work n = 8 and n = 9 with k = 3 by hand: how far does output 0 see after 1, 2 and 3 "
-        "layers?",
+        "Work n = 8 and n = 33 with k = 3 by hand: how far does output 0 see after each layer?",
     ],
     "type": [
         "A number of layers is a whole number: return an int, rounded the right way.",
@@ -147,13 +198,16 @@ DILATED_HINTS = {
 
 def check_my_dilated_layers_needed(student: Callable) -> None:
     """Check ``my_dilated_layers_needed(num_steps, kernel_size) -> int``."""
+    # Chosen so that every wrong answer the hints name fails on a case of its own, with a
+    # value no other wrong answer gives there (tests/exercise_answers/lesson07.py).
     cases = [
         Case("one token needs no layer", (1, 3)),
-        Case("n=2, k=3", (2, 3)),
         Case("n=8, k=3 (reach 1 + 2 + 4 = 7)", (8, 3)),
-        Case("n=9, k=3 (one past a power of two)", (9, 3)),
-        Case("n=64, k=5", (64, 5)),
-        Case("n=1000, k=7", (1000, 7)),
+        Case("n=33, k=3 (one past a power of two)", (33, 3)),
+        Case("n=100, k=5 (reach 2 at dilation 1)", (100, 5)),
+        Case("n=50, k=7", (50, 7)),
+        Case("n=200, k=11", (200, 11)),
+        Case("n=1000, k=7 (long)", (1000, 7)),
     ]
     run_check(
         "my_dilated_layers_needed",

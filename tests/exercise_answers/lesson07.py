@@ -59,6 +59,34 @@ def one_layer_too_many(n, k):
     return layers
 
 
+def floor_instead_of_ceiling(n, k):
+    return math.floor(math.log2((n - 1) / ((k - 1) // 2) + 1))
+
+
+def papers_log_k(n, k):
+    return math.ceil(math.log(n, k)) if n > 1 else 0  # the paper's O(log_k n) taken as a count
+
+
+def dilations_grow_k_fold(n, k):
+    r, layers, reach = (k - 1) // 2, 0, 0
+    while reach < n - 1:
+        reach += r * k**layers  # dilations 1, k, k^2, ... instead of 1, 2, 4, ...
+        layers += 1
+    return layers
+
+
+def reach_ignored(n, k):
+    return math.ceil(math.log2(n)) if n > 1 else 0  # as if every kernel reached 1 position
+
+
+def reach_ignored_loop(n, k):
+    layers, reach = 0, 0
+    while reach < n - 1:
+        reach += 2**layers  # forgot (k - 1) / 2
+        layers += 1
+    return layers
+
+
 def log_without_ceiling(n, k):
     return math.log2((n - 1) / ((k - 1) // 2) + 1)
 
@@ -79,6 +107,11 @@ ANSWERS = [
     Answer(check_my_dilated_layers_needed, dilated_closed_form, "pass", "the closed form"),
     Answer(check_my_dilated_layers_needed, plain_convolutions, "linear", "no dilation"),
     Answer(check_my_dilated_layers_needed, one_layer_too_many, "off_by_one", "<= for <"),
+    Answer(check_my_dilated_layers_needed, floor_instead_of_ceiling, "off_by_one", "floor"),
+    Answer(check_my_dilated_layers_needed, papers_log_k, "log_k", "ceil(log_k n)"),
+    Answer(check_my_dilated_layers_needed, dilations_grow_k_fold, "log_k", "dilations k-fold"),
+    Answer(check_my_dilated_layers_needed, reach_ignored, "reach", "ceil(log2 n)"),
+    Answer(check_my_dilated_layers_needed, reach_ignored_loop, "reach", "reach 1 per layer"),
     Answer(check_my_dilated_layers_needed, log_without_ceiling, "type", "a float"),
     Answer(check_my_dilated_layers_needed, log_of_zero, "raised", "log2(0) for n = 1"),
 ]
