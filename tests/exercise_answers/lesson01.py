@@ -6,7 +6,11 @@ import math
 
 import torch
 
-from attn_course.checks.lesson01 import check_my_hard_pooling, check_my_nadaraya_watson
+from attn_course.checks.lesson01 import (
+    check_my_hard_pooling,
+    check_my_leave_one_out_error,
+    check_my_nadaraya_watson,
+)
 from exercise_answers import Answer
 
 # ---------------------------------------------------------------- my_nadaraya_watson
@@ -113,6 +117,74 @@ def hard_pooling_first_query_only(scores, values):
     return values[scores[0].argmax()].expand(scores.shape[0], -1)
 
 
+# ---------------------------------------------------------------- my_leave_one_out_error
+
+
+def _scores(x, sigma):
+    return -((x[:, None] - x[None]) ** 2) / (2 * sigma**2)  # (n, n)
+
+
+def leave_one_out_loops(x, y, sigma):
+    """Each point predicted from the list of the others, one at a time."""
+    errors = []
+    for i in range(len(x)):
+        others = torch.cat([x[:i], x[i + 1 :]])  # (n - 1,)
+        targets = torch.cat([y[:i], y[i + 1 :]])  # (n - 1,)
+        weights = torch.softmax(-((x[i] - others) ** 2) / (2 * sigma**2), dim=0)
+        errors.append((weights @ targets - y[i]) ** 2)
+    return torch.stack(errors).mean()
+
+
+def leave_one_out_inf_diagonal(x, y, sigma):
+    """A score of -inf for the point itself: its weight is exactly 0."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(float("-inf"))
+    return ((torch.softmax(scores, dim=1) @ y - y) ** 2).mean()
+
+
+def leave_one_out_keeps_itself(x, y, sigma):
+    """Forgets to leave the point out: the training error of the full fit."""
+    return ((torch.softmax(_scores(x, sigma), dim=1) @ y - y) ** 2).mean()
+
+
+def leave_one_out_zero_score(x, y, sigma):
+    """Sets the point's own score to 0, which is the largest score, not no weight."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(0.0)
+    return ((torch.softmax(scores, dim=1) @ y - y) ** 2).mean()
+
+
+def leave_one_out_zero_weight(x, y, sigma):
+    """Zeroes the point's weight after the softmax: the rows no longer sum to 1."""
+    weights = torch.softmax(_scores(x, sigma), dim=1)
+    weights = weights * (1 - torch.eye(len(x)))
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_zero_then_renormalise(x, y, sigma):
+    """Right in exact arithmetic, but for a tiny sigma every other weight rounds to 0: 0 / 0."""
+    weights = torch.softmax(_scores(x, sigma), dim=1) * (1 - torch.eye(len(x)))
+    weights = weights / weights.sum(dim=1, keepdim=True)
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_root(x, y, sigma):
+    """Returns the root of the mean squared error."""
+    return leave_one_out_inf_diagonal(x, y, sigma).sqrt()
+
+
+def leave_one_out_sum(x, y, sigma):
+    """Sums the squared errors instead of averaging them."""
+    return leave_one_out_inf_diagonal(x, y, sigma) * len(x)
+
+
+def leave_one_out_per_point(x, y, sigma):
+    """Returns the n squared errors, not their mean."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(float("-inf"))
+    return (torch.softmax(scores, dim=1) @ y - y) ** 2
+
+
 ANSWERS = [
     Answer(check_my_nadaraya_watson, nadaraya_watson_loops, "pass"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_by_cdist, "pass"),
@@ -122,12 +194,21 @@ ANSWERS = [
     Answer(check_my_nadaraya_watson, nadaraya_watson_plus_sign, "sign"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_over_queries, "axis"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_average, "average"),
-    Answer(check_my_nadaraya_watson, nadaraya_watson_1d_only, "values", "ignores features"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_1d_only, "features"),
     Answer(check_my_hard_pooling, hard_pooling_loops, "pass"),
     Answer(check_my_hard_pooling, hard_pooling_one_hot, "pass"),
     Answer(check_my_hard_pooling, soft_pooling, "soft"),
     Answer(check_my_hard_pooling, hard_pooling_sharpened, "soft", "a mixture, nearly one-hot"),
     Answer(check_my_hard_pooling, hard_pooling_smallest, "lowest"),
     Answer(check_my_hard_pooling, hard_pooling_per_key, "axis"),
-    Answer(check_my_hard_pooling, hard_pooling_first_query_only, "values"),
+    Answer(check_my_hard_pooling, hard_pooling_first_query_only, "same row"),
+    Answer(check_my_leave_one_out_error, leave_one_out_loops, "pass"),
+    Answer(check_my_leave_one_out_error, leave_one_out_inf_diagonal, "pass"),
+    Answer(check_my_leave_one_out_error, leave_one_out_keeps_itself, "itself"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_score, "itself", "score 0 is the max"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_weight, "renormalise"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_then_renormalise, "nan"),
+    Answer(check_my_leave_one_out_error, leave_one_out_root, "combine"),
+    Answer(check_my_leave_one_out_error, leave_one_out_sum, "combine"),
+    Answer(check_my_leave_one_out_error, leave_one_out_per_point, "shape"),
 ]
