@@ -2,6 +2,8 @@
 
 - ``check_my_interleaved_transpose_qkv(my_interleaved_transpose_qkv)``: heads into the
   batch axis, head ``h`` taking every ``num_heads``-th feature from ``h`` on.
+- ``check_my_neighbour_heads(my_neighbour_heads)``: query and key weights, set by hand,
+  with which head 0 attends to the next position and head 1 to the previous one.
 - ``check_my_multihead_loop(my_multihead_loop)``: multi-head attention computed one
   head at a time from the weight matrices.
 
@@ -108,6 +110,190 @@ def check_my_interleaved_transpose_qkv(student: Callable) -> None:
 
 
 # ---------------------------------------------------------------- exercise 2
+
+MIN_WEIGHT = 0.99  # the weight each head must put on its key
+
+
+def _token_features(tokens: list[int], num_words: int) -> torch.Tensor:
+    """The lesson's features: a one-hot word, then a one-hot position: (steps, words + steps)."""
+    num_steps = len(tokens)
+    words = torch.nn.functional.one_hot(torch.tensor(tokens), num_words).float()
+    return torch.cat([words, torch.eye(num_steps)], dim=-1)
+
+
+def _neighbour_targets(num_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The key each query should attend to: head 0 the next position, head 1 the previous
+    one; the last and the first position attend to themselves."""
+    steps = torch.arange(num_steps)
+    return (steps + 1).clamp(max=num_steps - 1), (steps - 1).clamp(min=0)
+
+
+def _reference_neighbour_heads(num_words: int, num_steps: int,
+                               head_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """W_q, W_k (2 * head_size, num_words + num_steps): one feature per key position."""
+    sharpness = 8 * math.sqrt(head_size)  # a score gap of 8 after the division by sqrt(p)
+    W_q = torch.zeros(2 * head_size, num_words + num_steps)
+    W_k = torch.zeros(2 * head_size, num_words + num_steps)
+    for head, targets in enumerate(_neighbour_targets(num_steps)):
+        for position, target in enumerate(targets.tolist()):
+            W_q[head * head_size + target, num_words + position] = sharpness
+            W_k[head * head_size + position, num_words + position] = 1.0
+    return W_q, W_k
+
+
+def _heads_attention(student: Callable) -> Callable:
+    """Run the student's weights as a 2-head layer on a sentence: weights (2, steps, steps).
+
+    A result of the wrong kind is passed on unchanged, for the diagnosis to name."""
+
+    def attend(num_words: int, num_steps: int, head_size: int, tokens: list[int]) -> Any:
+        result = student(num_words, num_steps, head_size)
+        shape = (2 * head_size, num_words + num_steps)
+        if not (isinstance(result, (tuple, list)) and len(result) == 2
+                and all(isinstance(W, torch.Tensor) and tuple(W.shape) == shape
+                        for W in result)):
+            return result
+        W_q, W_k = (W.detach().double() for W in result)
+        X = _token_features(tokens, num_words).double()  # (steps, words + steps)
+        Q = (X @ W_q.T).unflatten(-1, (2, head_size)).transpose(0, 1)  # (2, steps, p)
+        K = (X @ W_k.T).unflatten(-1, (2, head_size)).transpose(0, 1)
+        return torch.softmax(Q @ K.transpose(1, 2) / math.sqrt(head_size), dim=-1).float()
+
+    return attend
+
+
+def _one_hot_targets(num_words: int, num_steps: int, head_size: int,
+                     tokens: list[int]) -> torch.Tensor:
+    """The weights asked for: all of each query's weight on its target key."""
+    return torch.stack([torch.nn.functional.one_hot(t, num_steps).float()
+                        for t in _neighbour_targets(num_steps)])
+
+
+def _describe(result: Any) -> str:
+    if isinstance(result, (tuple, list)):
+        inner = ", ".join(str(tuple(W.shape)) if isinstance(W, torch.Tensor)
+                          else type(W).__name__ for W in result)
+        return f"a {type(result).__name__} of {len(result)}: ({inner})"
+    if isinstance(result, torch.Tensor):
+        return f"one tensor of shape {tuple(result.shape)}"
+    return f"a {type(result).__name__}"
+
+
+def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the likely mistakes: heads swapped, wrong neighbour, the words, the edges, flat."""
+    num_words, num_steps, head_size, tokens = case.args
+    if not isinstance(actual, torch.Tensor) or actual.dim() != 3:
+        return Failure("shape", f"returned {_describe(actual)}; expected (W_q, W_k), each "
+                       f"of shape (2 * head_size, num_words + num_steps) = "
+                       f"({2 * head_size}, {num_words + num_steps})")
+    if torch.isnan(actual).any():
+        return None  # the generic NaN diagnosis names the index
+    chosen = actual.argmax(-1)  # (2, steps): the key each query weighs most
+    targets = torch.stack(_neighbour_targets(num_steps))  # (2, steps)
+    if torch.equal(chosen, targets):
+        least = actual.gather(-1, targets[..., None]).min().item()
+        if least < MIN_WEIGHT:
+            return Failure("flat", f"every query weighs the right key most, but some give it "
+                           f"only {least:.2f} of their weight (at least {MIN_WEIGHT} asked)")
+        return None
+    if torch.equal(chosen, targets.flip(0)):
+        return Failure("swapped", "head 0 attends to the previous position and head 1 to "
+                       "the next: the heads are swapped")
+    inner = slice(1, num_steps - 1)  # queries with both neighbours
+    if torch.equal(chosen[:, inner], targets[:, inner]):
+        return Failure("edge", "right for every query but the last (head 0) or the first "
+                       "(head 1), which should attend to itself")
+    words = torch.tensor(tokens)
+    same_word = (words[:, None] == words[None, :]).float()  # (queries, keys)
+    by_word = same_word / same_word.sum(-1, keepdim=True)  # spread over the copies of a word
+    for head in range(2 if len(set(tokens)) < num_steps else 0):  # only if words repeat
+        if (actual[head] - by_word).abs().max().item() < 0.05:
+            return Failure("words", f"head {head} spreads each query's weight over the copies "
+                           "of its own word: it reads the words, not the positions")
+    for head in range(2):
+        if (actual[head].amax(-1) - actual[head].amin(-1)).max().item() < 1e-3:
+            return Failure("uniform", f"head {head} gives every key the same weight: its "
+                           "scores do not depend on the key")
+    for head in range(2):
+        wrong = (chosen[head] != targets[head]).nonzero().flatten().tolist()
+        if wrong:
+            query = wrong[0]
+            return Failure("values", f"head {head}: query {query} weighs key "
+                           f"{chosen[head, query].item()} most, not key "
+                           f"{targets[head, query].item()}")
+    return None
+
+
+NEIGHBOUR_HINTS = {
+    "shape": [
+        "Return two tensors, W_q and W_k, each shaped as nn.Linear stores a weight: "
+        "(out_features, in_features).",
+        "out_features is num_hiddens = 2 * head_size (two heads); in_features is the size of "
+        "one token's features.",
+    ],
+    "swapped": [
+        "Both rules are there, but each in the other's head. Which rows of W_q make the "
+        "projected features of head 0?",
+        "Head h owns the projected features h * head_size to (h + 1) * head_size - 1, as in "
+        "transpose_qkv. Which rows did you fill for the rule 'next position'?",
+    ],
+    "flat": [
+        "Every query looks at the right key, but not sharply enough. What does the layer do "
+        "to a score before its softmax?",
+        "If one score leads the other n - 1 by g, the softmax gives it e^g / (e^g + n - 1). "
+        "Which g gives 0.99 here, and what must the score be before the division by "
+        "sqrt(head_size)?",
+    ],
+    "edge": [
+        "Every query with two neighbours is right. What does the exercise ask of the last "
+        "query in head 0 and of the first query in head 1?",
+        "A query with no next position has no key to match: which key should its projected "
+        "query match instead?",
+    ],
+    "words": [
+        "One head follows the words, so it fails on sentences whose words repeat. Which input "
+        "features say what a token is, and which say where it is?",
+        "The first num_words input features are the word and the rest the position. Which of "
+        "them may a head of this exercise read?",
+    ],
+    "uniform": [
+        "A head's scores are the same for every key. Which entries of W_q and W_k does a "
+        "head's score of query i and key j depend on?",
+        "A head's score is a sum over its own head_size projected features. Are any of "
+        "those features different from one key to the next?",
+    ],
+    "values": [
+        "A head looks at the wrong key. For query position i, which key position should "
+        "score highest in each head?",
+        "Write the score of query i and key j in one head as a sum over that head's "
+        "head_size projected features: which feature must the two share?",
+    ],
+}
+
+
+def check_my_neighbour_heads(student: Callable) -> None:
+    """Check ``student(num_words, num_steps, head_size) -> (W_q, W_k)``.
+
+    Each of shape (2 * head_size, num_words + num_steps), as ``nn.Linear`` stores them:
+    a 2-head layer in which, on the lesson's token features (one-hot word, then one-hot
+    position), head 0 puts at least 0.99 of each query's weight on the next position and
+    head 1 on the previous one (the last and first position on themselves), whatever the
+    words. Prints a verdict.
+    """
+    generator = torch.Generator().manual_seed(6)
+    random_words = torch.randint(0, 4, (8,), generator=generator).tolist()
+    cases = [
+        Case("the cat sat on the mat: 5 words, 6 steps, head_size 6",
+             (5, 6, 6, [0, 1, 2, 3, 0, 4])),
+        Case("one word repeated: 3 words, 4 steps, head_size 4", (3, 4, 4, [2, 2, 2, 2])),
+        Case("4 words, 8 steps, head_size 8", (4, 8, 8, random_words)),
+        Case("5 words, 5 steps, head_size 8 (larger than needed)", (5, 5, 8, [4, 3, 2, 1, 0])),
+    ]
+    run_check("my_neighbour_heads", _heads_attention(student), _one_hot_targets, cases,
+              atol=1 - MIN_WEIGHT, hints=NEIGHBOUR_HINTS, diagnose=_diagnose_neighbours)
+
+
+# ---------------------------------------------------------------- exercise 3
 
 
 def _multihead_weights(

@@ -1,4 +1,5 @@
-"""Right and wrong answers to lesson 06's exercises (interleaved heads, heads one at a time)."""
+"""Right and wrong answers to lesson 06's exercises (interleaved heads, two heads by hand,
+heads one at a time)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 from attn_course.checks.lesson06 import (
     check_my_interleaved_transpose_qkv,
     check_my_multihead_loop,
+    check_my_neighbour_heads,
 )
 from attn_course.masking import masked_softmax
 from attn_course.multihead import transpose_qkv
@@ -51,6 +53,69 @@ def regroups_X_in_place(X, num_heads):
     regrouped = X.reshape(batch_size, steps, -1, num_heads).transpose(-1, -2)
     X.copy_(regrouped.reshape(batch_size, steps, num_hiddens))  # writes into the input
     return transpose_qkv(X, num_heads)
+
+
+# ---------------------------------------------------------------- two heads by hand
+
+
+def neighbour_heads(num_words, num_steps, head_size, offsets=(1, -1), scale=None,
+                    wrap=False):
+    """Head h: query i matches the key at position i + offsets[h] (clamped, or wrapped)."""
+    sharpness = 8 * math.sqrt(head_size) if scale is None else scale
+    W_q = torch.zeros(2 * head_size, num_words + num_steps)
+    W_k = torch.zeros(2 * head_size, num_words + num_steps)
+    for head, offset in enumerate(offsets):
+        for i in range(num_steps):
+            target = (i + offset) % num_steps if wrap else min(max(i + offset, 0), num_steps - 1)
+            W_q[head * head_size + target, num_words + i] = sharpness
+            W_k[head * head_size + i, num_words + i] = 1.0
+    return W_q, W_k
+
+
+def neighbour_heads_other_columns(num_words, num_steps, head_size):
+    # Another right design: each head uses its features in reverse order, and a larger scale.
+    W_q, W_k = neighbour_heads(num_words, num_steps, head_size, scale=20 * math.sqrt(head_size))
+    order = torch.cat([torch.arange(head_size).flip(0) + h * head_size for h in range(2)])
+    return W_q[order], W_k[order]
+
+
+def neighbour_heads_swapped(num_words, num_steps, head_size):
+    return neighbour_heads(num_words, num_steps, head_size, offsets=(-1, 1))
+
+
+def neighbour_heads_without_sqrt(num_words, num_steps, head_size):
+    return neighbour_heads(num_words, num_steps, head_size, scale=8.0)  # gap 8 / sqrt(p)
+
+
+def neighbour_heads_gap_one(num_words, num_steps, head_size):
+    return neighbour_heads(num_words, num_steps, head_size, scale=1.0)
+
+
+def neighbour_heads_wrapping(num_words, num_steps, head_size):
+    return neighbour_heads(num_words, num_steps, head_size, wrap=True)  # last -> first
+
+
+def neighbour_heads_head_0_reads_words(num_words, num_steps, head_size):
+    W_q, W_k = neighbour_heads(num_words, num_steps, head_size)
+    W_q[:head_size], W_k[:head_size] = 0.0, 0.0
+    for word in range(num_words):  # the lesson's word head, in head 0
+        W_q[word, word] = 8 * math.sqrt(head_size)
+        W_k[word, word] = 1.0
+    return W_q, W_k
+
+
+def neighbour_heads_transposed(num_words, num_steps, head_size):
+    W_q, W_k = neighbour_heads(num_words, num_steps, head_size)
+    return W_q.T, W_k.T  # (in_features, out_features): not how nn.Linear stores them
+
+
+def neighbour_heads_zero(num_words, num_steps, head_size):
+    return (torch.zeros(2 * head_size, num_words + num_steps),
+            torch.zeros(2 * head_size, num_words + num_steps))
+
+
+def neighbour_heads_same_position(num_words, num_steps, head_size):
+    return neighbour_heads(num_words, num_steps, head_size, offsets=(1, 0))  # head 1: itself
 
 
 # ---------------------------------------------------------------- heads one at a time
@@ -119,6 +184,16 @@ ANSWERS = [
     Answer(check_my_interleaved_transpose_qkv, one_reshape, "steps"),
     Answer(check_my_interleaved_transpose_qkv, heads_not_merged, "shape"),
     Answer(check_my_interleaved_transpose_qkv, regroups_X_in_place, "mutated"),
+    Answer(check_my_neighbour_heads, neighbour_heads, "pass"),
+    Answer(check_my_neighbour_heads, neighbour_heads_other_columns, "pass"),
+    Answer(check_my_neighbour_heads, neighbour_heads_swapped, "swapped"),
+    Answer(check_my_neighbour_heads, neighbour_heads_without_sqrt, "flat"),
+    Answer(check_my_neighbour_heads, neighbour_heads_gap_one, "flat"),
+    Answer(check_my_neighbour_heads, neighbour_heads_wrapping, "edge"),
+    Answer(check_my_neighbour_heads, neighbour_heads_head_0_reads_words, "words"),
+    Answer(check_my_neighbour_heads, neighbour_heads_transposed, "shape"),
+    Answer(check_my_neighbour_heads, neighbour_heads_zero, "uniform"),
+    Answer(check_my_neighbour_heads, neighbour_heads_same_position, "values"),
     Answer(check_my_multihead_loop, loop, "pass"),
     Answer(check_my_multihead_loop, scaled_by_num_hiddens, "scale"),
     Answer(check_my_multihead_loop, ignores_valid_lens, "mask"),
