@@ -2,9 +2,12 @@
 
 - ``check_my_bilinear_scores(my_bilinear_scores)``: q^T W k for every query-key pair.
 - ``check_my_gaussian_scores(my_gaussian_scores)``: -|q - k|^2 / (2 sigma^2) through dot products.
+- ``check_my_scaled_scores(my_scaled_scores)``: dot products scaled back to variance 1 for
+  entries of variance sigma^2.
 
 Each check names the case and the property that fails (a transposed W, scores that differ
-by a constant per row, a flipped sign, a wrong scale ...) and stages its hints.
+by a constant per row, a flipped sign, a wrong scale, a divisor that misses sigma or d ...)
+and stages its hints.
 """
 
 from __future__ import annotations
@@ -185,3 +188,105 @@ def check_my_gaussian_scores(student: Callable) -> None:
     ]
     run_check("my_gaussian_scores", student, _reference_gaussian_scores, cases,
               atol=1e-3, hints=GAUSSIAN_HINTS, diagnose=_diagnose_gaussian)
+
+
+def _reference_scaled_scores(
+    queries: torch.Tensor, keys: torch.Tensor, sigma: float
+) -> torch.Tensor:
+    """q^T k / (sigma^2 sqrt(d)) for every pair: variance 1 for entries of variance sigma^2."""
+    d = queries.shape[-1]
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * d**0.5)  # (b, q, k)
+
+
+def _multiple(actual: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """c if actual = c * expected (to 1e-4 relative), else None."""
+    a, e = actual.double().flatten(), expected.double().flatten()
+    c = float((a @ e) / (e @ e))
+    if (a - c * e).abs().max() <= 1e-4 * max(1.0, float(a.abs().max())):
+        return c
+    return None
+
+
+def _diagnose_scaled(actual: Any, expected: Any, case: Case) -> Failure | None:
+    if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
+            or not actual.is_floating_point() or not torch.isfinite(actual).all()
+            or _close(actual, expected)):
+        return None
+    queries, _, sigma = case.args
+    d = queries.shape[-1]
+    variance, wanted = float(actual.double().var()), float(expected.double().var())
+    measured = (f"the variance of your scores on this case is {variance:.3g}; the right "
+                f"scale gives {wanted:.3g} here (1 on average over random draws)")
+    centred = abs(float(actual.double().mean())) < 1e-4
+    if abs(variance - 1) < 1e-4 and abs(wanted - 1) > 1e-3:
+        return Failure("standardised", f"{measured}: exactly 1, as if divided by their own "
+                                       "measured spread" + (" after centring" if centred else ""))
+    c = _multiple(actual, expected)
+    if c is None or c <= 0:
+        return None
+    near = lambda x: abs(c - x) <= 1e-3 * x  # noqa: E731
+    powers = (0.5, 1.0, -0.5, -1.0)
+    if d > 1 and any(near(d**p) for p in powers):
+        return Failure("dimension", f"your scores are {c:.3g} times the expected ones, a factor "
+                                    f"that depends on d = {d}: {measured}")
+    if sigma != 1 and any(near(sigma**p) for p in (1, 2, -1, -2)):
+        return Failure("sigma", f"your scores are {c:.3g} times the expected ones, a factor that "
+                                f"depends on sigma = {sigma:g}: {measured}")
+    return Failure("scale", f"your scores are {c:.3g} times the expected ones: {measured}")
+
+
+SCALED_HINTS = {
+    "sigma": [
+        "Your divisor is right for sigma = 1 but not for this sigma. Predict on paper: if "
+        "q_j and k_j each have variance sigma^2, what is the variance of their product?",
+        "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Then add d "
+        "independent products: how does the variance of the sum depend on sigma?",
+    ],
+    "dimension": [
+        "You are off by a factor that follows d. How does the variance of a sum of d "
+        "independent terms grow with d?",
+        "Dividing a score by c divides its variance by c^2, not by c. Compare how your "
+        "divisor grows with d with how the variance grows.",
+    ],
+    "standardised": [
+        "You rescale the scores by their measured spread, so each score depends on every "
+        "other pair in the batch (and on how many there are). The exercise asks for a fixed "
+        "number: can you predict Var(q^T k) from sigma and d alone?",
+        "Work out Var(q^T k) on paper for entries of variance sigma^2, then divide by a "
+        "number computed from that prediction, never from the scores.",
+    ],
+    "scale": [
+        "Your scores are a constant multiple of the expected ones. Predict Var(q^T k) for "
+        "this case's sigma and d: by how much does your divisor miss it?",
+        "Measure: print the variance of your scores for sigma = 1 and sigma = 2, and for "
+        "d = 16 and d = 64. Which dependence does your divisor get wrong?",
+    ],
+    "shape": [
+        "Check the order of your result's axes: one row per query, one column per key.",
+        "Which operand of the batched product carries the queries axis, and which the keys?",
+    ],
+}
+
+
+def check_my_scaled_scores(student: Callable) -> None:
+    """Check ``student(queries, keys, sigma)`` -> (batch, queries, keys) dot products divided
+    so that their variance is 1 when the entries of queries and keys have variance sigma^2.
+
+    Each case draws queries and keys with entries of standard deviation sigma; a wrong
+    divisor is reported with the variance it gives on that case. Prints a verdict.
+    """
+    def entries(sigma: float, *shape: int, seed: int) -> torch.Tensor:
+        return sigma * _random(*shape, seed=seed)
+
+    cases = [
+        Case("sigma = 1, d = 16, 64 queries and 48 keys",
+             args=(entries(1.0, 1, 64, 16, seed=41), entries(1.0, 1, 48, 16, seed=42), 1.0)),
+        Case("sigma = 2, d = 64, 48 queries and 64 keys",
+             args=(entries(2.0, 1, 48, 64, seed=43), entries(2.0, 1, 64, 64, seed=44), 2.0)),
+        Case("sigma = 0.5, d = 8, batch of 2, 32 queries and 48 keys",
+             args=(entries(0.5, 2, 32, 8, seed=45), entries(0.5, 2, 48, 8, seed=46), 0.5)),
+        Case("sigma = 3, d = 1",
+             args=(entries(3.0, 1, 40, 1, seed=47), entries(3.0, 1, 30, 1, seed=48), 3.0)),
+    ]
+    run_check("my_scaled_scores", student, _reference_scaled_scores, cases,
+              atol=1e-4, hints=SCALED_HINTS, diagnose=_diagnose_scaled)

@@ -1,10 +1,14 @@
-"""Right and wrong answers to lesson 04's exercises (bilinear and Gaussian scores)."""
+"""Right and wrong answers to lesson 04's exercises (bilinear, Gaussian and scaled scores)."""
 
 from __future__ import annotations
 
 import torch
 
-from attn_course.checks.lesson04 import check_my_bilinear_scores, check_my_gaussian_scores
+from attn_course.checks.lesson04 import (
+    check_my_bilinear_scores,
+    check_my_gaussian_scores,
+    check_my_scaled_scores,
+)
 from exercise_answers import Answer
 
 
@@ -57,6 +61,40 @@ def gaussian_keys_first(queries, keys, sigma):
     return gaussian_by_expansion(queries, keys, sigma).transpose(1, 2)
 
 
+def scaled_by_variance(queries, keys, sigma):
+    d = queries.shape[-1]
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * d**0.5)
+
+
+def scaled_sqrt_d_only(queries, keys, sigma):
+    """The lesson's 1/sqrt(d), which assumes sigma = 1."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / queries.shape[-1] ** 0.5
+
+
+def scaled_sigma_sqrt_d(queries, keys, sigma):
+    """sigma sqrt(d): sigma is the entries' standard deviation, but a product has sigma^2."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma * queries.shape[-1] ** 0.5)
+
+
+def scaled_by_d(queries, keys, sigma):
+    """Divides by the variance d sigma^2 rather than by a standard deviation."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * queries.shape[-1])
+
+
+def unscaled(queries, keys, sigma):
+    return torch.bmm(queries, keys.transpose(1, 2))
+
+
+def standardised(queries, keys, sigma):
+    """Divides by the scores' own measured spread: a divisor from the data, not from sigma, d."""
+    scores = torch.bmm(queries, keys.transpose(1, 2))
+    return scores / scores.std()
+
+
+def scaled_keys_first(queries, keys, sigma):
+    return scaled_by_variance(queries, keys, sigma).transpose(1, 2)
+
+
 ANSWERS = [
     Answer(check_my_bilinear_scores, bilinear_by_einsum, "pass"),
     Answer(check_my_bilinear_scores, bilinear_transposed_W, "transposed", "W^T"),
@@ -68,4 +106,11 @@ ANSWERS = [
     Answer(check_my_gaussian_scores, gaussian_distance, "sign", "a distance"),
     Answer(check_my_gaussian_scores, gaussian_without_the_two, "scale", "sigma^2, not 2 sigma^2"),
     Answer(check_my_gaussian_scores, gaussian_keys_first, "shape", "axes swapped"),
+    Answer(check_my_scaled_scores, scaled_by_variance, "pass"),
+    Answer(check_my_scaled_scores, scaled_sqrt_d_only, "sigma", "assumes sigma = 1"),
+    Answer(check_my_scaled_scores, scaled_sigma_sqrt_d, "sigma", "sigma, not sigma^2"),
+    Answer(check_my_scaled_scores, scaled_by_d, "dimension", "d, not sqrt(d)"),
+    Answer(check_my_scaled_scores, unscaled, "dimension", "no scale at all"),
+    Answer(check_my_scaled_scores, standardised, "standardised", "divided by scores.std()"),
+    Answer(check_my_scaled_scores, scaled_keys_first, "shape", "axes swapped"),
 ]
