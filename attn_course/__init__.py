@@ -7,6 +7,7 @@ notebooks import from here so later lessons reuse earlier code.
 import attn_course.style  # noqa: F401  (course figure fonts, readable on slides)
 from attn_course.data import Vocab, load_fra, load_fra_batches, make_translation_data
 from attn_course.device import try_device
+from attn_course.flash import FlashAttention, flash_attention
 from attn_course.gqa import GroupedQueryAttention
 from attn_course.kvcache import KVCache, generate
 from attn_course.masking import causal_mask, length_mask, masked_softmax, sequence_mask
@@ -72,6 +73,8 @@ __all__ = [
     "to_torch_encoder_layer",
     "warmup_cosine",
     "warmup_cosine_factor",
+    "FlashAttention",
+    "flash_attention",
     "GroupedQueryAttention",
     "KVCache",
     "apply_rotary",

@@ -402,8 +402,11 @@ async () => {
   const scale = Reveal.getScale();
   const rect = el => { const r = el.getBoundingClientRect();
     return {x: r.left, y: r.top, w: r.width, h: r.height, r: r.right, b: r.bottom}; };
+  // A folded answer (a closed <details>) shows its summary only: its content is hidden.
+  const folded = el => !!el.closest('details:not([open])') && !el.closest('summary');
   const visible = el => { const s = getComputedStyle(el);
-    return s.display !== 'none' && s.visibility !== 'hidden' && el.getClientRects().length > 0; };
+    return s.display !== 'none' && s.visibility !== 'hidden' && el.getClientRects().length > 0
+      && !folded(el); };
   const pngDpi = src => {
     try {
       const bytes = atob(src.split(',')[1].slice(0, 400));
@@ -511,7 +514,7 @@ async () => {
     const box = {x: rect(slide).x, r: rect(slide).x + config.width * scale - 88 * scale,
                  y: rect(slide).y, b: rect(slide).b};
     for (const maths of slide.querySelectorAll('.MathJax, .MathJax_Display')) {
-      if (!visible(maths) || maths.closest('aside.notes')) continue;
+      if (!visible(maths) || maths.closest('aside.notes')) continue;  // folded answers too
       const m = rect(maths);
       if (m.w === 0) continue;
       let clip = m.x < box.x - 1 || m.r > box.r + 1 || m.b > box.b + 1;

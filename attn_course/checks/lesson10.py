@@ -1,8 +1,7 @@
-"""Checks for the coding exercises of lesson 10 (attention at scale)."""
+"""Checks for the coding exercises of lesson 10 (FlashAttention)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -100,101 +99,92 @@ def check_my_merge_partials(student: Callable) -> None:
               diagnose=_diagnose_merge)
 
 
-def _expand(K: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """Reference: kv head j copied to query heads j*g .. j*g + g - 1."""
-    return K.repeat_interleave(num_heads // K.shape[1], dim=1)
+def _row_term_case(description: str, lens: list[int], num_keys: int, d_v: int, seed: int,
+                   scale: float = 1.0) -> Case:
+    """dO and the output P V for random scores; the expected D is sum_k P_ik dP_ik from whole rows.
+
+    ``lens`` gives each query of the one sequence its valid length (0: the query sees no key)."""
+    generator = torch.Generator().manual_seed(seed)
+    num_queries = len(lens)
+    scores = scale * torch.randn(2, num_queries, num_keys, generator=generator, dtype=torch.float64)
+    keep = torch.arange(num_keys) < torch.tensor(lens)[:, None]  # (queries, keys)
+    P = torch.softmax(scores.masked_fill(~keep, 0.0), dim=-1) * keep  # (2, queries, keys)
+    V = torch.randn(2, num_keys, d_v, generator=generator, dtype=torch.float64)
+    dO = torch.randn(2, num_queries, d_v, generator=generator, dtype=torch.float64)
+    output = P @ V  # (2, queries, d_v)
+    dP = dO @ V.transpose(1, 2)  # (2, queries, keys)
+    return Case(description, (dO, output), expected=(P * dP).sum(dim=-1, keepdim=True))
 
 
-def _diagnose_expand(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Tell the tiled layout (heads 0, 1, 0, 1) from the grouped one (0, 0, 1, 1)."""
-    K, num_heads = case.args
-    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the usual mistakes: every pair of rows, the wrong axis, no kept axis, one factor."""
+    if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
         return None
-    tiled = K.repeat(1, num_heads // K.shape[1], 1, 1)
-    if torch.equal(actual, tiled) and not torch.equal(tiled, expected):
-        return Failure("layout", "the right heads are there, in the wrong order")
+    dO, output = case.args
+    batch_size, num_queries, d_v = output.shape
+    if actual.shape == (batch_size, num_queries, num_queries):
+        return Failure("pairs", "returned (batch, queries, queries): a number for every pair of "
+                                "queries, where D has one per query")
+    if actual.shape in ((batch_size, 1, d_v), (batch_size, d_v)):
+        return Failure("axis", f"returned shape {tuple(actual.shape)}: summed over the queries")
+    if actual.shape == (batch_size, num_queries):
+        if torch.allclose(actual, expected.squeeze(-1)):
+            return Failure("broadcast", "the values are right but the last axis (size 1) is gone")
+        return None
+    if actual.shape != expected.shape or torch.allclose(actual, expected, atol=1e-8):
+        return None
+    if torch.allclose(actual, dO.sum(dim=-1, keepdim=True)) or torch.allclose(
+            actual, output.sum(dim=-1, keepdim=True)):
+        return Failure("factor", "D was summed from one of dO and the output alone")
+    if torch.allclose(actual, -expected):
+        return Failure("sign", "the values have the right size and the wrong sign")
+    if d_v > 1 and torch.allclose(actual * d_v, expected):
+        return Failure("mean", f"the values are {d_v} times too small")
     return None
 
 
-EXPAND_HINTS = {
-    "layout": [
-        "Which key-value head does query head 1 read in your result, and which should it read?",
-        "Key-value head j serves query heads j*g to j*g + g - 1: consecutive heads form a group. "
-        "Compare a function that copies each head in place with one that copies the whole stack.",
+ROW_TERM_HINTS = {
+    "pairs": [
+        "Your result pairs every query's dO with every query's output. Does D_i involve any query "
+        "other than i?",
+        "Write D_i with indices, the sum over k of P_ik dP_ik, and put in dP_ik = dO_i . v_k: "
+        "which rows of dO and of the output appear?",
     ],
-    "shape": [
-        "Which axis of K holds the heads? The result needs num_heads there, nothing else "
-        "changed.",
-        "Check the shape against (batch, num_heads, steps, head_size) on the case with 1 kv head.",
+    "axis": [
+        "D has one number per query. Over which axis did you sum: the queries, or the features "
+        "of each row?",
+        "dO * output is (batch, queries, d_v). Which axis must go so that one number per query "
+        "is left?",
     ],
-}
-
-
-def check_my_expand_kv(student: Callable) -> None:
-    """Check ``my_expand_kv(K, num_heads) -> (batch, num_heads, steps, head_size)``."""
-    generator = torch.Generator().manual_seed(0)
-
-    def case(description: str, shape: tuple[int, ...], num_heads: int) -> Case:
-        K = torch.randn(*shape, generator=generator)
-        return Case(description, (K, num_heads), expected=_expand(K, num_heads))
-
-    cases = [
-        case("2 kv heads for 4 query heads", (2, 2, 3, 4), 4),
-        case("3 kv heads for 6 query heads, batch 1", (1, 3, 5, 2), 6),
-        case("1 kv head for 4 query heads (multi-query)", (2, 1, 3, 4), 4),
-        case("4 kv heads for 4 query heads (multi-head: unchanged)", (1, 4, 2, 3), 4),
-    ]
-    run_check("my_expand_kv", student, None, cases, hints=EXPAND_HINTS, diagnose=_diagnose_expand)
-
-
-def _cache_bytes(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                 bytes_per_number):
-    """Reference: keys and values, per layer, batch entry, kv head, step and feature."""
-    return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
-
-
-def _diagnose_cache(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name a missing factor 2, the query heads used for the kv heads, and a float."""
-    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
-        return None
-    num_layers, num_heads, num_kv_heads = case.args[:3]
-    if math.isclose(actual, expected / 2):
-        return Failure("keys_and_values", f"returned {actual}, half of the expected number")
-    if num_heads != num_kv_heads and math.isclose(actual, expected * num_heads / num_kv_heads):
-        return Failure("heads", f"returned {actual}, {num_heads // num_kv_heads} times too many")
-    if not isinstance(actual, int):
-        return Failure("type", f"returned a {type(actual).__name__}; a count of bytes is an int")
-    return None
-
-
-CACHE_HINTS = {
-    "keys_and_values": [
-        "What exactly does the cache store for every token, layer and head?",
-        "Count the tensors a KVCache keeps per layer.",
+    "broadcast": [
+        "dS = P * (dP - D) subtracts D from every column of dP (batch, queries, block). Which "
+        "shape of D broadcasts against that?",
     ],
-    "heads": [
-        "Which heads have their own keys and values stored: the query heads or the key-value "
-        "heads?",
+    "factor": [
+        "Your D uses only one of dO and the output. Start from the sum over k of P_ik dP_ik and "
+        "put in dP_ik = dO_i . v_k: what is the sum over k of P_ik v_k?",
     ],
-    "type": [
-        "The number is right but it is not an int. Which operation turned it into a float?",
+    "sign": [
+        "Right size, wrong sign. Follow the signs of the derivation from dP_ik = dO_i . v_k on.",
+    ],
+    "mean": [
+        "Your D is off by a constant factor. Is D_i a sum or an average over the features?",
     ],
     "values": [
-        "Which factor of the count is missing or extra? Compare with KVCache.num_bytes() of a "
-        "small model whose sizes you know.",
-        "List every size the stored keys and values depend on, then check that each one "
-        "appears in your count exactly once.",
+        "Compare your D with the sum over k of P_ik dP_ik on the smallest case, one query at a "
+        "time.",
+        "Each D_i is one dot product of two vectors of length d_v. Which two?",
     ],
 }
 
 
-def check_my_cache_bytes(student: Callable) -> None:
-    """Check ``my_cache_bytes(num_layers, num_heads, num_kv_heads, head_size, steps, ...)``."""
+def check_my_row_term(student: Callable) -> None:
+    """Check ``my_row_term(dO, output) -> D`` (batch, queries, 1) against sum_k P_ik dP_ik."""
     cases = [
-        Case("3 layers, 8 heads and 8 kv heads of 8 features, 64 steps", (3, 8, 8, 8, 64, 1, 4)),
-        Case("2 kv heads for 8 query heads", (3, 8, 2, 8, 64, 1, 4)),
-        Case("32 layers, 32 heads, 8 kv heads, 4096 steps, float16", (32, 32, 8, 128, 4096, 1, 2)),
-        Case("multi-query, batch 16", (12, 12, 1, 64, 1024, 16, 2)),
+        _row_term_case("2 sequences, 3 queries, 5 keys, d_v = 4", [5, 5, 5], 5, 4, 0),
+        _row_term_case("queries that see 1 to 6 keys, d_v = 3", [1, 6, 3, 2], 6, 3, 1),
+        _row_term_case("one query sees no key (its output row is 0)", [4, 0, 2], 4, 2, 2),
+        _row_term_case("one value feature (d_v = 1), large scores", [7, 7], 7, 1, 3, scale=20.0),
     ]
-    run_check("my_cache_bytes", student, _cache_bytes, cases, atol=0.5, hints=CACHE_HINTS,
-              diagnose=_diagnose_cache)
+    run_check("my_row_term", student, None, cases, atol=1e-8, hints=ROW_TERM_HINTS,
+              diagnose=_diagnose_row_term)

@@ -1,14 +1,10 @@
-"""Right and wrong answers to the exercises of lesson 10 (attention at scale)."""
+"""Right and wrong answers to the exercises of lesson 10 (FlashAttention)."""
 
 from __future__ import annotations
 
 import torch
 
-from attn_course.checks.lesson10 import (
-    check_my_cache_bytes,
-    check_my_expand_kv,
-    check_my_merge_partials,
-)
+from attn_course.checks.lesson10 import check_my_merge_partials, check_my_row_term
 from exercise_answers import Answer
 
 # ------------------------------------------------------------------ merge partials
@@ -59,67 +55,47 @@ def merge_in_place(max_a, sum_a, out_a, max_b, sum_b, out_b):
     return new_max, total, out_a
 
 
-# ------------------------------------------------------------------ expand kv heads
+# ------------------------------------------------------------------ row term
 
 
-def expand_right(K, num_heads):
-    return K.repeat_interleave(num_heads // K.shape[1], dim=1)
+def row_term_right(dO, output):
+    return (dO * output).sum(dim=-1, keepdim=True)
 
 
-def expand_by_indexing(K, num_heads):
-    group_size = num_heads // K.shape[1]
-    return K[:, torch.arange(num_heads) // group_size]
+def row_term_by_einsum(dO, output):
+    return torch.einsum("bqd,bqd->bq", dO, output)[..., None]
 
 
-def expand_tiled(K, num_heads):
-    return K.repeat(1, num_heads // K.shape[1], 1, 1)
+def row_term_by_batched_dot(dO, output):
+    return (dO.unsqueeze(-2) @ output.unsqueeze(-1)).squeeze(-1)  # (b, q, 1, 1) -> (b, q, 1)
 
 
-def expand_wrong_axis(K, num_heads):
-    return K.repeat_interleave(num_heads // K.shape[1], dim=2)
+def row_term_every_pair(dO, output):
+    return dO @ output.transpose(1, 2)
 
 
-def expand_forgotten(K, num_heads):
-    return K
+def row_term_over_queries(dO, output):
+    return (dO * output).sum(dim=1, keepdim=True)
 
 
-def expand_concatenated_features(K, num_heads):
-    return K.repeat_interleave(num_heads // K.shape[1], dim=-1)
+def row_term_squeezed(dO, output):
+    return (dO * output).sum(dim=-1)
 
 
-# ------------------------------------------------------------------ cache bytes
+def row_term_dO_only(dO, output):
+    return dO.sum(dim=-1, keepdim=True)
 
 
-def cache_right(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                bytes_per_number):
-    return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
+def row_term_negated(dO, output):
+    return -(dO * output).sum(dim=-1, keepdim=True)
 
 
-def cache_by_tensors(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                     bytes_per_number):
-    key = torch.empty(batch_size, num_kv_heads, steps, head_size, dtype=torch.uint8,
-                      device="meta")
-    return 2 * num_layers * key.numel() * bytes_per_number
+def row_term_mean(dO, output):
+    return (dO * output).mean(dim=-1, keepdim=True)
 
 
-def cache_keys_only(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                    bytes_per_number):
-    return num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
-
-
-def cache_query_heads(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                      bytes_per_number):
-    return 2 * num_layers * batch_size * num_heads * steps * head_size * bytes_per_number
-
-
-def cache_float(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                bytes_per_number):
-    return 2.0 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
-
-
-def cache_one_layer(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                    bytes_per_number):
-    return 2 * batch_size * num_kv_heads * steps * head_size * bytes_per_number
+def row_term_in_place(dO, output):
+    return dO.mul_(output).sum(dim=-1, keepdim=True)
 
 
 ANSWERS = [
@@ -131,16 +107,14 @@ ANSWERS = [
     Answer(check_my_merge_partials, merge_normalised, "normalised", "divides by the sum early"),
     Answer(check_my_merge_partials, merge_squeezed, "shape", "drops the trailing axis"),
     Answer(check_my_merge_partials, merge_in_place, "mutated", "writes into out_a"),
-    Answer(check_my_expand_kv, expand_right, "pass"),
-    Answer(check_my_expand_kv, expand_by_indexing, "pass", "gathers head h // g"),
-    Answer(check_my_expand_kv, expand_tiled, "layout", "heads 0, 1, 0, 1 instead of 0, 0, 1, 1"),
-    Answer(check_my_expand_kv, expand_wrong_axis, "shape", "repeats the steps"),
-    Answer(check_my_expand_kv, expand_forgotten, "shape", "returns K unchanged"),
-    Answer(check_my_expand_kv, expand_concatenated_features, "shape", "repeats the features"),
-    Answer(check_my_cache_bytes, cache_right, "pass"),
-    Answer(check_my_cache_bytes, cache_by_tensors, "pass", "counts a meta tensor's entries"),
-    Answer(check_my_cache_bytes, cache_keys_only, "keys_and_values", "forgets the values"),
-    Answer(check_my_cache_bytes, cache_query_heads, "heads", "counts the query heads"),
-    Answer(check_my_cache_bytes, cache_float, "type", "returns a float"),
-    Answer(check_my_cache_bytes, cache_one_layer, "values", "one layer only"),
+    Answer(check_my_row_term, row_term_right, "pass"),
+    Answer(check_my_row_term, row_term_by_einsum, "pass", "einsum over the features"),
+    Answer(check_my_row_term, row_term_by_batched_dot, "pass", "a batched dot product, kept axes"),
+    Answer(check_my_row_term, row_term_every_pair, "pairs", "dO O^T: every pair of queries"),
+    Answer(check_my_row_term, row_term_over_queries, "axis", "sums over the queries"),
+    Answer(check_my_row_term, row_term_squeezed, "broadcast", "drops the size-1 axis"),
+    Answer(check_my_row_term, row_term_dO_only, "factor", "sums dO alone"),
+    Answer(check_my_row_term, row_term_negated, "sign", "the opposite sign"),
+    Answer(check_my_row_term, row_term_mean, "mean", "averages over the features"),
+    Answer(check_my_row_term, row_term_in_place, "mutated", "writes into dO"),
 ]

@@ -1,13 +1,11 @@
-"""Tests of lesson 10's code (attention at scale) against PyTorch's own computation.
+"""Tests of lesson 11's code (inference at scale) against PyTorch's own computation.
 
-- tiled_attention: F.scaled_dot_product_attention (plain, causal, boolean masks from
-  valid lengths), masked_softmax for queries that see no key; never a full score matrix.
 - GroupedQueryAttention: F.scaled_dot_product_attention(..., enable_gqa=True), lesson 06's
   MultiHeadAttention with the same weights, multi-query attention.
 - KVCache, cached_self_attention, generate: the same tokens with and without the cache,
   the cache's size in bytes.
-- apply_rotary: complex multiplication (torch.view_as_complex, torch.polar); scores that
-  depend on m - n only.
+- apply_rotary: lesson 08's rotation(m, theta_i) on every pair; complex multiplication by
+  e^(-i angle) (torch.view_as_complex, torch.polar); scores that depend on m - n only.
 - The same code with inputs on the meta device: no tensor made on the CPU.
 """
 
@@ -17,18 +15,16 @@ import math
 
 import pytest
 import torch
+from dispatch_watch import DeviceWatch
 from torch.nn import functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
 import attn_course.masking as masking
 import attn_course.validation as validation
 from attn_course.gqa import GroupedQueryAttention
 from attn_course.kvcache import KVCache, TinyDecoder, cached_self_attention, generate
-from attn_course.masking import masked_softmax
-from attn_course.multihead import MultiHeadAttention
+from attn_course.multihead import MultiHeadAttention, transpose_qkv
+from attn_course.positional import rotation
 from attn_course.rotary import apply_rotary
-from attn_course.tiling import online_softmax_step, tiled_attention
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 ATOL = 1e-5
@@ -42,123 +38,6 @@ def keep_mask(valid_lens, num_queries, num_keys):
     """Boolean SDPA mask (batch, queries, keys), True where a query may see a key."""
     lens = valid_lens if valid_lens.dim() == 2 else valid_lens[:, None].expand(-1, num_queries)
     return torch.arange(num_keys) < lens[..., None]
-
-
-# ------------------------------------------------------------------ tiled attention
-
-
-@pytest.mark.parametrize("block_size", [1, 2, 3, 4, 5, 7, 8, 16, 17, 40])
-@pytest.mark.parametrize("causal", [False, True])
-def test_tiled_attention_equals_sdpa(block_size, causal):
-    queries, keys, values = random(3, 17, 8, seed=1), random(3, 17, 8, seed=2), random(3, 17, 5)
-    expected = F.scaled_dot_product_attention(queries, keys, values, is_causal=causal)
-    actual = tiled_attention(queries, keys, values, block_size, causal=causal)
-    assert actual.shape == (3, 17, 5)
-    torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0)
-
-
-@pytest.mark.parametrize("block_size", [1, 3, 4, 6, 11])
-def test_tiled_attention_with_fewer_queries_than_keys(block_size):
-    queries, keys, values = random(2, 4, 6, seed=3), random(2, 11, 6, seed=4), random(2, 11, 3)
-    for causal in (False, True):
-        expected = F.scaled_dot_product_attention(queries, keys, values, is_causal=causal)
-        actual = tiled_attention(queries, keys, values, block_size, causal=causal)
-        torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0)
-
-
-@pytest.mark.parametrize("block_size", [1, 3, 4, 9])
-@pytest.mark.parametrize("two_dim", [False, True])
-def test_tiled_attention_with_valid_lens_equals_sdpa(block_size, two_dim):
-    queries, keys, values = random(2, 5, 8, seed=5), random(2, 9, 8, seed=6), random(2, 9, 4)
-    valid_lens = torch.tensor([[1, 3, 9, 2, 5], [9, 4, 1, 7, 6]] if two_dim else [3, 9])
-    mask = keep_mask(valid_lens, 5, 9)
-    for causal in (False, True):
-        full = mask & torch.ones(5, 9, dtype=torch.bool).tril() if causal else mask
-        expected = F.scaled_dot_product_attention(queries, keys, values, attn_mask=full)
-        actual = tiled_attention(queries, keys, values, block_size, valid_lens, causal=causal)
-        torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0)
-
-
-def test_tiled_attention_gives_zeros_where_a_query_sees_no_key():
-    queries, keys, values = random(2, 4, 8, seed=7), random(2, 6, 8, seed=8), random(2, 6, 3)
-    valid_lens = torch.tensor([[0, 2, 6, 0], [1, 0, 3, 6]])
-    scores = queries @ keys.transpose(1, 2) / math.sqrt(8)
-    expected = masked_softmax(scores, valid_lens) @ values
-    actual = tiled_attention(queries, keys, values, 4, valid_lens)
-    assert not torch.isnan(actual).any()
-    assert (actual[0, 0] == 0).all() and (actual[1, 1] == 0).all()
-    torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0)
-    none = tiled_attention(queries, keys, values, 2, torch.tensor([0, 0]))
-    assert (none == 0).all()
-
-
-def test_tiled_attention_stays_finite_on_large_scores():
-    queries, keys, values = 100 * random(1, 6, 4, seed=9), 100 * random(1, 10, 4), random(1, 10, 2)
-    expected = F.scaled_dot_product_attention(queries, keys, values)
-    actual = tiled_attention(queries, keys, values, 3)
-    torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0)
-
-
-def test_tiled_attention_in_float64_is_exact_to_double_precision():
-    args = random(2, 9, 8, seed=10, dtype=torch.float64), random(2, 13, 8, seed=11,
-                                                                  dtype=torch.float64)
-    values = random(2, 13, 3, dtype=torch.float64)
-    expected = F.scaled_dot_product_attention(*args, values, is_causal=True)
-    actual = tiled_attention(*args, values, 5, causal=True)
-    assert actual.dtype == torch.float64
-    torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
-
-
-class LargestTensor(TorchDispatchMode):
-    """Records the shapes of every tensor the operations inside create."""
-
-    def __init__(self):
-        super().__init__()
-        self.shapes = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        result = func(*args, **(kwargs or {}))
-        for tensor in result if isinstance(result, (tuple, list)) else [result]:
-            if isinstance(tensor, torch.Tensor):
-                self.shapes.append(tuple(tensor.shape))
-        return result
-
-
-def test_tiled_attention_never_holds_the_full_score_matrix():
-    num_queries, num_keys, block_size = 64, 96, 16
-    queries, keys = random(1, num_queries, 8), random(1, num_keys, 8)
-    values = random(1, num_keys, 8)
-    with LargestTensor() as record:
-        tiled_attention(queries, keys, values, block_size, torch.tensor([90]), causal=True)
-    largest = max(math.prod(shape) for shape in record.shapes)
-    assert largest <= num_queries * block_size
-    assert all(num_keys not in shape[1:] for shape in record.shapes)
-
-
-def test_online_softmax_step_from_nothing_is_the_softmax_of_one_block():
-    scores, V = random(2, 3, 5), random(2, 5, 4)
-    start = (torch.full((2, 3, 1), float("-inf")), torch.zeros(2, 3, 1), torch.zeros(2, 3, 4))
-    row_max, row_sum, output = online_softmax_step(*start, scores, V)
-    torch.testing.assert_close(row_max, scores.amax(-1, keepdim=True))
-    torch.testing.assert_close(output / row_sum, torch.softmax(scores, -1) @ V)
-
-
-@pytest.mark.parametrize(
-    ("call", "error"),
-    [
-        (lambda q, k, v: tiled_attention(q, k, v, 0), ValueError),
-        (lambda q, k, v: tiled_attention(q, k, v, 2.0), TypeError),
-        (lambda q, k, v: tiled_attention(q, k[..., :3], v, 2), ValueError),
-        (lambda q, k, v: tiled_attention(q[0], k, v, 2), ValueError),
-        (lambda q, k, v: tiled_attention(q, k, v[:, :2], 2), ValueError),
-        (lambda q, k, v: tiled_attention(q, k, v, 2, torch.tensor([1.0, 2.0])), TypeError),
-        (lambda q, k, v: tiled_attention(q, k, v, 2, torch.tensor([1, 7])), ValueError),
-        (lambda q, k, v: tiled_attention(q.long(), k, v, 2), TypeError),
-    ],
-)
-def test_tiled_attention_rejects_bad_input(call, error):
-    with pytest.raises(error):
-        call(random(2, 3, 4), random(2, 6, 4), random(2, 6, 2))
 
 
 # ------------------------------------------------------------------ grouped-query attention
@@ -201,10 +80,10 @@ def test_kv_head_j_serves_query_heads_j_g_to_j_g_plus_g_minus_1():
     X = random(1, 5, 16)
     with torch.no_grad():
         layer(X, X, X)
-        Q = layer.split_heads(layer.W_q(X), 4)
-        K = layer.split_heads(layer.W_k(X), 2)
+        Q = transpose_qkv(layer.W_q(X), 4)  # (batch * 4 heads, steps, 4): batch 1, row h
+        K = transpose_qkv(layer.W_k(X), 2)  # (batch * 2 kv heads, steps, 4)
         for h in range(4):
-            scores = Q[:, h] @ K[:, h // 2].transpose(1, 2) / 2.0  # sqrt(head size 4)
+            scores = Q[h : h + 1] @ K[h // 2 : h // 2 + 1].transpose(1, 2) / 2.0  # sqrt(4)
             torch.testing.assert_close(layer.attention_weights[:, h], torch.softmax(scores, -1))
 
 
@@ -309,7 +188,7 @@ def test_the_cache_size_in_bytes(num_kv_heads):
             model(torch.randint(0, 30, (3, 1)), cache)
     steps, head_size, layers, batch = 10, 8, 2, 3
     assert cache.length(0) == cache.length(1) == steps
-    assert cache.keys[0].shape == (batch, num_kv_heads, steps, head_size)
+    assert cache.keys[0].shape == (batch * num_kv_heads, steps, head_size)  # transpose_qkv's
     assert cache.num_bytes() == 2 * layers * batch * num_kv_heads * steps * head_size * 4
 
 
@@ -317,10 +196,11 @@ def test_the_cache_size_in_bytes(num_kv_heads):
 
 
 def rotary_by_complex_numbers(X, positions):
+    """Pair (x_2i, x_2i+1) as x_2i + i x_2i+1, times e^(-i m theta_i): lesson 08's direction."""
     d = X.shape[-1]
     angles = positions[..., None].double() * 10000 ** (-torch.arange(0, d, 2).double() / d)
     turned = torch.view_as_complex(X.double().unflatten(-1, (d // 2, 2))) * torch.polar(
-        torch.ones_like(angles), angles)
+        torch.ones_like(angles), -angles)
     return torch.view_as_real(turned).flatten(-2)
 
 
@@ -344,8 +224,18 @@ def test_rotary_pairs_are_features_2i_and_2i_plus_1():
     X[0, :, 2] = 1.0  # the first feature of pair i = 1, theta_1 = 10000^(-2/4) = 0.01
     rotated = apply_rotary(X, torch.tensor([0, 100]))
     torch.testing.assert_close(rotated[0, 0], torch.tensor([0.0, 0.0, 1.0, 0.0]))
-    expected = torch.tensor([0.0, 0.0, math.cos(1.0), math.sin(1.0)])
+    expected = torch.tensor([0.0, 0.0, math.cos(1.0), -math.sin(1.0)])  # rotation(100, 0.01)
     torch.testing.assert_close(rotated[0, 1], expected)
+
+
+@pytest.mark.parametrize("m", [0, 1, 7, 300, 4096])
+def test_apply_rotary_turns_every_pair_by_lesson_08s_rotation(m):
+    d = 8
+    X = random(1, 1, d, seed=m, dtype=torch.float64)
+    rotated = apply_rotary(X, torch.tensor([m]))[0, 0]
+    for i in range(d // 2):
+        expected = rotation(m, 10000 ** (-2 * i / d)).double() @ X[0, 0, 2 * i : 2 * i + 2]
+        torch.testing.assert_close(rotated[2 * i : 2 * i + 2], expected, atol=1e-6, rtol=0)
 
 
 def test_rotary_score_depends_only_on_the_offset():
@@ -379,22 +269,6 @@ def test_rotary_keeps_lengths_and_rejects_bad_input():
 # ------------------------------------------------------------------ on another device
 
 
-class DeviceWatch(TorchDispatchMode):
-    """Records the device of every tensor an operation reads or makes (0-dim CPU scalars aside)."""
-
-    def __init__(self):
-        super().__init__()
-        self.devices = set()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        result = func(*args, **(kwargs or {}))
-        for tensor in tree_flatten((args, kwargs, result))[0]:
-            if isinstance(tensor, torch.Tensor) and not (tensor.device.type == "cpu"
-                                                         and tensor.dim() == 0):
-                self.devices.add(tensor.device.type)
-        return result
-
-
 def test_the_lesson_code_makes_every_tensor_on_the_inputs_device(monkeypatch):
     """Inputs on the meta device: a tensor made on the CPU by mistake shows up as "cpu".
 
@@ -410,12 +284,7 @@ def test_the_lesson_code_makes_every_tensor_on_the_inputs_device(monkeypatch):
     monkeypatch.setattr(masking, "check_valid_lens", lambda *args: None, raising=False)
     try:
         with DeviceWatch() as watch:
-            queries = torch.randn(2, 5, 8, device=device)
-            keys, values = torch.randn(2, 9, 8, device=device), torch.randn(2, 9, 3, device=device)
-            lens = torch.tensor([3, 9], device=device)
-            tiled_attention(queries, keys, values, 4, causal=True)
-            tiled_attention(queries, keys, values, 4, lens)
-            apply_rotary(queries)
+            apply_rotary(torch.randn(2, 5, 8, device=device))
             X = torch.randn(2, 6, 32, device=device)
             layer(X, X, X, torch.tensor([3, 6], device=device), causal=True)
             cache = KVCache()
