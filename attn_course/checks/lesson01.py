@@ -63,13 +63,22 @@ def _nadaraya_watson_cases() -> list[Case]:
 
 
 def _close(actual: torch.Tensor, other: torch.Tensor, atol: float = 1e-4) -> bool:
-    return actual.shape == other.shape and bool(torch.allclose(actual, other, atol=atol))
+    """Same shape, same dtype and close values (another dtype is left to ``compare``,
+    which names it; ``torch.allclose`` would raise on it)."""
+    return (
+        actual.shape == other.shape
+        and actual.dtype == other.dtype
+        and bool(torch.allclose(actual, other, atol=atol))
+    )
 
 
 def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: a wrong width, a wrong sign, a wrong axis, no query."""
+    """Name the typical mistakes: a wrong width, the distance not squared, a wrong sign,
+    a wrong axis, no query."""
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
+    if actual.dtype != expected.dtype:
+        return None  # ``compare`` names the dtype
     if not actual.is_floating_point() or not torch.isfinite(actual).all():
         return None
     if _close(actual, expected):
@@ -87,6 +96,15 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
             return Failure(
                 "bandwidth",
                 "your weights are right in form but come from a kernel of another width",
+            )
+    distances_unsquared = distances.sqrt()  # (n_q, n_k)
+    for exponents in [-distances_unsquared / (2 * sigma**2), -distances_unsquared / sigma**2,
+                      -distances_unsquared / (2 * sigma), -distances_unsquared / sigma]:
+        if _close(actual, _pool(exponents, values)):
+            return Failure(
+                "distance",
+                "your weights fall off with the distance between query and key, where the "
+                "lesson's kernel uses its square",
             )
     if _close(actual, _pool(distances / (2 * sigma**2), values)):
         return Failure("sign", "your weights grow with the distance between query and key")
@@ -118,6 +136,12 @@ _NADARAYA_WATSON_HINTS = {
         "lesson's formula, term by term.",
         "Work one query and one key at distance exactly sigma by hand: the lesson's exponent "
         "is -1/2. What is yours?",
+    ],
+    "distance": [
+        "Work one query and one key at distance 2 sigma by hand: the lesson's score is "
+        "-(2 sigma)^2 / (2 sigma^2) = -2. What is yours?",
+        "Is the distance in your score squared? Some distance functions return the length "
+        "of q - k, not its square.",
     ],
     "sign": [
         "Your weights favour keys that are far from the query. Which keys should get the "
@@ -178,6 +202,8 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
     """Name the typical mistakes: a soft average, the lowest score, one row per key."""
     if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
         return None
+    if actual.dtype != expected.dtype:
+        return None  # ``compare`` names the dtype
     if _close(actual, expected, atol=1e-5):
         return None
     scores, values = case.args
@@ -200,7 +226,7 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
     if actual.shape == expected.shape:
         mixed = [
             i for i, row in enumerate(actual)
-            if not any(torch.allclose(row, value) for value in values)
+            if not any(_close(row, value, atol=1e-8) for value in values)
         ]
         if mixed:
             return Failure("soft", f"output row {mixed[0]} is not one of the value rows")
@@ -292,11 +318,24 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
                        "exercise asks for one number, their mean")
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
-    if not actual.is_floating_point() or not torch.isfinite(actual).all():
+    if actual.dtype != expected.dtype or not actual.is_floating_point():
+        return None  # ``compare`` names the dtype
+    x, y, sigma = case.args
+    if torch.isnan(actual).any() and torch.isfinite(expected).all():
+        kept = torch.softmax(-((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2), dim=1)
+        others = kept.masked_fill(torch.eye(len(x), dtype=torch.bool), 0.0)  # (n, n)
+        if bool((others.sum(dim=1) == 0).any()):
+            return Failure(
+                "removed after",
+                f"NaN for sigma = {sigma:g}, where the reference is finite: here the weights "
+                "of the other points, computed next to the point's own, all round to 0, so "
+                "a row from which the point is removed afterwards holds only zeros (0 / 0)",
+            )
+        return None
+    if not torch.isfinite(actual).all():
         return None
     if _close(actual, expected):
         return None
-    x, y, sigma = case.args
 
     def error_of(predictions):
         return ((predictions - y) ** 2).mean()
@@ -335,11 +374,20 @@ _LEAVE_ONE_OUT_HINTS = {
         "Work the two-point case by hand: each point's prediction, its squared error, and "
         "the number to return.",
     ],
+    "removed after": [
+        "Only the tiny sigma gives NaN. Print the row of weights that predicts point 0 in "
+        "that case, at the step where you normalise it: what does it hold, and what did it "
+        "hold before point 0 was removed?",
+        "For sigma = 0.01 the nearest other point scores -5000 next to the point's own 0. "
+        "exp(-5000) is 0 in float32, even after a softmax subtracts the largest score of the "
+        "row: which score is the largest of a row that still holds the point?",
+        "At which step could the point leave its row, so that the softmax sees only the "
+        "others and they share the whole weight?",
+    ],
     "nan": [
-        "Which case gives NaN? For a tiny sigma: what is exp(-5000) in float32, and what is "
-        "0 / 0?",
-        "Which of the operations the lesson uses keeps a ratio of exponentials in range "
-        "for you?",
+        "Which case gives NaN? Print the weights that predict one point there, step by "
+        "step: which operation first turns finite numbers into NaN?",
+        "Look for a division: what are its top and bottom in the failing case?",
     ],
     "shape": [
         "The exercise asks for one number for the whole data set. What shape do you return?",

@@ -44,6 +44,23 @@ def nadaraya_watson_naive_exp(queries, keys, values, sigma):
     return (kernel / kernel.sum(-1, keepdim=True)) @ values
 
 
+def nadaraya_watson_in_double(queries, keys, values, sigma):
+    """Right values, computed and returned in float64 (the check asks for float32)."""
+    queries, keys, values = queries.double(), keys.double(), values.double()
+    return torch.softmax(-_distances(queries, keys) / (2 * sigma**2), dim=-1) @ values
+
+
+def nadaraya_watson_distance(queries, keys, values, sigma):
+    """Uses the distance (torch.cdist), not its square."""
+    return torch.softmax(-torch.cdist(queries, keys) / (2 * sigma**2), dim=-1) @ values
+
+
+def nadaraya_watson_norm(queries, keys, values, sigma):
+    """Uses the norm of q - k, not its square, and forgets the 2."""
+    distances = (queries[:, None] - keys[None]).norm(dim=-1)  # (n_q, n_k)
+    return torch.softmax(-distances / sigma**2, dim=-1) @ values
+
+
 def nadaraya_watson_no_factor_two(queries, keys, values, sigma):
     """Forgets the factor 2 in 2 sigma^2."""
     return torch.softmax(-_distances(queries, keys) / sigma**2, dim=-1) @ values
@@ -112,6 +129,11 @@ def hard_pooling_sharpened(scores, values):
     return torch.softmax(scores / 0.05, dim=-1) @ values
 
 
+def hard_pooling_in_double(scores, values):
+    """The right rows, returned in float64."""
+    return values.double()[scores.argmax(dim=-1)]
+
+
 def hard_pooling_first_query_only(scores, values):
     """Returns the row of the first query's best key for every query."""
     return values[scores[0].argmax()].expand(scores.shape[0], -1)
@@ -168,6 +190,18 @@ def leave_one_out_zero_then_renormalise(x, y, sigma):
     return ((weights @ y - y) ** 2).mean()
 
 
+def leave_one_out_exp_then_renormalise(x, y, sigma):
+    """exp of the scores, the point's kernel zeroed, rows normalised: 0 / 0 for a tiny sigma."""
+    kernel = torch.exp(_scores(x, sigma)) * (1 - torch.eye(len(x)))  # (n, n)
+    weights = kernel / kernel.sum(dim=1, keepdim=True)
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_in_double(x, y, sigma):
+    """Right, but computed and returned in float64."""
+    return leave_one_out_inf_diagonal(x.double(), y.double(), sigma)
+
+
 def leave_one_out_root(x, y, sigma):
     """Returns the root of the mean squared error."""
     return leave_one_out_inf_diagonal(x, y, sigma).sqrt()
@@ -189,6 +223,9 @@ ANSWERS = [
     Answer(check_my_nadaraya_watson, nadaraya_watson_loops, "pass"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_by_cdist, "pass"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_naive_exp, "nan", "exp underflows"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_in_double, "dtype"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_distance, "distance"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_norm, "distance", "and no factor 2"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_no_factor_two, "bandwidth"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_sigma_not_squared, "bandwidth"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_plus_sign, "sign"),
@@ -202,12 +239,15 @@ ANSWERS = [
     Answer(check_my_hard_pooling, hard_pooling_smallest, "lowest"),
     Answer(check_my_hard_pooling, hard_pooling_per_key, "axis"),
     Answer(check_my_hard_pooling, hard_pooling_first_query_only, "same row"),
+    Answer(check_my_hard_pooling, hard_pooling_in_double, "dtype"),
     Answer(check_my_leave_one_out_error, leave_one_out_loops, "pass"),
     Answer(check_my_leave_one_out_error, leave_one_out_inf_diagonal, "pass"),
     Answer(check_my_leave_one_out_error, leave_one_out_keeps_itself, "itself"),
     Answer(check_my_leave_one_out_error, leave_one_out_zero_score, "itself", "score 0 is the max"),
     Answer(check_my_leave_one_out_error, leave_one_out_zero_weight, "renormalise"),
-    Answer(check_my_leave_one_out_error, leave_one_out_zero_then_renormalise, "nan"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_then_renormalise, "removed after"),
+    Answer(check_my_leave_one_out_error, leave_one_out_exp_then_renormalise, "removed after"),
+    Answer(check_my_leave_one_out_error, leave_one_out_in_double, "dtype"),
     Answer(check_my_leave_one_out_error, leave_one_out_root, "combine"),
     Answer(check_my_leave_one_out_error, leave_one_out_sum, "combine"),
     Answer(check_my_leave_one_out_error, leave_one_out_per_point, "shape"),
