@@ -4,11 +4,14 @@
   square matrices were drawn transposed (keys down the rows)?
 - ``check_my_highest_entropy_query(my_highest_entropy_query)``: the query whose
   attention is spread the most.
+- ``make_reading_grid()``: the four panels of exercise 1, one of them transposed (built
+  here so that the lesson's cell does not show which).
 
 Each check names the kind of a failure (an inverted test, an exact float
-comparison, some rows only, columns instead of rows, 0 log 0, the wrong axis, a
-proxy for the entropy such as the variance or the largest weight, ...) and gives
-hints in stages that ask about the property, never the recipe.
+comparison, some rows only, columns instead of rows, a test that every attention
+matrix passes but a transposed panel can pass too, 0 log 0, the wrong axis, a proxy
+for the entropy such as the variance or the largest weight, ...) and gives hints in
+stages that ask about the property, never the recipe.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ def _attention(generator: torch.Generator, *shape: int, temperature: float = 1.0
     return torch.softmax(torch.randn(*shape, generator=generator) / temperature, dim=-1)
 
 
+def make_reading_grid() -> torch.Tensor:
+    """Exercise 1's grid: (4 panels, 6, 6) attention matrices at T = 0.3, one transposed."""
+    generator = torch.Generator().manual_seed(2)  # the numbers of set_seed(2); torch.randn
+    grid = _attention(generator, 4, 6, 6, temperature=0.3)  # (4, 6, 6)
+    grid[2] = grid[2].T.clone()  # keys down the rows
+    return grid
+
+
 def _find_transposed_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(5)
     panels = _attention(generator, 4, 5, 5, temperature=0.5)  # (4, 5, 5) valid panels
@@ -49,8 +60,10 @@ def _find_transposed_cases() -> list[Case]:
     grid[1, 0] = grid[1, 0].T.clone()
     # Attention either way round (rows and columns sum to 1), and one that is not.
     both_ways = torch.stack([torch.eye(3), torch.full((3, 3), 1 / 3), valid])
-    # Rows that sum to 1 only up to rounding (about 5e-7 off, in any summation order).
-    rounded = torch.tensor([[0.5, 0.3, 0.2000005], [0.1, 0.6000004, 0.3], [0.25, 0.25, 0.5000003]])
+    # Rows that sum to 1 only up to rounding (about 5e-7 off, in any summation order);
+    # its transpose has column sums 0.95, 1.15, 0.9, yet every row a cell of at least 1/3
+    # and no two cells above 0.5: it passes the tests one can do by eye.
+    rounded = torch.tensor([[0.5, 0.3, 0.2000005], [0.1, 0.6000004, 0.3], [0.35, 0.25, 0.4000003]])
     return [
         Case("one valid 3 x 3 matrix", (valid,)),
         Case("one transposed 3 x 3 matrix", (valid.T.contiguous(),)),
@@ -69,28 +82,52 @@ def _same(actual: torch.Tensor, other: torch.Tensor) -> bool:
     return actual.shape == other.shape and bool(torch.equal(actual, other))
 
 
+def _missed_panel(panel: torch.Tensor) -> str:
+    """What a transposed panel that was not flagged looks like: what it passes, and the
+    row sums that give it away. Facts about the panel, true whatever the student's code."""
+    n = panel.shape[-1]
+    passes = []
+    if bool((panel.amax(dim=-1) >= 1 / n).all()):
+        passes.append(f"every row has a cell of at least 1/{n}")
+    if not bool(((panel > 0.5).sum(dim=-1) >= 2).any()):
+        passes.append("no row has two cells above 0.5")
+    sums = panel.sum(dim=-1)  # (n,)
+    fine = _rows_sum_to_one(panel)  # (n,)
+    text = "its row sums are " + ", ".join(f"{value:.2f}" for value in sums.tolist())
+    if bool(fine.any()):
+        rows = fine.nonzero().flatten().tolist()
+        named = f"row {rows[0]} sums" if len(rows) == 1 else f"rows {rows} sum"
+        text += f" ({named} to 1, not every row)"
+    return (" and ".join(passes) + ", yet " if passes else "") + text
+
+
 def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: an inverted test, exact float equality, some rows only,
-    the columns tested instead of the rows."""
+    """Name the typical mistakes: exact float equality, an inverted test, the columns tested
+    instead of the rows, some rows only, and a test that every attention matrix passes but
+    that a transposed panel can pass too (its largest cells, two cells near 1)."""
     if not isinstance(actual, torch.Tensor) or actual.dtype != torch.bool:
         return None
     if actual.shape != expected.shape or _same(actual, expected):
         return None
     (grid,) = case.args
     wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # the first wrong panel
+    panel = f"panel {wrong}" if wrong else "the panel"
     if _same(actual, ~(grid.sum(dim=-1) == 1).all(dim=-1)):
-        return Failure("exact", f"panel {wrong} is flagged; its rows sum to 1 up to rounding")
-    some_rows = [~_rows_sum_to_one(grid)[..., 0], ~_rows_sum_to_one(grid).any(dim=-1)]
-    if any(_same(actual, guess) for guess in some_rows):
-        return Failure("rows", f"panel {wrong} is judged from some of its rows, not all of them")
-    if _same(actual, ~expected):
+        return Failure("exact", f"{panel} is flagged; its rows sum to 1 up to rounding")
+    if _same(actual, ~expected) and bool(actual.any()):
         return Failure("inverted", "you flag exactly the panels that are not transposed")
     if _same(actual, _rows_sum_to_one(grid.transpose(-2, -1)).all(dim=-1)):
         return Failure(
             "columns",
-            f"panel {wrong} is flagged because its columns sum to 1; its rows sum to 1 as well",
+            f"{panel} is flagged because its columns sum to 1; its rows sum to 1 as well",
         )
-    return None
+    if bool((actual & ~expected).any()):  # a valid panel flagged: no known mistake
+        return None
+    detail = f"{panel} is transposed but not flagged: {_missed_panel(grid[wrong])}"
+    some_rows = [~_rows_sum_to_one(grid)[..., 0], ~_rows_sum_to_one(grid).any(dim=-1)]
+    if any(_same(actual, guess) for guess in some_rows):
+        return Failure("rows", detail)
+    return Failure("necessary", detail)
 
 
 _FIND_TRANSPOSED_HINTS = {
@@ -110,6 +147,13 @@ _FIND_TRANSPOSED_HINTS = {
         "queries on the rows, whatever its columns do?",
         "The exercise asks which panels cannot have the queries on the rows. Which axis "
         "holds one query's weights, and which axis does your test look at?",
+    ],
+    "necessary": [
+        "Every panel you flag is transposed, but a transposed panel got through. Every "
+        "attention matrix passes your test; must every transposed panel fail it?",
+        "Breaking a rule such as 'a row's largest cell is at least 1/n' proves a panel is not "
+        "attention with queries on the rows; passing it proves nothing. Which property must "
+        "every row of an attention matrix have, and does the failing panel have it?",
     ],
     "rows": [
         "Look at the failing panel's row sums one by one. Does your code look at every row?",
@@ -240,7 +284,7 @@ _HIGHEST_ENTROPY_HINTS = {
 
 
 def check_my_highest_entropy_query(student: Callable) -> None:
-    """Check ``student(weights)``: (..., queries, keys) -> (...,) index of the most spread row."""
+    """Check ``student(attention)``: (..., queries, keys) -> (...,) index of the most spread row."""
     run_check(
         "my_highest_entropy_query",
         student,

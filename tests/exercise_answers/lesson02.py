@@ -53,6 +53,23 @@ def find_transposed_columns(grid):
     return torch.isclose(sums, torch.ones_like(sums)).all(dim=-1)
 
 
+def find_transposed_small_peak(grid):
+    """The lesson's rule by eye: a row whose largest cell is below 1/n. Breaking it proves a
+    transpose; passing it does not rule one out."""
+    n = grid.shape[-1]
+    return (grid.amax(dim=-1) < 1 / n).any(dim=-1)
+
+
+def find_transposed_two_large(grid):
+    """The other rule by eye: a row with two cells above 0.5."""
+    return ((grid > 0.5).sum(dim=-1) >= 2).any(dim=-1)
+
+
+def find_transposed_by_eye(grid):
+    """Both rules by eye together: still a test that a transposed panel can pass."""
+    return find_transposed_small_peak(grid) | find_transposed_two_large(grid)
+
+
 def find_transposed_per_row(grid):
     """Returns one flag per row, not per panel."""
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0))
@@ -129,6 +146,9 @@ ANSWERS = [
     Answer(check_my_find_transposed, find_transposed_first_row, "rows"),
     Answer(check_my_find_transposed, find_transposed_any_row, "rows"),
     Answer(check_my_find_transposed, find_transposed_columns, "columns"),
+    Answer(check_my_find_transposed, find_transposed_small_peak, "necessary"),
+    Answer(check_my_find_transposed, find_transposed_two_large, "necessary"),
+    Answer(check_my_find_transposed, find_transposed_by_eye, "necessary"),
     Answer(check_my_find_transposed, find_transposed_per_row, "shape"),
     Answer(check_my_find_transposed, find_transposed_as_int, "dtype"),
     Answer(check_my_highest_entropy_query, highest_entropy_loops, "pass"),
