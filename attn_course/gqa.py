@@ -26,8 +26,9 @@ class GroupedQueryAttention(nn.Module):
     Output: (batch, queries, num_hiddens)."""
 
     @validated(check_grouped_query_attention)
-    def __init__(self, num_hiddens, num_heads, num_kv_heads, dropout=0.0,
-                 bias=False):
+    def __init__(
+        self, num_hiddens, num_heads, num_kv_heads, dropout=0.0, bias=False
+    ):
         super().__init__()
         self.num_heads, self.num_kv_heads = num_heads, num_kv_heads
         head_size = num_hiddens // num_heads

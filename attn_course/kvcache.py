@@ -59,25 +59,45 @@ def cached_self_attention(attention, X, cache, layer):
 class TinyDecoder(nn.Module):
     """A causal attention-only language model: tokens (batch, steps) -> (batch, steps, vocab)."""
 
-    def __init__(self, vocab_size, num_hiddens, num_heads, num_kv_heads, num_layers, max_len=1024):
+    def __init__(
+        self,
+        vocab_size,
+        num_hiddens,
+        num_heads,
+        num_kv_heads,
+        num_layers,
+        max_len=1024,
+    ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
-        self.register_buffer("P", sinusoidal_encoding(max_len, num_hiddens), persistent=False)
-        self.layers = nn.ModuleList(GroupedQueryAttention(num_hiddens, num_heads, num_kv_heads)
-                                    for _ in range(num_layers))
-        self.norms = nn.ModuleList(nn.LayerNorm(num_hiddens) for _ in range(num_layers))
+        self.register_buffer(
+            "P", sinusoidal_encoding(max_len, num_hiddens), persistent=False
+        )
+        self.layers = nn.ModuleList(
+            GroupedQueryAttention(num_hiddens, num_heads, num_kv_heads)
+            for _ in range(num_layers)
+        )
+        self.norms = nn.ModuleList(
+            nn.LayerNorm(num_hiddens) for _ in range(num_layers)
+        )
         self.output = nn.Linear(num_hiddens, vocab_size)
 
     def forward(self, tokens, cache=None):
         """Without a cache: every step, causal. With one: the new steps only, added to it."""
         past = 0 if cache is None else cache.length(0)
-        X = self.embedding(tokens) + self.P[past : past + tokens.shape[1]]  # (batch, steps, d)
-        for layer, (attention, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
+        X = (
+            self.embedding(tokens) + self.P[past : past + tokens.shape[1]]
+        )  # (batch, steps, d)
+        for layer, (attention, norm) in enumerate(
+            zip(self.layers, self.norms, strict=True)
+        ):
             H = norm(X)  # (batch, steps, d)
             if cache is None:
                 X = X + attention(H, H, H, causal=True)  # (batch, steps, d)
             else:
-                X = X + cached_self_attention(attention, H, cache, layer)  # (batch, steps, d)
+                X = X + cached_self_attention(
+                    attention, H, cache, layer
+                )  # (batch, steps, d)
         return self.output(X)  # (batch, steps, vocab)
 
 

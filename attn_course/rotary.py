@@ -26,6 +26,7 @@ def apply_rotary(X, positions=None):
     cos, sin = torch.cos(angles).to(X.dtype), torch.sin(angles).to(X.dtype)
     even, odd = X[..., 0::2], X[..., 1::2]  # (batch, steps, d/2) each
     # [[cos, sin], [-sin, cos]] @ (even, odd), as rotation(m, theta) does
-    rotated = torch.stack([cos * even + sin * odd, -sin * even + cos * odd],
-                          dim=-1)  # (batch, steps, d/2, 2)
+    rotated = torch.stack(
+        [cos * even + sin * odd, -sin * even + cos * odd], dim=-1
+    )  # (batch, steps, d/2, 2)
     return rotated.flatten(-2)  # (batch, steps, d): pairs back in place

@@ -33,7 +33,9 @@ def block_scores(queries, K, start, valid_lens=None, causal=False):
     num_queries, block = queries.shape[1], K.shape[1]
     scores = queries @ K.transpose(1, 2) / math.sqrt(queries.shape[-1])
     lens = torch.full((1, num_queries), start + block, device=queries.device)
-    if valid_lens is not None:  # (batch,) or (batch, queries): (batch, 1 or q)
+    if (
+        valid_lens is not None
+    ):  # (batch,) or (batch, queries): (batch, 1 or q)
         lens = torch.minimum(lens, valid_lens.reshape(len(valid_lens), -1))
     if causal:  # query i sees keys 0 .. i: a valid length of i + 1
         rows = torch.arange(1, num_queries + 1, device=queries.device)  # (q,)
@@ -42,8 +44,9 @@ def block_scores(queries, K, start, valid_lens=None, causal=False):
     return scores.masked_fill(~keep, float("-inf"))  # (b, q, block)
 
 
-def tiled_forward(queries, keys, values, block_size, valid_lens=None,
-                  causal=False):
+def tiled_forward(
+    queries, keys, values, block_size, valid_lens=None, causal=False
+):
     """One pass over blocks of keys: running max and sum (batch, queries, 1),
     unnormalised output (batch, queries, d_v)."""
     batch_size, num_queries, _ = queries.shape
@@ -56,14 +59,17 @@ def tiled_forward(queries, keys, values, block_size, valid_lens=None,
         # scores: (batch, queries, block), -inf where masked
         scores = block_scores(queries, K, start, valid_lens, causal)
         row_max, row_sum, output = online_softmax_step(
-            row_max, row_sum, output, scores, V)
+            row_max, row_sum, output, scores, V
+        )
     return row_max, row_sum, output
 
 
 @validated(check_tiled_attention)
-def tiled_attention(queries, keys, values, block_size, valid_lens=None,
-                    causal=False):
+def tiled_attention(
+    queries, keys, values, block_size, valid_lens=None, causal=False
+):
     """softmax(Q K^T / sqrt(d)) V, block by block: (batch, queries, d_v)."""
-    _, row_sum, output = tiled_forward(queries, keys, values, block_size,
-                                       valid_lens, causal)
+    _, row_sum, output = tiled_forward(
+        queries, keys, values, block_size, valid_lens, causal
+    )
     return output / row_sum.masked_fill(row_sum == 0, 1.0)  # no key: 0

@@ -4,6 +4,8 @@
   regression with a Gaussian kernel, for queries and keys of any feature size.
 - ``check_my_hard_pooling(my_hard_pooling)``: hard attention that returns, for
   each query, the value of its highest-scoring key.
+- ``check_my_leave_one_out_error(my_leave_one_out_error)``: the leave-one-out error
+  of Gaussian-kernel regression, which chooses the width without the true function.
 
 Each check names the kind of a failure (a kernel of the wrong width, weights
 normalised over the queries, the output of soft attention, ...) and gives
@@ -61,13 +63,22 @@ def _nadaraya_watson_cases() -> list[Case]:
 
 
 def _close(actual: torch.Tensor, other: torch.Tensor, atol: float = 1e-4) -> bool:
-    return actual.shape == other.shape and bool(torch.allclose(actual, other, atol=atol))
+    """Same shape, same dtype and close values (another dtype is left to ``compare``,
+    which names it; ``torch.allclose`` would raise on it)."""
+    return (
+        actual.shape == other.shape
+        and actual.dtype == other.dtype
+        and bool(torch.allclose(actual, other, atol=atol))
+    )
 
 
 def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: a wrong width, a wrong sign, a wrong axis, no query."""
+    """Name the typical mistakes: a wrong width, the distance not squared, a wrong sign,
+    a wrong axis, no query."""
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
+    if actual.dtype != expected.dtype:
+        return None  # ``compare`` names the dtype
     if not actual.is_floating_point() or not torch.isfinite(actual).all():
         return None
     if _close(actual, expected):
@@ -86,18 +97,35 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
                 "bandwidth",
                 "your weights are right in form but come from a kernel of another width",
             )
+    distances_unsquared = distances.sqrt()  # (n_q, n_k)
+    for exponents in [-distances_unsquared / (2 * sigma**2), -distances_unsquared / sigma**2,
+                      -distances_unsquared / (2 * sigma), -distances_unsquared / sigma]:
+        if _close(actual, _pool(exponents, values)):
+            return Failure(
+                "distance",
+                "your weights fall off with the distance between query and key, where the "
+                "lesson's kernel uses its square",
+            )
     if _close(actual, _pool(distances / (2 * sigma**2), values)):
         return Failure("sign", "your weights grow with the distance between query and key")
     if _close(actual, _pool(-distances / (2 * sigma**2), values, dim=0)):
         return Failure("axis", "the weights of one query do not sum to 1 (they do per key)")
     if _close(actual, values.mean(dim=0).expand_as(actual)):
         return Failure("average", "every query gets the plain average of the values")
+    if queries.shape[-1] > 1:
+        first = _squared_distances(queries[:, :1], keys[:, :1])  # (n_q, n_k)
+        if _close(actual, _pool(-first / (2 * sigma**2), values)):
+            return Failure(
+                "features",
+                f"your distances use the first of the {queries.shape[-1]} features only",
+            )
     return None
 
 
 _NADARAYA_WATSON_HINTS = {
     "nan": [
-        "NaN appears only for a tiny sigma. What is exp(-500) in float32, and what is 0 / 0?",
+        "Which case gives NaN? For a tiny sigma: what is exp(-500) in float32, and what is "
+        "0 / 0?",
         "Each weight is a ratio of exponentials. Multiplying the top and the bottom of a ratio "
         "by the same positive number leaves it unchanged: which number would keep every "
         "exponential in range?",
@@ -108,6 +136,12 @@ _NADARAYA_WATSON_HINTS = {
         "lesson's formula, term by term.",
         "Work one query and one key at distance exactly sigma by hand: the lesson's exponent "
         "is -1/2. What is yours?",
+    ],
+    "distance": [
+        "Work one query and one key at distance 2 sigma by hand: the lesson's score is "
+        "-(2 sigma)^2 / (2 sigma^2) = -2. What is yours?",
+        "Is the distance in your score squared? Some distance functions return the length "
+        "of q - k, not its square.",
     ],
     "sign": [
         "Your weights favour keys that are far from the query. Which keys should get the "
@@ -122,6 +156,12 @@ _NADARAYA_WATSON_HINTS = {
     "average": [
         "Every query gets the same answer. Where does the query enter your computation?",
         "Print your weights for two different queries: should they be equal?",
+    ],
+    "features": [
+        "Two people of the same weight but different heights: would your distances tell "
+        "them apart?",
+        "Print the shape of your differences before you square them, for the people table: "
+        "where did the feature axis go?",
     ],
 }
 
@@ -162,6 +202,8 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
     """Name the typical mistakes: a soft average, the lowest score, one row per key."""
     if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
         return None
+    if actual.dtype != expected.dtype:
+        return None  # ``compare`` names the dtype
     if _close(actual, expected, atol=1e-5):
         return None
     scores, values = case.args
@@ -171,15 +213,20 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
         return Failure("lowest", "each query gets the value of one key, but not the right key")
     if scores.shape[0] != scores.shape[1] and _close(actual, values[scores.argmax(dim=0)]):
         return Failure(
-            "axis",
-            f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
+            "axis", f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
             f"one per query ({scores.shape[0]})",
         )
+    if (
+        actual.shape == expected.shape
+        and actual.shape[0] > 1
+        and bool((actual == actual[:1]).all())
+        and not bool((expected == expected[:1]).all())
+    ):
+        return Failure("same row", "every query got the same row, but their best keys differ")
     if actual.shape == expected.shape:
         mixed = [
-            i
-            for i, row in enumerate(actual)
-            if not any(torch.allclose(row, value) for value in values)
+            i for i, row in enumerate(actual)
+            if not any(_close(row, value, atol=1e-8) for value in values)
         ]
         if mixed:
             return Failure("soft", f"output row {mixed[0]} is not one of the value rows")
@@ -200,7 +247,13 @@ _HARD_POOLING_HINTS = {
     ],
     "axis": [
         "How many output rows should there be: one per query or one per key?",
-        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis survives?",
+        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis "
+        "survives?",
+    ],
+    "same row": [
+        "Each query has its own row of scores. Does each query's choice come from its own "
+        "row?",
+        "Print the index you choose for every query: how many indices are there?",
     ],
 }
 
@@ -214,4 +267,142 @@ def check_my_hard_pooling(student: Callable) -> None:
         _hard_pooling_cases(),
         hints=_HARD_POOLING_HINTS,
         diagnose=_diagnose_hard_pooling,
+    )
+
+
+
+def _leave_one_out_predictions(x: torch.Tensor, y: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Each y_i predicted from the other points: (n,), (n,) -> (n,)."""
+    scores = -((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2)  # (n, n)
+    scores = scores.masked_fill(torch.eye(len(x), dtype=torch.bool), float("-inf"))
+    return torch.softmax(scores, dim=1) @ y  # (n,)
+
+
+def _leave_one_out_error(x: torch.Tensor, y: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Reference: the mean squared leave-one-out error, a 0-dim tensor."""
+    return ((_leave_one_out_predictions(x, y, sigma) - y) ** 2).mean()
+
+
+def _leave_one_out_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(3)
+    x_random, _ = torch.sort(5 * torch.rand(20, generator=generator))  # (20,)
+    y_random = torch.sin(2 * x_random) + 0.3 * torch.randn(20, generator=generator)  # (20,)
+    x_spaced = torch.arange(6.0)  # (6,) one apart
+    return [
+        Case("two points, each predicted from the other",
+             (torch.tensor([0.0, 2.0]), torch.tensor([1.0, 3.0]), 1.0)),
+        Case("three points, sigma = 1", (torch.tensor([0.0, 1.0, 3.0]),
+                                         torch.tensor([0.0, 1.0, 2.0]), 1.0)),
+        Case("20 noisy points, sigma = 0.5", (x_random, y_random, 0.5)),
+        Case("a tiny bandwidth (sigma = 0.01)", (x_spaced, x_spaced**2, 0.01)),
+    ]
+
+
+def _predictions_with(
+    x: torch.Tensor, y: torch.Tensor, sigma: float, renormalise: bool = True
+) -> torch.Tensor:
+    """Kernel predictions at the training inputs with the point itself kept; with
+    ``renormalise=False`` its weight is zeroed after the softmax (rows then sum below 1)."""
+    scores = -((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2)  # (n, n)
+    weights = torch.softmax(scores, dim=1)  # (n, n)
+    if not renormalise:
+        weights = weights.masked_fill(torch.eye(len(x), dtype=torch.bool), 0.0)
+    return weights @ y  # (n,)
+
+
+def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Name the typical mistakes: the point predicts itself, rows that lose their sum,
+    the squared errors combined in another way."""
+    if isinstance(actual, torch.Tensor) and actual.dim() == 1 and len(actual) > 1:
+        return Failure("shape", f"returned {len(actual)} numbers, one per point, where the "
+                       "exercise asks for one number, their mean")
+    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+        return None
+    if actual.dtype != expected.dtype or not actual.is_floating_point():
+        return None  # ``compare`` names the dtype
+    x, y, sigma = case.args
+    if torch.isnan(actual).any() and torch.isfinite(expected).all():
+        kept = torch.softmax(-((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2), dim=1)
+        others = kept.masked_fill(torch.eye(len(x), dtype=torch.bool), 0.0)  # (n, n)
+        if bool((others.sum(dim=1) == 0).any()):
+            return Failure(
+                "removed after",
+                f"NaN for sigma = {sigma:g}, where the reference is finite: here the weights "
+                "of the other points, computed next to the point's own, all round to 0, so "
+                "a row from which the point is removed afterwards holds only zeros (0 / 0)",
+            )
+        return None
+    if not torch.isfinite(actual).all():
+        return None
+    if _close(actual, expected):
+        return None
+
+    def error_of(predictions):
+        return ((predictions - y) ** 2).mean()
+
+    if _close(actual, error_of(_predictions_with(x, y, sigma))):
+        return Failure("itself", "each point helped predict itself (its own score, 0, is the "
+                       "largest of its row): this is the training error of the full fit")
+    if _close(actual, error_of(_predictions_with(x, y, sigma, renormalise=False))):
+        return Failure("renormalise", "the weights left once the point is removed do not sum "
+                       "to 1")
+    squared = (_leave_one_out_predictions(x, y, sigma) - y) ** 2  # (n,)
+    combined = {"sum": squared.sum(), "root": squared.mean().sqrt(),
+                "absolute": squared.sqrt().mean()}
+    for way, value in combined.items():
+        if _close(actual, value):
+            return Failure("combine", f"the per-point errors are right but combined another "
+                           f"way (your number matches their {way})")
+    return None
+
+
+_LEAVE_ONE_OUT_HINTS = {
+    "itself": [
+        "Leave-one-out predicts each point without it. How much weight does point i get in "
+        "its own prediction, in your code?",
+        "Print your weight matrix for the two-point case: what sits on its diagonal, and what "
+        "should?",
+    ],
+    "renormalise": [
+        "Add up the weights that predict one point. Do they still sum to 1?",
+        "Removing a weight after the softmax leaves a row that no longer sums to 1. At which "
+        "step could the point be removed so that the others still sum to 1?",
+    ],
+    "combine": [
+        "Your predictions look right. Read the exercise's definition of the error again: "
+        "which single number should come out?",
+        "Work the two-point case by hand: each point's prediction, its squared error, and "
+        "the number to return.",
+    ],
+    "removed after": [
+        "Only the tiny sigma gives NaN. Print the row of weights that predicts point 0 in "
+        "that case, at the step where you normalise it: what does it hold, and what did it "
+        "hold before point 0 was removed?",
+        "For sigma = 0.01 the nearest other point scores -5000 next to the point's own 0. "
+        "exp(-5000) is 0 in float32, even after a softmax subtracts the largest score of the "
+        "row: which score is the largest of a row that still holds the point?",
+        "At which step could the point leave its row, so that the softmax sees only the "
+        "others and they share the whole weight?",
+    ],
+    "nan": [
+        "Which case gives NaN? Print the weights that predict one point there, step by "
+        "step: which operation first turns finite numbers into NaN?",
+        "Look for a division: what are its top and bottom in the failing case?",
+    ],
+    "shape": [
+        "The exercise asks for one number for the whole data set. What shape do you return?",
+    ],
+}
+
+
+def check_my_leave_one_out_error(student: Callable) -> None:
+    """Check ``student(x, y, sigma)``: (n,), (n,) -> (), the leave-one-out squared error."""
+    run_check(
+        "my_leave_one_out_error",
+        student,
+        _leave_one_out_error,
+        _leave_one_out_cases(),
+        hints=_LEAVE_ONE_OUT_HINTS,
+        diagnose=_diagnose_leave_one_out,
+        atol=1e-4,
     )

@@ -4,10 +4,14 @@
   square matrices were drawn transposed (keys down the rows)?
 - ``check_my_highest_entropy_query(my_highest_entropy_query)``: the query whose
   attention is spread the most.
+- ``make_reading_grid()``: the four panels of exercise 1, one of them transposed (built
+  here so that the lesson's cell does not show which).
 
 Each check names the kind of a failure (an inverted test, an exact float
-comparison, rows read one at a time, 0 log 0, the wrong axis, ...) and gives
-hints in stages that ask about the property, never the recipe.
+comparison, some rows only, columns instead of rows, a test that every attention
+matrix passes but a transposed panel can pass too, 0 log 0, the wrong axis, a proxy
+for the entropy such as the variance or the largest weight, ...) and gives hints in
+stages that ask about the property, never the recipe.
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ def _attention(generator: torch.Generator, *shape: int, temperature: float = 1.0
     return torch.softmax(torch.randn(*shape, generator=generator) / temperature, dim=-1)
 
 
+def make_reading_grid() -> torch.Tensor:
+    """Exercise 1's grid: (4 panels, 6, 6) attention matrices at T = 0.3, one transposed."""
+    generator = torch.Generator().manual_seed(2)  # the numbers of set_seed(2); torch.randn
+    grid = _attention(generator, 4, 6, 6, temperature=0.3)  # (4, 6, 6)
+    grid[2] = grid[2].T.clone()  # keys down the rows
+    return grid
+
+
 def _find_transposed_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(5)
     panels = _attention(generator, 4, 5, 5, temperature=0.5)  # (4, 5, 5) valid panels
@@ -46,8 +58,12 @@ def _find_transposed_cases() -> list[Case]:
     grid = _attention(generator, 2, 3, 4, 4)  # (2 rows, 3 cols, 4, 4), like show_heatmaps
     grid[0, 2] = grid[0, 2].T.clone()
     grid[1, 0] = grid[1, 0].T.clone()
-    # Rows that sum to 1 only up to rounding (about 5e-7 off, in any summation order).
-    rounded = torch.tensor([[0.5, 0.3, 0.2000005], [0.1, 0.6000004, 0.3], [0.25, 0.25, 0.5000003]])
+    # Attention either way round (rows and columns sum to 1), and one that is not.
+    both_ways = torch.stack([torch.eye(3), torch.full((3, 3), 1 / 3), valid])
+    # Rows that sum to 1 only up to rounding (about 5e-7 off, in any summation order);
+    # its transpose has column sums 0.95, 1.15, 0.9, yet every row a cell of at least 1/3
+    # and no two cells above 0.5: it passes the tests one can do by eye.
+    rounded = torch.tensor([[0.5, 0.3, 0.2000005], [0.1, 0.6000004, 0.3], [0.35, 0.25, 0.4000003]])
     return [
         Case("one valid 3 x 3 matrix", (valid,)),
         Case("one transposed 3 x 3 matrix", (valid.T.contiguous(),)),
@@ -58,6 +74,7 @@ def _find_transposed_cases() -> list[Case]:
             (torch.stack([first_row_fine, valid]),),
         ),
         Case("a (rows, cols, 4, 4) grid, two panels transposed", (grid,)),
+        Case("identity and uniform panels, attention either way round", (both_ways,)),
     ]
 
 
@@ -65,22 +82,52 @@ def _same(actual: torch.Tensor, other: torch.Tensor) -> bool:
     return actual.shape == other.shape and bool(torch.equal(actual, other))
 
 
+def _missed_panel(panel: torch.Tensor) -> str:
+    """What a transposed panel that was not flagged looks like: what it passes, and the
+    row sums that give it away. Facts about the panel, true whatever the student's code."""
+    n = panel.shape[-1]
+    passes = []
+    if bool((panel.amax(dim=-1) >= 1 / n).all()):
+        passes.append(f"every row has a cell of at least 1/{n}")
+    if not bool(((panel > 0.5).sum(dim=-1) >= 2).any()):
+        passes.append("no row has two cells above 0.5")
+    sums = panel.sum(dim=-1)  # (n,)
+    fine = _rows_sum_to_one(panel)  # (n,)
+    text = "its row sums are " + ", ".join(f"{value:.2f}" for value in sums.tolist())
+    if bool(fine.any()):
+        rows = fine.nonzero().flatten().tolist()
+        named = f"row {rows[0]} sums" if len(rows) == 1 else f"rows {rows} sum"
+        text += f" ({named} to 1, not every row)"
+    return (" and ".join(passes) + ", yet " if passes else "") + text
+
+
 def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: an inverted test, exact float equality, some rows only."""
+    """Name the typical mistakes: exact float equality, an inverted test, the columns tested
+    instead of the rows, some rows only, and a test that every attention matrix passes but
+    that a transposed panel can pass too (its largest cells, two cells near 1)."""
     if not isinstance(actual, torch.Tensor) or actual.dtype != torch.bool:
         return None
     if actual.shape != expected.shape or _same(actual, expected):
         return None
     (grid,) = case.args
     wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # the first wrong panel
+    panel = f"panel {wrong}" if wrong else "the panel"
     if _same(actual, ~(grid.sum(dim=-1) == 1).all(dim=-1)):
-        return Failure("exact", f"panel {wrong} is flagged; its rows sum to 1 up to rounding")
+        return Failure("exact", f"{panel} is flagged; its rows sum to 1 up to rounding")
+    if _same(actual, ~expected) and bool(actual.any()):
+        return Failure("inverted", "you flag exactly the panels that are not transposed")
+    if _same(actual, _rows_sum_to_one(grid.transpose(-2, -1)).all(dim=-1)):
+        return Failure(
+            "columns",
+            f"{panel} is flagged because its columns sum to 1; its rows sum to 1 as well",
+        )
+    if bool((actual & ~expected).any()):  # a valid panel flagged: no known mistake
+        return None
+    detail = f"{panel} is transposed but not flagged: {_missed_panel(grid[wrong])}"
     some_rows = [~_rows_sum_to_one(grid)[..., 0], ~_rows_sum_to_one(grid).any(dim=-1)]
     if any(_same(actual, guess) for guess in some_rows):
-        return Failure("rows", f"panel {wrong} is judged from some of its rows, not all of them")
-    if _same(actual, ~expected):
-        return Failure("inverted", "you flag exactly the panels that are not transposed")
-    return None
+        return Failure("rows", detail)
+    return Failure("necessary", detail)
 
 
 _FIND_TRANSPOSED_HINTS = {
@@ -94,6 +141,19 @@ _FIND_TRANSPOSED_HINTS = {
         "A panel whose rows sum to 1 is flagged. Print its row sums with many digits: are "
         "they exactly 1?",
         "Floating-point sums are rarely exact. How far from 1 may a sum be and still mean 1?",
+    ],
+    "columns": [
+        "The flagged panel's rows all sum to 1. Can it be an attention matrix with the "
+        "queries on the rows, whatever its columns do?",
+        "The exercise asks which panels cannot have the queries on the rows. Which axis "
+        "holds one query's weights, and which axis does your test look at?",
+    ],
+    "necessary": [
+        "Every panel you flag is transposed, but a transposed panel got through. Every "
+        "attention matrix passes your test; must every transposed panel fail it?",
+        "Breaking a rule such as 'a row's largest cell is at least 1/n' proves a panel is not "
+        "attention with queries on the rows; passing it proves nothing. Which property must "
+        "every row of an attention matrix have, and does the failing panel have it?",
     ],
     "rows": [
         "Look at the failing panel's row sums one by one. Does your code look at every row?",
@@ -130,7 +190,7 @@ def _highest_entropy_cases() -> list[Case]:
     # Row 0 has the smallest largest weight, row 1 the largest entropy, row 2 the smallest.
     flat_but_narrow = torch.tensor(
         [
-            [0.45, 0.45, 0.04, 0.03, 0.03],
+            [0.04, 0.03, 0.03, 0.45, 0.45],
             [0.5, 0.125, 0.125, 0.125, 0.125],
             [0.96, 0.01, 0.01, 0.01, 0.01],
         ]
@@ -139,33 +199,56 @@ def _highest_entropy_cases() -> list[Case]:
     with_zeros = torch.tensor(
         [[0.7, 0.1, 0.1, 0.1], [0.5, 0.5, 0.0, 0.0], [0.4, 0.3, 0.3, 0.0], [1.0, 0.0, 0.0, 0.0]]
     )
+    # Row 2 has the largest entropy, row 1 the smallest variance, row 0 the smallest
+    # largest weight and row 3 the smallest entropy: four answers, four different rows.
+    four_measures = torch.tensor(
+        [
+            [0.005, 0.01, 0.005, 0.5, 0.48],
+            [0.01, 0.08, 0.01, 0.6, 0.3],
+            [0.05, 0.1, 0.05, 0.7, 0.1],
+            [0.01, 0.01, 0.01, 0.96, 0.01],
+        ]
+    )
     return [
         Case("a 3 x 4 matrix", (_attention(generator, 3, 4),)),
         Case("rows with zero weights", (with_zeros,)),
         Case("5 queries, 8 keys", (_attention(generator, 5, 8, temperature=0.7),)),
         Case("a spread row with a large peak", (flat_but_narrow,)),
+        Case("a long tail of small weights", (four_measures,)),
         Case("a (batch, queries, keys) stack", (_attention(generator, 3, 6, 4),)),
     ]
 
 
 def _diagnose_highest_entropy(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: lowest entropy, columns, 0 log 0, the smallest peak."""
+    """Name the typical mistakes: lowest entropy, columns, 0 log 0, and two proxies for
+    the spread (the smallest variance, the smallest largest weight)."""
     if not isinstance(actual, torch.Tensor) or actual.dtype != torch.int64:
         return None
     if actual.shape != expected.shape or _same(actual, expected):
         return None
     (weights,) = case.args
     naive = -(weights * weights.log()).sum(dim=-1)  # NaN where a weight is 0
+    smallest_peak = weights.max(dim=-1).values.argmin(dim=-1)
+    column_spread = _entropy(weights, dim=-2).argmax(dim=-1)
     mistakes = [
-        (_entropy(weights).argmin(dim=-1), "lowest", "you found the most concentrated query"),
-        (_entropy(weights, dim=-2).argmax(dim=-1), "columns", "you measured a column's spread"),
-        (naive.argmax(dim=-1), "zeros", "a row with zero weights wins: its entropy is NaN"),
-        (weights.max(dim=-1).values.argmin(dim=-1), "peak", "you chose the smallest top weight"),
+        (_entropy(weights).argmin(dim=-1), "lowest", "row {chosen} is the most concentrated"),
+        (column_spread, "columns", "{chosen} is a key: you measured a column's spread"),
+        (naive.argmax(dim=-1), "zeros", "row {chosen} wins with entropy NaN (it holds a zero)"),
+        (smallest_peak, "peak", "row {chosen} has the smallest largest weight"),
+        (weights.var(dim=-1).argmin(dim=-1), "variance", "row {chosen} has the smallest variance"),
     ]
     if not torch.isnan(naive).any():
         mistakes = [mistake for mistake in mistakes if mistake[1] != "zeros"]
-    matches = [Failure(kind, detail) for guess, kind, detail in mistakes if _same(actual, guess)]
-    return matches[0] if len(matches) == 1 else None  # two mistakes that agree: say nothing
+    matches = [(kind, detail) for guess, kind, detail in mistakes if _same(actual, guess)]
+    if len(matches) != 1:  # no known mistake, or two that agree: say nothing
+        return None
+    kind, detail = matches[0]
+    wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # the first wrong index
+    chosen, best = int(actual[wrong]), int(expected[wrong])
+    where = f" (matrix {', '.join(map(str, wrong))})" if wrong else ""
+    return Failure(
+        kind, f"{detail.format(chosen=chosen)}; the largest entropy is row {best}{where}"
+    )
 
 
 _HIGHEST_ENTROPY_HINTS = {
@@ -185,15 +268,23 @@ _HIGHEST_ENTROPY_HINTS = {
         "it never evaluates log(0) times 0?",
     ],
     "peak": [
-        "A small largest weight does not always mean a spread row. Compare the two rows of the "
+        "A small largest weight does not always mean a spread row. Compare the rows of the "
         "failing case: which is more spread, and by which measure?",
         "The exercise asks for the largest entropy. Does your code compute one?",
+    ],
+    "variance": [
+        "The row you chose has the most even-looking weights by variance, yet another row "
+        "has the larger entropy. Do the two measures always rank rows the same way? "
+        "Compare them on the failing case's rows.",
+        "Variance squares the weights: mid-sized weights cost it much, a tail of tiny ones "
+        "almost nothing. Entropy counts every non-zero weight. Which of the two does the "
+        "exercise ask for?",
     ],
 }
 
 
 def check_my_highest_entropy_query(student: Callable) -> None:
-    """Check ``student(weights)``: (..., queries, keys) -> (...,) index of the most spread row."""
+    """Check ``student(attention)``: (..., queries, keys) -> (...,) index of the most spread row."""
     run_check(
         "my_highest_entropy_query",
         student,

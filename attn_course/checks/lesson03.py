@@ -1,12 +1,18 @@
 """Checks for the coding exercises of lesson 03 (masked softmax).
 
-- ``check_my_masked_softmax(my_masked_softmax)``: a masked softmax for valid lengths of
-  shape (batch,) or (batch, queries), with all-zero rows where nothing is valid.
-- ``check_my_causal_mask(my_causal_mask)``: the boolean causal mask.
+- ``check_my_left_padded_softmax(my_left_padded_softmax)``: a masked softmax for a batch
+  padded on the left (the real keys of a sequence are its last valid_lens[b] keys), with
+  all-zero rows where nothing is valid, a finite gradient and the dtype of the scores.
+- ``check_my_cached_causal_mask(my_cached_causal_mask)``: the boolean causal mask of
+  queries that are the last positions of the keys (a step of generation with a KV cache).
+- ``check_my_pad_weight(my_pad_weight)``: the predicted average weight a plain softmax
+  puts on the padding, compared with the exact value and then with a simulation.
 
-Each check names the case, the entry and the property that fails (NaN on an empty row,
-weight on padding, rows that do not sum to one, the wrong axis, the input changed in
-place, a transposed mask ...) and stages its hints by how often that kind failed.
+Each check names the case, the entry and the property that fails (the padding taken on
+the wrong side, a mask one key off, lengths lined up with the queries axis, NaN on an
+empty row, rows that do not sum to one, the wrong axis, a NaN gradient, the input changed
+in place, a mask lined up at the wrong corner, the real tokens' share instead of the
+padding's ...) and stages its hints by how often that kind failed.
 """
 
 from __future__ import annotations
@@ -16,103 +22,236 @@ from typing import Any
 
 import torch
 
-from attn_course.checks.core import Case, Failure, run_check
-from attn_course.masking import causal_mask, length_mask, masked_softmax
+from attn_course.checks.core import Case, Failure, evaluate, report, run_check
+from attn_course.masking import causal_mask, masked_softmax
+
+# --- exercise 1: a masked softmax for a batch padded on the left -------------------------
 
 
-def _masked_softmax_cases() -> list[Case]:
+def left_padded_softmax(X: torch.Tensor, valid_lens: torch.Tensor) -> torch.Tensor:
+    """Reference: the package's masked softmax of the keys read from right to left."""
+    return masked_softmax(X.flip(-1), valid_lens).flip(-1)
+
+
+def _left_padded_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(5)
 
     def rand(*shape: int, scale: float = 1.0) -> torch.Tensor:
         return scale * torch.randn(*shape, generator=generator)
 
     return [
-        Case(
-            "one length per sequence, shape (batch,): lengths [2, 3]",
-            (rand(2, 2, 4), torch.tensor([2, 3])),
-        ),
-        Case(
-            "one length per query, shape (batch, queries)",
-            (rand(2, 3, 4), torch.tensor([[1, 2, 4], [3, 3, 2]])),
-        ),
+        Case("2 sequences, 3 queries, 4 keys: lengths [2, 3]",
+             (rand(2, 3, 4), torch.tensor([2, 3]))),
+        Case("as many sequences as queries (3 and 3): lengths [1, 4, 2]",
+             (rand(3, 3, 4), torch.tensor([1, 4, 2]))),
         Case("full lengths give the plain softmax", (rand(2, 3, 4), torch.tensor([4, 4]))),
         Case("a sequence of length 0 gives all-zero rows", (rand(2, 3, 5), torch.tensor([0, 5]))),
-        Case(
-            "one query of length 0 among others, shape (batch, queries)",
-            (rand(1, 3, 4), torch.tensor([[2, 0, 4]])),
-        ),
-        Case("large scores (up to 200)", (rand(3, 2, 4, scale=70.0), torch.tensor([3, 1, 4]))),
+        Case("large scores (up to 133)", (rand(3, 2, 4, scale=70.0), torch.tensor([3, 1, 4]))),
+        Case("float64 scores give float64 weights",
+             (rand(2, 3, 4).double(), torch.tensor([1, 3]))),
+        Case("the gradient with respect to X, a sequence of length 0 included",
+             (rand(2, 3, 4), torch.tensor([0, 3])), {"upstream": rand(2, 3, 4)}),
     ]
+
+
+def _with_gradient(function: Callable) -> Callable:
+    """function(X, valid_lens), or, given an upstream gradient, the gradient it sends to X."""
+
+    def run(X: torch.Tensor, valid_lens: torch.Tensor, upstream: Any = None) -> Any:
+        if upstream is None:
+            return function(X, valid_lens)
+        X = X.detach().clone().requires_grad_()
+        weights = function(X, valid_lens)
+        if not isinstance(weights, torch.Tensor) or not weights.requires_grad:
+            return torch.zeros_like(X)  # no path back to X: diagnosed as a gradient of 0
+        (weights * upstream).sum().backward()
+        return X.grad if X.grad is not None else torch.zeros_like(X)
+
+    return run
+
+
+def _left_mask(lens: torch.Tensor, num_keys: int) -> torch.Tensor:
+    """(*lens.shape, num_keys) bool: True on the last lens positions of the keys."""
+    return torch.arange(num_keys) >= num_keys - lens.unsqueeze(-1)
 
 
 def _visible(case: Case) -> torch.Tensor:
     """(batch, queries, keys) bool: the keys each query may see in this case."""
     X, valid_lens = case.args
-    lens = valid_lens if valid_lens.dim() == 2 else valid_lens.unsqueeze(1).expand(X.shape[:2])
-    return length_mask(lens, X.shape[-1])
+    return _left_mask(valid_lens, X.shape[-1]).unsqueeze(1).expand(X.shape)
+
+
+def _softmax_over(X: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+    """Softmax of X over the keys where visible, 0 elsewhere and on rows with no key."""
+    scores = X.masked_fill(~visible, float("-inf"))
+    empty = ~visible.any(-1, keepdim=True)
+    return torch.softmax(scores.masked_fill(empty, 0.0), dim=-1) * visible
 
 
 def _first(mask: torch.Tensor) -> tuple[int, ...]:
     return tuple(int(i) for i in mask.nonzero()[0])
 
 
-def _diagnose_masked_softmax(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name the property a wrong masked softmax breaks, or None to let compare() decide."""
+def _mask_mistakes(case: Case) -> list[tuple[str, torch.Tensor, Callable]]:
+    """Masks a student may have built by mistake: (kind, (batch, queries, keys) mask, message).
+
+    message(b, q) describes, for a row where the mistake changes the weights, what the
+    student's mask did there.
+    """
+    X, lens = case.args
+    batch, num_queries, num_keys = X.shape
+    real = _visible(case)
+    n = [int(length) for length in lens]
+    first_real = [num_keys - length for length in n]  # first real key of each sequence
+
+    def spread(b: int, q: int, mask: torch.Tensor) -> str:
+        keys = mask[b, q].nonzero().flatten().tolist()
+        return (f"keys {keys[0]} to {keys[-1]}" if len(keys) > 1 else f"key {keys[0]}"
+                ) if keys else "no key"
+
+    def real_keys(b: int) -> str:
+        if n[b] == 1:
+            return f"sequence {b}'s one real key, key {num_keys - 1}"
+        return f"sequence {b}'s {n[b]} real keys, keys {first_real[b]} to {num_keys - 1}"
+
+    right = torch.arange(num_keys) < lens.reshape(-1, 1, 1)  # the lesson's padding on the right
+    right = right.expand(X.shape)
+    one_short = real & (torch.arange(num_keys) != torch.tensor(first_real).reshape(-1, 1, 1))
+    one_more = _left_mask((lens + 1).clamp(max=num_keys), num_keys).unsqueeze(1).expand(X.shape)
+    mistakes = [
+        ("side", right,
+         lambda b, q: f"row (batch {b}, query {q}) puts its weight on {spread(b, q, right)}, the "
+                      f"first {n[b]}; the batch is padded on the left, so it should go to "
+                      f"{real_keys(b)}"),
+        ("off_by_one", one_short,
+         lambda b, q: f"key {first_real[b]}, the first real key of sequence {b} (valid length "
+                      f"{n[b]} of {num_keys} keys), gets no weight in row (batch {b}, query {q})"),
+        ("off_by_one", one_more,
+         lambda b, q: f"key {first_real[b] - 1}, the <pad> just before {real_keys(b)}, gets "
+                      f"weight in row (batch {b}, query {q})" if n[b] else
+                      f"key {num_keys - 1} gets weight in row (batch {b}, query {q}), but "
+                      f"sequence {b} has no real key"),
+    ]
+    if batch == num_queries > 1:  # (batch,) lengths broadcast along the queries axis
+        along_queries = _left_mask(lens, num_keys).unsqueeze(0).expand(X.shape)
+        mistakes.append((
+            "query_axis", along_queries,
+            lambda b, q: f"row (batch {b}, query {q}) used valid length {n[q]}, that of sequence "
+                         f"{q}, instead of its own sequence's {n[b]}: the (batch,) lengths were "
+                         "lined up with the queries axis"))
+    return mistakes
+
+
+def _explains(actual: torch.Tensor, expected: torch.Tensor, X: torch.Tensor,
+              mask: torch.Tensor) -> torch.Tensor | None:
+    """The rows a mistaken mask changes, if it explains every row where it sees a key."""
+    rows = mask.any(-1)  # (batch, queries): rows where the mistaken mask sees some key
+    if not rows.any() or not torch.isfinite(actual[rows]).all():
+        return None
+    guess = _softmax_over(X, mask)
+    if float((actual[rows] - guess[rows]).abs().max()) > 1e-5:
+        return None
+    changed = rows & ((guess - expected).abs() > 1e-5).any(-1)
+    return changed if changed.any() else None
+
+
+def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the property a wrong left-padded softmax breaks, or None to let compare() decide."""
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
     if not actual.is_floating_point():
         return None
     visible = _visible(case)  # (batch, queries, keys)
     has_key = visible.any(-1)  # (batch, queries)
-    bad = ~torch.isfinite(actual)
+    if case.kwargs.get("upstream") is not None:  # actual is the gradient with respect to X
+        return _diagnose_gradient(actual, expected, has_key)
+    X, lens = case.args
+    num_keys = X.shape[-1]
     rows_ok = ((actual.sum(-1) - 1).abs() < 1e-4) | ~has_key  # NaN sums are not ok
     column_sums = actual.nan_to_num(0.0).sum(-2)  # (batch, keys)
     seen = visible.any(-2)  # (batch, keys): keys that some query may see
     if not rows_ok.all() and ((column_sums - 1).abs() < 1e-4)[seen].all():
-        return Failure(
-            "axis",
-            "the weights sum to 1 down each column (over the queries), "
-            "not along each row (over the keys)",
-        )
+        return Failure("axis", "the weights sum to 1 down each column (over the queries), "
+                               "not along each row (over the keys)")
+    for kind, mask, message in _mask_mistakes(case):
+        changed = _explains(actual, expected, X, mask)
+        if changed is not None:
+            return Failure(kind, message(*_first(changed)))
+    bad = ~torch.isfinite(actual)
     if (bad.any(-1) & ~has_key).any():
         b, q = _first(bad.any(-1) & ~has_key)
-        return Failure(
-            "nan",
-            f"row (batch {b}, query {q}) has no visible key and came out "
-            f"{float(actual[b, q, 0])} instead of all zeros",
-        )
+        return Failure("nan", f"row (batch {b}, query {q}) has no visible key and came out "
+                              f"{float(actual[b, q, 0])} instead of all zeros")
     if bad.any():
         b, q, k = _first(bad)
-        return Failure(
-            "overflow",
-            f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
-            f"with {int(visible[b, q].sum())} visible keys",
-        )
+        return Failure("overflow", f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
+                                   f"with {int(visible[b, q].sum())} visible keys and scores "
+                                   f"up to {float(X[b, q].abs().max()):.0f}")
     if ((actual.abs() > 1e-6) & ~has_key.unsqueeze(-1)).any():
         b, q = _first((actual.abs() > 1e-6).any(-1) & ~has_key)
-        return Failure(
-            "empty_row",
-            f"row (batch {b}, query {q}) has no visible key but its "
-            f"weights sum to {float(actual[b, q].sum()):.3g}, not 0",
-        )
-    padding = (actual.abs() > 1e-6) & ~visible & has_key.unsqueeze(-1)
+        return Failure("empty_row", f"row (batch {b}, query {q}) has no visible key but its "
+                                    f"weights sum to {float(actual[b, q].sum()):.3g}, not 0")
+    padding = (actual.abs() > 1e-6) & ~visible
     if padding.any():
         b, q, k = _first(padding)
-        return Failure(
-            "padding",
-            f"key {k} of row (batch {b}, query {q}) is past the valid "
-            f"length {int(visible[b, q].sum())} but gets weight "
-            f"{float(actual[b, q, k]):.3g}",
-        )
+        n = int(lens[b])
+        real = f"its real keys are keys {num_keys - n} to {num_keys - 1}" if n > 1 else (
+            f"its real key is key {num_keys - 1}")
+        return Failure("padding", f"key {k} of row (batch {b}, query {q}) is a <pad> position "
+                                  f"of sequence {b} ({real}) but gets weight "
+                                  f"{float(actual[b, q, k]):.3g}")
     sums = actual.sum(-1)  # (batch, queries)
     off = ((sums - 1).abs() > 1e-4) & has_key
     if off.any():
         b, q = _first(off)
-        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, not 1")
+        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, "
+                               "not 1")
     return None
 
 
-MASKED_SOFTMAX_HINTS = {
+def _diagnose_gradient(grad: torch.Tensor, expected: torch.Tensor,
+                       has_key: torch.Tensor) -> Failure | None:
+    """Name what is wrong with the gradient a student's masked softmax sends back to X."""
+    bad = ~torch.isfinite(grad)
+    if bad.any():
+        b, q, k = _first(bad)
+        where = "has no visible key" if not has_key[b, q] else "has visible keys"
+        return Failure("gradient", f"the gradient with respect to X is {float(grad[b, q, k])} "
+                                   f"at {(b, q, k)}, in a row that {where}")
+    if not grad.any() and expected.any():
+        return Failure("gradient", "the gradient with respect to X is 0 everywhere: is the "
+                                   "result detached from X?")
+    difference = (grad - expected).abs()
+    if float(difference.max()) > 1e-5:
+        b, q, k = _first(difference == difference.max())
+        return Failure("gradient", f"the gradient with respect to X differs from the "
+                                   f"reference by {float(difference.max()):.3g} at {(b, q, k)}")
+    return None
+
+
+LEFT_PADDED_HINTS = {
+    "side": [
+        "Your weights sit on the first keys of each row, as in the lesson. In this batch the "
+        "padding comes first: where are the real tokens of a sequence of length n?",
+        "Draw the 4 keys of a sequence of valid length 1, padded on the left: which position is "
+        "real? Then valid length 3. Which comparison of a position j with the number of keys "
+        "and n is True exactly on the real ones?",
+    ],
+    "off_by_one": [
+        "Your mask is one key off at the border between the padding and the real keys. With 4 "
+        "keys and valid length 2, padded on the left, which positions are real: 2 and 3, or "
+        "1, 2 and 3, or 3 only?",
+        "Write out the mask your code builds for 4 keys and valid length 2 and compare it with "
+        "[False, False, True, True]. Is your comparison strict where it should not be, or the "
+        "other way round?",
+    ],
+    "query_axis": [
+        "Each row used the valid length of another sequence. With one length per sequence, "
+        "which axis of the scores (batch, queries, keys) should the lengths run along, and "
+        "which one did yours?",
+        "Broadcasting lines shapes up from the right. Write the shape of your mask under "
+        "(batch, queries, keys), axis by axis: which axis does its first axis land on?",
+    ],
     "nan": [
         "A row with no visible key came out NaN. What is a softmax of a row in which every "
         "score is -inf?",
@@ -121,7 +260,7 @@ MASKED_SOFTMAX_HINTS = {
     ],
     "overflow": [
         "A row that does have visible keys came out inf or NaN, and its scores are large. "
-        "What is exp(200) in float32?",
+        "What is exp(133) in float32?",
         "A softmax does not change when the same number is subtracted from every score of a "
         "row. Which number keeps every exponent at most 0?",
     ],
@@ -132,10 +271,17 @@ MASKED_SOFTMAX_HINTS = {
         "that row give? The exercise asks for exact zeros there.",
     ],
     "padding": [
-        "A key past the valid length still gets weight. Is the mask applied before the "
-        "softmax, and does it cover every query of the sequence?",
-        "For lengths of shape (batch, queries), each query has its own length. Compare the "
-        "mask you build with the shape (batch, queries, keys) of the scores.",
+        "A <pad> key still gets weight. Is the mask applied before the softmax, and does it "
+        "cover every query of the sequence?",
+        "Print the mask you build for the failing case beside the scores: which axis of "
+        "(batch, queries, keys) does it hide, and which keys of each row?",
+    ],
+    "gradient": [
+        "Your weights are right, but the backward pass is not. Which step of your code computes "
+        "a NaN (or a value detached from X) that a later step hides from the output?",
+        "A NaN replaced after the softmax is gone from the weights, but the backward pass still "
+        "runs through that row's softmax and multiplies by 0 there: 0 x NaN is NaN. Which of "
+        "your steps passes that NaN on to X, and can an empty row avoid 0/0 before the softmax?",
     ],
     "rows": [
         "Some rows do not sum to 1. Is the softmax taken over the visible keys only, or are "
@@ -147,48 +293,58 @@ MASKED_SOFTMAX_HINTS = {
         "Your weights sum to 1 over the wrong axis. Over which axis of (batch, queries, keys) "
         "does each query distribute its attention?",
     ],
+    "dtype": [
+        "The weights have another dtype than the scores X. The exercise asks for X's dtype: "
+        "which step of your code changes it?",
+    ],
     "shape": [
-        "The result has the wrong shape. Lengths may come as (batch,) or as (batch, queries): "
-        "does your mask broadcast against (batch, queries, keys) in both cases?",
-        "Print the mask's shape for a (batch,) case and for a (batch, queries) case and "
-        "compare each with the scores' shape, axis by axis.",
+        "The result has the wrong shape. The lengths come as (batch,): does your mask "
+        "broadcast against the scores (batch, queries, keys)?",
+        "Print the mask's shape for the failing case and compare it with the scores' shape, "
+        "axis by axis.",
     ],
     "raised": [
-        "Your function raised an error on this case. Does it accept valid lengths of shape "
-        "(batch, queries) as well as (batch,)?",
-        "Print the shape of every intermediate tensor for the failing case; which line "
-        "receives a shape it does not expect?",
+        "Your function raised an error on this case. Which line raised it, and which shapes "
+        "met there? The scores are (batch, queries, keys), the lengths (batch,).",
+        "Broadcasting lines shapes up from the right. Write the shape of every tensor your "
+        "mask is built from under (batch, queries, keys): does each axis land where you "
+        "meant it to?",
     ],
 }
 
 
-def check_my_masked_softmax(student: Callable) -> None:
-    """Check ``student(X, valid_lens)``: X (batch, queries, keys), valid_lens (batch,) or
-    (batch, queries).
+def check_my_left_padded_softmax(student: Callable) -> None:
+    """Check ``student(X, valid_lens)``: X (batch, queries, keys), valid_lens (batch,), the
+    real keys of sequence b being its last valid_lens[b] keys.
 
-    Compares with ``attn_course.masking.masked_softmax`` on several inputs, checks that
-    ``X`` is left unchanged, and names the property that fails. Prints a verdict.
+    Compares with the reference on several inputs and on the gradient a backward pass
+    sends to ``X``, checks that ``X`` is left unchanged and that the weights have X's
+    dtype, and names the property that fails. Prints a verdict.
     """
-    run_check(
-        "my_masked_softmax",
-        student,
-        masked_softmax,
-        _masked_softmax_cases(),
-        hints=MASKED_SOFTMAX_HINTS,
-        diagnose=_diagnose_masked_softmax,
-    )
+    run_check("my_left_padded_softmax", _with_gradient(student),
+              _with_gradient(left_padded_softmax), _left_padded_cases(),
+              hints=LEFT_PADDED_HINTS, diagnose=_diagnose_left_padded)
 
 
-def _causal_mask_cases() -> list[Case]:
+# --- exercise 2: the causal mask of a step with a KV cache ---------------------------------
+
+
+def cached_causal_mask(num_queries: int, num_keys: int) -> torch.Tensor:
+    """Reference: the last num_queries rows of the causal mask of all num_keys positions."""
+    return causal_mask(num_keys, num_keys)[num_keys - num_queries:]
+
+
+def _cached_causal_cases() -> list[Case]:
     return [
-        Case("4 queries, 4 keys", (4, 4)),
+        Case("4 queries, 4 keys (nothing cached yet)", (4, 4)),
+        Case("1 query, 5 keys (one new token after 4 cached)", (1, 5)),
+        Case("3 queries, 5 keys (3 new tokens after 2 cached)", (3, 5)),
+        Case("2 queries, 7 keys", (2, 7)),
         Case("1 query, 1 key", (1, 1)),
-        Case("3 queries, 5 keys", (3, 5)),
-        Case("5 queries, 3 keys", (5, 3)),
     ]
 
 
-def _diagnose_causal_mask(actual: Any, expected: Any, case: Case) -> Failure | None:
+def _diagnose_cached_causal_mask(actual: Any, expected: Any, case: Case) -> Failure | None:
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
     if actual.dtype != torch.bool:
@@ -196,28 +352,47 @@ def _diagnose_causal_mask(actual: Any, expected: Any, case: Case) -> Failure | N
     if torch.equal(actual, expected):
         return None
     num_queries, num_keys = case.args
-    if torch.equal(actual, torch.ones(num_queries, num_keys, dtype=torch.bool).triu()):
-        return Failure("transposed", "True above the diagonal: query i sees the keys after it")
-    if torch.equal(actual, expected & ~torch.eye(num_queries, num_keys, dtype=torch.bool)):
-        return Failure("diagonal", "the diagonal is False: query i does not see key i")
+    cached = num_keys - num_queries  # query i is key position cached + i
+    ones = torch.ones(num_queries, num_keys, dtype=torch.bool)
+    if torch.equal(actual, ones.tril(cached - 1)):
+        return Failure("diagonal", f"query 0 (key position {cached}) does not see key "
+                                   f"{cached}, its own position")
+    queries = (f"the {num_queries} queries are the last {num_queries}" if num_queries > 1
+               else "the one query is the last")
+    for shift in range(-num_keys, num_keys + 1):
+        if torch.equal(actual, ones.tril(shift)):
+            seen = f"sees keys 0 to {shift}" if shift > 0 else (
+                "sees key 0 only" if shift == 0 else "sees no key")
+            return Failure("alignment", f"query 0 {seen}, but it sits at key position {cached}: "
+                                        f"{queries} of the {num_keys} positions")
+    for shift in range(-num_keys, num_keys + 1):
+        if torch.equal(actual, ones.triu(shift)):
+            return Failure("transposed", "True above the diagonal: a query sees the keys "
+                                         "after its own position")
     wrong = actual != expected
     i, j = _first(wrong)
-    return Failure(
-        "values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected {bool(expected[i, j])}"
-    )
+    return Failure("values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected "
+                             f"{bool(expected[i, j])}")
 
 
-CAUSAL_MASK_HINTS = {
+CACHED_CAUSAL_HINTS = {
+    "alignment": [
+        "Your mask lines the queries up with the wrong key positions. With 5 keys and 3 "
+        "queries that are the last 3 of them, which key position is query 0, and which keys "
+        "come before it?",
+        "Write the mask for 1 query and 5 keys by hand: the one query is the newest token, "
+        "and every cached key came before it. Compare it with what your function returns.",
+    ],
     "transposed": [
-        "Your mask lets a query see the future. In row i, which columns j come before or at "
-        "position i?",
+        "Your mask lets a query see the future. Which keys come before or at a query's own "
+        "position?",
         "Rows are queries and columns are keys: entry [i, j] says whether query i may look at "
         "key j. Which triangle of the matrix is that?",
     ],
     "diagonal": [
-        "Your mask hides the diagonal. May position i look at itself?",
-        "With the diagonal hidden, what would query 0 see at all, and what would its softmax "
-        "row be?",
+        "Your mask hides each query's own position. May the newest token look at itself?",
+        "With its own key hidden, what would a query with nothing cached before it see at "
+        "all, and what would its softmax row be?",
     ],
     "dtype": [
         "The pattern may be right but a mask is a bool tensor. Which dtype does your "
@@ -231,16 +406,140 @@ CAUSAL_MASK_HINTS = {
 }
 
 
-def check_my_causal_mask(student: Callable) -> None:
-    """Check ``student(num_queries, num_keys)`` -> bool (num_queries, num_keys) causal mask.
+def check_my_cached_causal_mask(student: Callable) -> None:
+    """Check ``student(num_queries, num_keys)`` -> bool (num_queries, num_keys): the causal
+    mask of queries that are the last num_queries of num_keys positions.
 
     Prints a verdict; returns None.
     """
-    run_check(
-        "my_causal_mask",
-        student,
-        causal_mask,
-        _causal_mask_cases(),
-        hints=CAUSAL_MASK_HINTS,
-        diagnose=_diagnose_causal_mask,
-    )
+    run_check("my_cached_causal_mask", student, cached_causal_mask, _cached_causal_cases(),
+              hints=CACHED_CAUSAL_HINTS, diagnose=_diagnose_cached_causal_mask)
+
+
+# --- exercise 3: how much weight does padding take? ---------------------------------------
+
+PAD_WEIGHT_CASES = [(3, 3), (2, 5), (6, 0), (2, 8), (0, 4)]  # (num_real, num_pad)
+SIMULATED_ROWS = 20_000
+PAD_WEIGHT_TOLERANCE = 1e-3  # three decimals
+
+
+def _keys(count: int, kind: str) -> str:
+    return f"{count} {kind} key" + ("" if count == 1 else "s")
+
+
+def _pad_weight_cases() -> list[Case]:
+    return [
+        Case(f"{_keys(num_real, 'real')}, {_keys(num_pad, '<pad>')}", (num_real, num_pad),
+             expected=num_pad / (num_real + num_pad))
+        for num_real, num_pad in PAD_WEIGHT_CASES
+    ]
+
+
+def simulated_pad_weight(num_real: int, num_pad: int, rows: int = SIMULATED_ROWS) -> float:
+    """The mean weight on the last num_pad keys of rows of standard normal scores, unmasked."""
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.randn(rows, num_real + num_pad, generator=generator, dtype=torch.float64)
+    weights = torch.softmax(scores, dim=-1)  # (rows, keys)
+    return float(weights[:, num_real:].sum(-1).mean())
+
+
+def _as_number(function: Callable) -> Callable:
+    """A student's function whose one-element tensor answers count as numbers."""
+
+    def run(*args: Any) -> Any:
+        value = function(*args)
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            return float(value)
+        return value
+
+    return run
+
+
+def _diagnose_pad_weight(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the mistake behind a wrong predicted padding weight, or None."""
+    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+        return None
+    num_real, num_pad = case.args
+    total = num_real + num_pad
+    value = float(actual)
+    if abs(value - expected) <= PAD_WEIGHT_TOLERANCE:
+        return None
+
+    def close(target: float) -> bool:
+        return abs(value - target) <= PAD_WEIGHT_TOLERANCE
+
+    if num_pad > 0 and close(0.0):
+        return Failure("zero", f"returned 0 for {num_pad} <pad> keys, but nothing is masked")
+    if close(num_real / total):
+        return Failure("swapped", f"returned {value:.3f}, the share of the {num_real} real keys, "
+                                  f"not of the {num_pad} <pad> keys")
+    if num_real > 0 and close(num_pad / num_real):
+        return Failure("ratio", f"returned {value:.3f}, the number of pads per real key; a "
+                                "weight is a share of the whole row")
+    if num_pad > 1 and close(1 / total):
+        return Failure("one_pad", f"returned {value:.3f}, the expected weight of one <pad> key; "
+                                  f"there are {num_pad}")
+    if not 0.0 <= value <= 1.0:
+        return Failure("range", f"returned {value:.4g}, but a total weight lies between 0 and 1")
+    return None
+
+
+PAD_WEIGHT_HINTS = {
+    "zero": [
+        "Your function says the padding gets no weight. Is anything masked in this exercise?",
+        "Without a mask, a <pad> key's score is an ordinary number, drawn like every other "
+        "score. Can its weight be 0?",
+    ],
+    "swapped": [
+        "Your value is the real keys' share of the row. Which keys does the exercise ask about?",
+        "Try 1 real key and 5 pads: should most of the weight sit on the word or on the padding?",
+    ],
+    "ratio": [
+        "Your value compares the pads with the real keys. A weight is a share of the whole row: "
+        "what is the whole?",
+        "With 3 real keys and 3 pads your value is 1: every bit of weight on the pads. Can that "
+        "be the average when all six scores are drawn alike?",
+    ],
+    "one_pad": [
+        "Your value is right for a single <pad> key. The exercise asks for all the padding of "
+        "the row together.",
+    ],
+    "range": [
+        "A weight lies between 0 and 1. Which step of your formula leaves that range?",
+    ],
+    "values": [
+        "Every score is drawn from the same distribution. What does that say about the average "
+        "weight of one key compared with another?",
+        "The average weights of the keys of a row are equal to one another. What do they add "
+        "up to?",
+    ],
+    "raised": [
+        "Your function raised an error. Does it handle a row that has no real key at all?",
+    ],
+    "type": [
+        "Return a number (a Python float), not a list or a string.",
+    ],
+}
+
+
+def check_my_pad_weight(student: Callable) -> None:
+    """Check ``student(num_real, num_pad)``: the expected total weight on the padding.
+
+    Compares with the exact value to 3 decimals on several rows and names the mistake
+    (the real keys' share, pads per real key, one pad's share, 0). Once every case
+    passes, prints the prediction beside a simulation of random rows. Prints a verdict.
+    """
+    name = "my_pad_weight"
+    results = evaluate(_as_number(student), None, _pad_weight_cases(),
+                       atol=PAD_WEIGHT_TOLERANCE, diagnose=_diagnose_pad_weight)
+    report(name, results, hints=PAD_WEIGHT_HINTS)
+    if results is None or not all(result.passed for result in results):
+        return
+    lines = [
+        f"  {num_real} real, {num_pad} <pad>: predicted "
+        f"{float(_as_number(student)(num_real, num_pad)):.3f}, "
+        f"simulated {simulated_pad_weight(num_real, num_pad):.3f}"
+        for num_real, num_pad in PAD_WEIGHT_CASES
+    ]
+    print(f"Your prediction beside a simulation of {SIMULATED_ROWS:,} rows of standard normal "
+          "scores:", *lines, sep="\n")

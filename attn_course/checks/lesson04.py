@@ -1,20 +1,29 @@
 """Checks for the coding exercises of lesson 04 (scoring functions).
 
 - ``check_my_bilinear_scores(my_bilinear_scores)``: q^T W k for every query-key pair.
-- ``check_my_gaussian_scores(my_gaussian_scores)``: -|q - k|^2 / (2 sigma^2) through dot products.
+- ``check_my_gaussian_scores(my_gaussian_scores)``: -|q - k|^2 / (2 sigma^2) through dot products,
+  without allocating a (batch, queries, keys, d) tensor of differences.
+- ``check_my_scaled_scores(my_scaled_scores)``: dot products divided by the number that brings
+  their variance back to 1 for entries of variance sigma^2, compared with the exact divisor.
 
-Each check names the case and the property that fails (a transposed W, scores that differ
-by a constant per row, a flipped sign, a wrong scale ...) and stages its hints.
+Each check names the case and the property that fails (axes in the wrong order, an axis too
+many, a transposed W, scores that differ by a constant per row, a flipped sign, a wrong
+scale, a tensor of differences d times the size of the scores, a divisor whose dependence on
+sigma, on d or on both is wrong, found across the cases together ...) and stages its hints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
-from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report
 from attn_course.scoring import BilinearAttention
 
 
@@ -22,6 +31,86 @@ def _random(*shape: int, seed: int) -> torch.Tensor:
     """A seeded standard-normal tensor that leaves the global generator alone."""
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(*shape, generator=generator)
+
+
+class _LargestAllocation(TorchDispatchMode):
+    """Records the largest storage, in numbers, that any operation returns while active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.numel = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        for value in tree_flatten(result)[0]:
+            if isinstance(value, torch.Tensor) and value.layout == torch.strided:
+                numel = value.untyped_storage().nbytes() // max(value.element_size(), 1)
+                self.numel = max(self.numel, numel)
+        return result
+
+
+@dataclass
+class _Call:
+    """What the student's function returned on one case, and the largest tensor it allocated."""
+
+    output: Any = None
+    largest: int = 0
+
+
+Review = Callable[[list[CaseResult], list[_Call], Sequence[Case]], list[CaseResult]]
+
+
+def _run(name: str, student: Callable, reference: Callable, cases: Sequence[Case], atol: float,
+         hints: dict[str, list[str]], diagnose: Callable | None = None,
+         review: Review | None = None) -> None:
+    """Like ``run_check``, then names axes in the wrong order and lets ``review`` look at all
+    cases together (a law across cases, the memory a function allocated)."""
+    calls: list[_Call] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        call = _Call()
+        calls.append(call)
+        with _LargestAllocation() as mode:
+            try:
+                call.output = student(*args, **kwargs)
+            finally:
+                call.largest = mode.numel
+        return call.output
+
+    results = evaluate(recorded, reference, cases, atol=atol, diagnose=diagnose)
+    if results is not None:
+        results = [_name_swapped_axes(result, call.output, case)
+                   for result, call, case in zip(results, calls, cases, strict=True)]
+        if review is not None:
+            results = review(results, calls, cases)
+    report(name, results, hints=hints)
+
+
+def _name_swapped_axes(result: CaseResult, actual: Any, case: Case) -> CaseResult:
+    """A shape failure whose shape is (batch, keys, queries) becomes kind "axes"."""
+    if result.kind != "shape" or not isinstance(actual, torch.Tensor):
+        return result
+    queries, keys = case.args[0], case.args[1]
+    expected = (queries.shape[0], queries.shape[1], keys.shape[1])
+    if tuple(actual.shape) != (expected[0], expected[2], expected[1]):
+        return result
+    return CaseResult(result.description, False,
+                      f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
+                      f"expected (batch, queries, keys) = {expected}", "axes")
+
+
+AXES_HINTS = [
+    "Your result has the right sizes in the wrong order: one row per query, one column "
+    "per key.",
+    "Which of your two operands of the batched product carries the queries axis, and "
+    "which the keys axis?",
+]
+SHAPE_HINTS = [
+    "The scores have exactly three axes, (batch, queries, keys). Compare your shape with "
+    "that one: which axis is extra, missing or of the wrong size?",
+    "Print the shape after each line of your function on the failing case: which line "
+    "adds, keeps or drops an axis?",
+]
 
 
 def _reference_bilinear_scores(
@@ -42,13 +131,6 @@ def _diagnose_bilinear(actual: Any, expected: Any, case: Case) -> Failure | None
     if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
         return None
     queries, keys, W = case.args
-    swapped = expected.shape[:1] + expected.shape[:0:-1]  # (batch, keys, queries)
-    if actual.shape == swapped and actual.shape != expected.shape:
-        return Failure(
-            "shape",
-            f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
-            f"expected (batch, queries, keys) = {tuple(expected.shape)}",
-        )
     if actual.shape != expected.shape or _close(actual, expected):
         return None
     if W.shape[0] == W.shape[1] and _close(actual, _reference_bilinear_scores(queries, keys, W.T)):
@@ -63,11 +145,8 @@ BILINEAR_HINTS = {
         "Write the score of one pair with explicit indices, sum over a and b of "
         "q[a] W[a, b] k[b], and compare the order of W's indices with your code.",
     ],
-    "shape": [
-        "Check the order of your result's axes: one row per query, one column per key.",
-        "Which of your two operands of the batched product carries the queries axis, and "
-        "which the keys axis?",
-    ],
+    "axes": AXES_HINTS,
+    "shape": SHAPE_HINTS,
     "raised": [
         "Your function raised an error. What are the shapes of queries, W and keys in that "
         "case, and which sizes must agree in a matrix product?",
@@ -97,22 +176,12 @@ def check_my_bilinear_scores(student: Callable) -> None:
     cases = [
         Case("queries and keys of the same size", args=square),
         Case("queries and keys of different sizes, batch of 2", args=mixed),
-        Case(
-            "W = identity gives the dot product",
-            args=(queries, keys, torch.eye(4)),
-            expected=dot_products,
-        ),
+        Case("W = identity gives the dot product", args=(queries, keys, torch.eye(4)),
+             expected=dot_products),
         Case("one query and one key", args=single),
     ]
-    run_check(
-        "my_bilinear_scores",
-        student,
-        _reference_bilinear_scores,
-        cases,
-        atol=1e-4,
-        hints=BILINEAR_HINTS,
-        diagnose=_diagnose_bilinear,
-    )
+    _run("my_bilinear_scores", student, _reference_bilinear_scores, cases,
+         atol=1e-4, hints=BILINEAR_HINTS, diagnose=_diagnose_bilinear)
 
 
 def _reference_gaussian_scores(
@@ -124,12 +193,8 @@ def _reference_gaussian_scores(
 
 
 def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None:
-    if (
-        not isinstance(actual, torch.Tensor)
-        or actual.shape != expected.shape
-        or not actual.is_floating_point()
-        or _close(actual, expected, atol=1e-3)
-    ):
+    if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
+            or not actual.is_floating_point() or _close(actual, expected, atol=1e-3)):
         return None
     if not torch.isfinite(actual).all():
         return None
@@ -137,12 +202,9 @@ def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None
     per_row = difference - difference.mean(-1, keepdim=True)
     if per_row.abs().max() < 1e-3 * max(1.0, float(expected.abs().max())):
         b, q = _first_row(difference)
-        return Failure(
-            "row_constant",
-            "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
-            f"same amount ({float(difference[b, q, 0]):.3g}) for every "
-            f"key of row (batch {b}, query {q})",
-        )
+        return Failure("row_constant", "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
+                                       f"same amount ({float(difference[b, q, 0]):.3g}) for every "
+                                       f"key of row (batch {b}, query {q})")
     if _close(actual, -expected, atol=1e-3):
         return Failure("sign", "your scores have the opposite sign: near keys score lowest")
     ratio = (actual.double() / expected.double()).flatten()
@@ -173,11 +235,20 @@ GAUSSIAN_HINTS = {
         "kernel's exponent is missing or doubled?",
         "The exponent is -|q - k|^2 divided by 2 sigma^2: check the 2 and the square on sigma.",
     ],
-    "shape": [
-        "Check the order of your result's axes: one row per query, one column per key.",
+    "differences": [
+        "Your scores are right, but on the way your function allocates a tensor as large as "
+        "(batch, queries, keys, d). How many bytes would that take for a batch of 64, 512 "
+        "queries, 512 keys and d = 64 in float32?",
+        "Expand |q - k|^2 into three terms. Which of them involves a query and a key "
+        "together, and which single batched operation gives it for every pair at once?",
+    ],
+    "axes": [
+        "Your result has the right sizes in the wrong order: one row per query, one column "
+        "per key.",
         "The squared lengths of the queries and of the keys need different axes to broadcast "
         "against (batch, queries, keys): which gets which?",
     ],
+    "shape": SHAPE_HINTS,
     "values": [
         "The shape is right but the values are not. Check one entry against "
         "-((queries[0, i] - keys[0, j]) ** 2).sum() / (2 * sigma ** 2) by hand.",
@@ -191,32 +262,205 @@ def check_my_gaussian_scores(student: Callable) -> None:
     """Check ``student(queries, keys, sigma)`` -> (batch, queries, keys) Gaussian-kernel scores.
 
     Queries (batch, queries, d), keys (batch, keys, d), sigma a positive float; the scores
-    are -|q - k|^2 / (2 sigma^2). Prints a verdict.
+    are -|q - k|^2 / (2 sigma^2). Right values computed through a tensor as large as
+    (batch, queries, keys, d) fail too: the check records the largest tensor the function
+    allocates. Prints a verdict.
     """
     cases = [
-        Case(
-            "one query, six keys, sigma = 1",
-            args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0),
-        ),
-        Case(
-            "batch of 2, 3 queries, 5 keys, sigma = 0.5",
-            args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5),
-        ),
-        Case(
-            "more queries than keys, sigma = 2",
-            args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0),
-        ),
-        Case(
-            "d = 1, as in lesson 01's kernel regression, sigma = 0.3",
-            args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3),
-        ),
+        Case("one query, six keys, sigma = 1",
+             args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0)),
+        Case("batch of 2, 3 queries, 5 keys, sigma = 0.5",
+             args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5)),
+        Case("more queries than keys, sigma = 2",
+             args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0)),
+        Case("d = 1, as in lesson 01's kernel regression, sigma = 0.3",
+             args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3)),
+        Case("batch of 2, 16 queries, 12 keys, d = 32, sigma = 4",
+             args=(_random(2, 16, 32, seed=39), _random(2, 12, 32, seed=40), 4.0)),
     ]
-    run_check(
-        "my_gaussian_scores",
-        student,
-        _reference_gaussian_scores,
-        cases,
-        atol=1e-3,
-        hints=GAUSSIAN_HINTS,
-        diagnose=_diagnose_gaussian,
+    _run("my_gaussian_scores", student, _reference_gaussian_scores, cases,
+         atol=1e-3, hints=GAUSSIAN_HINTS, diagnose=_diagnose_gaussian, review=_review_gaussian)
+
+
+def _review_gaussian(results: list[CaseResult], calls: list[_Call],
+                     cases: Sequence[Case]) -> list[CaseResult]:
+    """A case with right values fails if the function allocated batch * queries * keys * d
+    numbers or more (only where that is more than any of the inputs or the scores)."""
+    reviewed = []
+    for result, call, case in zip(results, calls, cases, strict=True):
+        queries, keys, _ = case.args
+        (batch, num_queries, d), num_keys = queries.shape, keys.shape[1]
+        differences = batch * num_queries * num_keys * d
+        if result.passed and min(num_queries, num_keys, d) > 1 and call.largest >= differences:
+            scores = batch * num_queries * num_keys
+            result = CaseResult(
+                result.description, False,
+                f"right values, but your function allocated a tensor of {call.largest} numbers, "
+                f"as many as (batch, queries, keys, d) = {(batch, num_queries, num_keys, d)} "
+                f"holds; the scores hold {scores}", "differences")
+        reviewed.append(result)
+    return reviewed
+
+
+def _reference_scaled_scores(
+    queries: torch.Tensor, keys: torch.Tensor, sigma: float
+) -> torch.Tensor:
+    """q^T k / (sigma^2 sqrt(d)) for every pair: variance 1 for entries of variance sigma^2."""
+    d = queries.shape[-1]
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * d**0.5)  # (b, q, k)
+
+
+def _multiple(actual: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """c if actual = c * expected (to 1e-4 relative), else None."""
+    a, e = actual.double().flatten(), expected.double().flatten()
+    c = float((a @ e) / (e @ e))
+    if (a - c * e).abs().max() <= 1e-4 * max(1.0, float(a.abs().max())):
+        return c
+    return None
+
+
+def _power(name: str, exponent: float) -> str:
+    return name if exponent == 1 else f"{name}^{exponent:g}"
+
+
+def _power_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float, float] | None:
+    """(a, b, c0) if on every case the scores are c0 sigma^a d^b times the expected ones,
+    with a and b multiples of 1/2, fitted over all the cases together; else None."""
+    rows, logs = [], []
+    for call, case in zip(calls, cases, strict=True):
+        queries, keys, sigma = case.args
+        expected = _reference_scaled_scores(queries, keys, sigma)
+        actual = call.output
+        if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
+                or not actual.is_floating_point() or not torch.isfinite(actual).all()):
+            return None
+        c = _multiple(actual, expected)
+        if c is None or c <= 0:
+            return None
+        rows.append([1.0, math.log(sigma), math.log(queries.shape[-1])])
+        logs.append(math.log(c))
+    A, y = torch.tensor(rows, dtype=torch.float64), torch.tensor(logs, dtype=torch.float64)
+    fit = torch.linalg.lstsq(A, y.unsqueeze(-1)).solution.squeeze(-1)  # log c0, a, b
+    a, b = (round(2 * float(x)) / 2 for x in fit[1:])
+    rest = y - a * A[:, 1] - b * A[:, 2]  # log c0 on every case if the law holds
+    if float(rest.max() - rest.min()) > 1e-3:
+        return None
+    return a, b, math.exp(float(rest.mean()))
+
+
+def _variances(actual: torch.Tensor, expected: torch.Tensor) -> str:
+    variance, wanted = float(actual.double().var()), float(expected.double().var())
+    return (f"the variance of your scores on this case is {variance:.3g}; the exact divisor "
+            f"gives {wanted:.3g} here (1 on average over random draws)")
+
+
+def _review_scaled(results: list[CaseResult], calls: list[_Call],
+                   cases: Sequence[Case]) -> list[CaseResult]:
+    """Names a wrong divisor from all cases together: how it depends on sigma and on d."""
+    law = _power_law(calls, cases)
+    reviewed = []
+    for result, call, case in zip(results, calls, cases, strict=True):
+        if result.kind == "values":
+            failure = _diagnose_scaled(call.output, _reference_scaled_scores(*case.args), law)
+            if failure is not None:
+                result = CaseResult(result.description, False, failure.detail, failure.kind)
+        reviewed.append(result)
+    return reviewed
+
+
+def _diagnose_scaled(actual: torch.Tensor, expected: torch.Tensor,
+                     law: tuple[float, float, float] | None) -> Failure | None:
+    if not torch.isfinite(actual).all():
+        return None
+    measured = _variances(actual, expected)
+    variance, wanted = float(actual.double().var()), float(expected.double().var())
+    centred = abs(float(actual.double().mean())) < 1e-4
+    if abs(variance - 1) < 1e-4 and abs(wanted - 1) > 1e-3:
+        return Failure("standardised", f"{measured}: exactly 1, as if divided by their own "
+                                       "measured spread" + (" after centring" if centred else ""))
+    c = _multiple(actual, expected)
+    if c is None or c <= 0:
+        return None
+    here = f"your scores are {c:.3g} times the expected ones"
+    if law is None:
+        return Failure("scale", f"{here}: {measured}")
+    a, b, c0 = law
+    factor = " ".join(
+        [f"{c0:.3g}"] * (abs(c0 - 1) > 1e-3) + [_power("sigma", a)] * (a != 0)
+        + [_power("d", b)] * (b != 0)
     )
+    across = f"{here}; over all the cases the factor is {factor}"
+    if a != 0 and b != 0:
+        return Failure("sigma_and_dimension", f"{across}, so your divisor grows the wrong way "
+                                              f"with both sigma and d: {measured}")
+    if b != 0:
+        return Failure("dimension", f"{across}, so your divisor grows the wrong way with d: "
+                                    f"{measured}")
+    if a != 0:
+        return Failure("sigma", f"{across}, so your divisor grows the wrong way with sigma: "
+                                f"{measured}")
+    return Failure("scale", f"{across}, the same on every case: {measured}")
+
+
+SCALED_HINTS = {
+    "sigma": [
+        "Your divisor is right for sigma = 1 but not for other sigma. Predict on paper: if "
+        "q_j and k_j each have variance sigma^2, what is the variance of their product?",
+        "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Then add d "
+        "independent products: how does the variance of the sum depend on sigma?",
+    ],
+    "dimension": [
+        "You are off by a factor that follows d. How does the variance of a sum of d "
+        "independent terms grow with d?",
+        "Dividing a score by c divides its variance by c^2, not by c. Compare how your "
+        "divisor grows with d with how the variance grows.",
+    ],
+    "sigma_and_dimension": [
+        "Your divisor follows neither sigma nor d the way the variance does. Predict "
+        "Var(q_j k_j) for one coordinate first, then for the sum of d of them.",
+        "Dividing a score by c divides its variance by c^2. Write your prediction of "
+        "Var(q^T k) as a power of sigma times a power of d: which power of each should "
+        "your divisor have?",
+    ],
+    "standardised": [
+        "You rescale the scores by their measured spread, so each score depends on every "
+        "other pair in the batch (and on how many there are). The exercise asks for a fixed "
+        "number: can you predict Var(q^T k) from sigma and d alone?",
+        "Work out Var(q^T k) on paper for entries of variance sigma^2, then divide by a "
+        "number computed from that prediction, never from the scores.",
+    ],
+    "scale": [
+        "Your scores are a constant multiple of the expected ones. Predict Var(q^T k) for "
+        "this case's sigma and d: by how much does your divisor miss it?",
+        "Measure: print the variance of your scores for sigma = 1 and sigma = 2, and for "
+        "d = 16 and d = 64. Which dependence does your divisor get wrong?",
+    ],
+    "axes": AXES_HINTS,
+    "shape": SHAPE_HINTS,
+}
+
+
+def check_my_scaled_scores(student: Callable) -> None:
+    """Check ``student(queries, keys, sigma)`` -> (batch, queries, keys) dot products divided
+    so that their variance is 1 when the entries of queries and keys have variance sigma^2.
+
+    Each case draws queries and keys with entries of standard deviation sigma and compares
+    with the exact divisor sigma^2 sqrt(d). A wrong divisor is named from all the cases
+    together (how it grows with sigma, with d, or both) and reported with the variance it
+    gives on the failing case. Prints a verdict.
+    """
+    def entries(sigma: float, *shape: int, seed: int) -> torch.Tensor:
+        return sigma * _random(*shape, seed=seed)
+
+    cases = [
+        Case("sigma = 1, d = 16, 64 queries and 48 keys",
+             args=(entries(1.0, 1, 64, 16, seed=41), entries(1.0, 1, 48, 16, seed=42), 1.0)),
+        Case("sigma = 2, d = 64, 48 queries and 64 keys",
+             args=(entries(2.0, 1, 48, 64, seed=43), entries(2.0, 1, 64, 64, seed=44), 2.0)),
+        Case("sigma = 0.5, d = 8, batch of 2, 32 queries and 48 keys",
+             args=(entries(0.5, 2, 32, 8, seed=45), entries(0.5, 2, 48, 8, seed=46), 0.5)),
+        Case("sigma = 3, d = 1",
+             args=(entries(3.0, 1, 40, 1, seed=47), entries(3.0, 1, 30, 1, seed=48), 3.0)),
+    ]
+    _run("my_scaled_scores", student, _reference_scaled_scores, cases,
+         atol=1e-4, hints=SCALED_HINTS, review=_review_scaled)

@@ -2,6 +2,9 @@
 
 - ``check_my_interleaved_transpose_qkv(my_interleaved_transpose_qkv)``: heads into the
   batch axis, head ``h`` taking every ``num_heads``-th feature from ``h`` on.
+- ``check_my_neighbour_heads(my_neighbour_heads)``: query and key weights, set by hand,
+  with which head 0 attends to the next position and head 1 to the previous one, also
+  with fewer features per head than positions.
 - ``check_my_multihead_loop(my_multihead_loop)``: multi-head attention computed one
   head at a time from the weight matrices.
 
@@ -59,17 +62,13 @@ def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | N
     if _same(actual, transpose_qkv(X, num_heads)):
         return Failure("blocks", "each head got a block of neighbouring features, as in the lesson")
     if _same(actual, right.transpose(0, 1).reshape(-1, steps, head_size)):
-        return Failure(
-            "rows",
-            "the right heads, but the rows are ordered head by head "
-            "(row h * batch + b instead of b * num_heads + h)",
-        )
-    scrambled = [
-        X.reshape(batch_size * num_heads, steps, head_size),
-        X.reshape(batch_size, steps, head_size, num_heads).reshape(
-            batch_size * num_heads, steps, head_size
-        ),
-    ]
+        return Failure("rows", "the right heads, but the rows are ordered head by head "
+                       "(row h * batch + b instead of b * num_heads + h)")
+    # One reshape straight to the output shape: of the lesson's blocks, and of the
+    # interleaved heads (the head axis moved next to the features, not next to the batch).
+    scrambled = [X.reshape(batch_size * num_heads, steps, head_size),
+                 X.reshape(batch_size, steps, head_size, num_heads).transpose(2, 3)
+                 .reshape(batch_size * num_heads, steps, head_size)]
     if any(_same(actual, wrong) for wrong in scrambled):
         return Failure("steps", "the shape is right but rows mix features of different steps")
     return None
@@ -90,8 +89,9 @@ INTERLEAVED_HINTS = {
     ],
     "steps": [
         "Look at one output row: do all its entries come from the same step of the input?",
-        "A reshape never moves data, it only re-reads it in memory order. Which axes have to "
-        "change places before the final reshape?",
+        "A reshape keeps the elements in their order (the last index changes fastest) and "
+        "copies them if it must; only a permute or a transpose changes that order. Which "
+        "axes have to change places before the final reshape?",
     ],
 }
 
@@ -109,17 +109,242 @@ def check_my_interleaved_transpose_qkv(student: Callable) -> None:
         Case("one head leaves X unchanged", (_features(2, 5, 4, seed=4), 1)),
         Case("batch 1, 1 step, 8 features, 2 heads", (_features(1, 1, 8, seed=5), 2)),
     ]
-    run_check(
-        "my_interleaved_transpose_qkv",
-        student,
-        _interleaved,
-        cases,
-        hints=INTERLEAVED_HINTS,
-        diagnose=_diagnose_interleaved,
-    )
+    run_check("my_interleaved_transpose_qkv", student, _interleaved, cases,
+              hints=INTERLEAVED_HINTS, diagnose=_diagnose_interleaved)
 
 
 # ---------------------------------------------------------------- exercise 2
+
+MIN_WEIGHT = 0.99  # the weight each head must put on its key
+
+
+def _token_features(tokens: list[int], num_words: int) -> torch.Tensor:
+    """The lesson's features: a one-hot word, then a one-hot position: (steps, words + steps)."""
+    num_steps = len(tokens)
+    words = torch.nn.functional.one_hot(torch.tensor(tokens), num_words).float()
+    return torch.cat([words, torch.eye(num_steps)], dim=-1)
+
+
+def _neighbour_targets(num_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The key each query should attend to: head 0 the next position, head 1 the previous
+    one; the last and the first position attend to themselves."""
+    steps = torch.arange(num_steps)
+    return (steps + 1).clamp(max=num_steps - 1), (steps - 1).clamp(min=0)
+
+
+class _Raised:
+    """What the student's function raised, passed on for the diagnosis to name."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _heads_attention(student: Callable) -> Callable:
+    """Run the student's weights as a 2-head layer on a sentence: weights (2, steps, steps).
+
+    A result of the wrong kind, or an error raised, is passed on for the diagnosis to name."""
+
+    def attend(num_words: int, num_steps: int, head_size: int, tokens: list[int]) -> Any:
+        try:
+            result = student(num_words, num_steps, head_size)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # named by the diagnosis: often too few features
+            return _Raised(error)
+        shape = (2 * head_size, num_words + num_steps)
+        if not (isinstance(result, (tuple, list)) and len(result) == 2
+                and all(isinstance(W, torch.Tensor) and tuple(W.shape) == shape
+                        for W in result)):
+            return result
+        W_q, W_k = (W.detach().double() for W in result)
+        X = _token_features(tokens, num_words).double()  # (steps, words + steps)
+        Q = (X @ W_q.T).unflatten(-1, (2, head_size)).transpose(0, 1)  # (2, steps, p)
+        K = (X @ W_k.T).unflatten(-1, (2, head_size)).transpose(0, 1)
+        return torch.softmax(Q @ K.transpose(1, 2) / math.sqrt(head_size), dim=-1).float()
+
+    return attend
+
+
+def _one_hot_targets(num_words: int, num_steps: int, head_size: int,
+                     tokens: list[int]) -> torch.Tensor:
+    """The weights asked for: all of each query's weight on its target key."""
+    return torch.stack([torch.nn.functional.one_hot(t, num_steps).float()
+                        for t in _neighbour_targets(num_steps)])
+
+
+def _describe(result: Any) -> str:
+    if isinstance(result, (tuple, list)):
+        inner = ", ".join(str(tuple(W.shape)) if isinstance(W, torch.Tensor)
+                          else type(W).__name__ for W in result)
+        return f"a {type(result).__name__} of {len(result)}: ({inner})"
+    if isinstance(result, torch.Tensor):
+        return f"one tensor of shape {tuple(result.shape)}"
+    return f"a {type(result).__name__}"
+
+
+def _edge_failure(actual: torch.Tensor, targets: torch.Tensor) -> Failure | None:
+    """Every query with two neighbours right, but the last (head 0) or the first (head 1)
+    query not on itself: name that query and what it does."""
+    num_steps = actual.shape[-1]
+    on_target = actual.gather(-1, targets[..., None]).squeeze(-1)  # (2, steps)
+    right = (actual.argmax(-1) == targets) & (on_target >= MIN_WEIGHT)  # (2, steps)
+    edges = [(0, num_steps - 1, "the last query"), (1, 0, "the first query")]
+    inner = torch.ones_like(right)
+    for head, query, _ in edges:
+        inner[head, query] = False
+    if not right[inner].all() or all(right[head, query] for head, query, _ in edges):
+        return None
+    head, query, name = next(edge for edge in edges if not right[edge[0], edge[1]])
+    row = actual[head, query]
+    if (row.max() - row.min()).item() < 1e-3:
+        does = (f"spreads its weight evenly ({row[0].item():.2f} on each key): its query "
+                "matches no key")
+    elif row.argmax().item() != query:
+        does = f"weighs key {row.argmax().item()} most"
+    else:
+        does = f"gives its own key only {row[query].item():.2f} of its weight"
+    return Failure("edge", f"right for every query with two neighbours, but in head {head}, "
+                   f"{name} (position {query}) {does}; it should attend to itself")
+
+
+def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | None:
+    """Name the likely mistakes: heads swapped, wrong neighbour, the words, the edges, flat,
+    too few features for a design with one feature per position."""
+    num_words, num_steps, head_size, tokens = case.args
+    few = head_size < num_steps  # fewer features per head than positions
+    if isinstance(actual, _Raised):
+        error = f"{type(actual.error).__name__}: {actual.error}"
+        if few:
+            return Failure("features", f"raised {error}, on a case with {head_size} features "
+                           f"per head for {num_steps} positions")
+        return Failure("raised", f"raised {error}")
+    if not isinstance(actual, torch.Tensor) or actual.dim() != 3:
+        return Failure("shape", f"returned {_describe(actual)}; expected (W_q, W_k), each "
+                       f"of shape (2 * head_size, num_words + num_steps) = "
+                       f"({2 * head_size}, {num_words + num_steps})")
+    if torch.isnan(actual).any():
+        return None  # the generic NaN diagnosis names the index
+    chosen = actual.argmax(-1)  # (2, steps): the key each query weighs most
+    targets = torch.stack(_neighbour_targets(num_steps))  # (2, steps)
+    edge = _edge_failure(actual, targets)
+    if edge is not None:
+        return edge
+    if torch.equal(chosen, targets):
+        least = actual.gather(-1, targets[..., None]).min().item()
+        if least < MIN_WEIGHT:
+            return Failure("flat", f"every query weighs the right key most, but some give it "
+                           f"only {least:.2f} of their weight (at least {MIN_WEIGHT} asked)")
+        return None
+    if torch.equal(chosen, targets.flip(0)):
+        return Failure("swapped", "head 0 attends to the previous position and head 1 to "
+                       "the next: the heads are swapped")
+    words = torch.tensor(tokens)
+    same_word = (words[:, None] == words[None, :]).float()  # (queries, keys)
+    by_word = same_word / same_word.sum(-1, keepdim=True)  # spread over the copies of a word
+    for head in range(2 if len(set(tokens)) < num_steps else 0):  # only if words repeat
+        if (actual[head] - by_word).abs().max().item() < 0.05:
+            return Failure("words", f"head {head} spreads each query's weight over the copies "
+                           "of its own word: it reads the words, not the positions")
+    for head in range(2):
+        if (actual[head].amax(-1) - actual[head].amin(-1)).max().item() < 1e-3:
+            return Failure("uniform", f"head {head} gives every key the same weight: its "
+                           "scores do not depend on the key")
+    for head in range(2):
+        wrong = (chosen[head] != targets[head]).nonzero().flatten().tolist()
+        if wrong:
+            query = wrong[0]
+            detail = (f"head {head}: query {query} weighs key {chosen[head, query].item()} "
+                      f"most, not key {targets[head, query].item()}")
+            if few:
+                return Failure("features", f"{detail}, on a case with {head_size} features "
+                               f"per head for {num_steps} positions")
+            return Failure("values", detail)
+    return None
+
+
+NEIGHBOUR_HINTS = {
+    "shape": [
+        "Return two tensors, W_q and W_k, each shaped as nn.Linear stores a weight: "
+        "(out_features, in_features).",
+        "out_features is num_hiddens = 2 * head_size (two heads); in_features is the size of "
+        "one token's features.",
+    ],
+    "swapped": [
+        "Both rules are there, but each in the other's head. Which rows of W_q make the "
+        "projected features of head 0?",
+        "Head h owns the projected features h * head_size to (h + 1) * head_size - 1, as in "
+        "transpose_qkv. Which rows did you fill for the rule 'next position'?",
+    ],
+    "flat": [
+        "Every query looks at the right key, but not sharply enough. What does the layer do "
+        "to a score before its softmax?",
+        "If the target's score leads every other key's by at least g, the softmax gives it "
+        "at least e^g / (e^g + n - 1). Which g gives 0.99 here, and what must the lead be "
+        "before the division by sqrt(head_size)?",
+    ],
+    "edge": [
+        "Every query with two neighbours is right. What does the exercise ask of the last "
+        "query in head 0 and of the first query in head 1?",
+        "A query with no next position has no key to match: which key should its projected "
+        "query match instead?",
+    ],
+    "features": [
+        "The cases with at least as many features per head as positions may pass; this one "
+        "has fewer. Must every key position have a projected feature of its own, or can "
+        "keys share features, as long as each query still scores its own target highest?",
+        "A head's score of a query and a key is a dot product of two vectors of head_size "
+        "numbers. With only two numbers per key, how can you place num_steps key vectors so "
+        "that each one is the highest-scoring key for some query vector?",
+    ],
+    "words": [
+        "One head follows the words, so it fails on sentences whose words repeat. Which input "
+        "features say what a token is, and which say where it is?",
+        "The first num_words input features are the word and the rest the position. Which of "
+        "them may a head of this exercise read?",
+    ],
+    "uniform": [
+        "A head's scores are the same for every key. Which entries of W_q and W_k does a "
+        "head's score of query i and key j depend on?",
+        "A head's score is a sum over its own head_size projected features. Are any of "
+        "those features different from one key to the next?",
+    ],
+    "values": [
+        "A head looks at the wrong key. For query position i, which key position should "
+        "score highest in each head?",
+        "Write the score of query i and key j in one head as a sum over that head's "
+        "head_size projected features: which feature must the two share?",
+    ],
+}
+
+
+def check_my_neighbour_heads(student: Callable) -> None:
+    """Check ``student(num_words, num_steps, head_size) -> (W_q, W_k)``.
+
+    Each of shape (2 * head_size, num_words + num_steps), as ``nn.Linear`` stores them:
+    a 2-head layer in which, on the lesson's token features (one-hot word, then one-hot
+    position), head 0 puts at least 0.99 of each query's weight on the next position and
+    head 1 on the previous one (the last and first position on themselves), whatever the
+    words, also when a head has fewer features than there are positions (down to 2).
+    Prints a verdict.
+    """
+    generator = torch.Generator().manual_seed(6)
+    random_words = torch.randint(0, 4, (8,), generator=generator).tolist()
+    cases = [
+        Case("the cat sat on the mat: 5 words, 6 steps, head_size 6",
+             (5, 6, 6, [0, 1, 2, 3, 0, 4])),
+        Case("one word repeated: 3 words, 4 steps, head_size 4", (3, 4, 4, [2, 2, 2, 2])),
+        Case("4 words, 8 steps, head_size 8", (4, 8, 8, random_words)),
+        Case("5 words, 5 steps, head_size 8 (more features than positions)",
+             (5, 5, 8, [4, 3, 2, 1, 0])),
+        Case("the cat sat on the mat with head_size 3 (fewer features than positions)",
+             (5, 6, 3, [0, 1, 2, 3, 0, 4])),
+        Case("4 words, 8 steps, head_size 2", (4, 8, 2, random_words)),
+    ]
+    run_check("my_neighbour_heads", _heads_attention(student), _one_hot_targets, cases,
+              atol=1 - MIN_WEIGHT, hints=NEIGHBOUR_HINTS, diagnose=_diagnose_neighbours)
+
+
+# ---------------------------------------------------------------- exercise 3
 
 
 def _multihead_weights(
@@ -134,48 +359,40 @@ def _multihead_weights(
     )
 
 
-def _loop(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    W_q: torch.Tensor,
-    W_k: torch.Tensor,
-    W_v: torch.Tensor,
-    W_o: torch.Tensor | None,
-    num_heads: int,
-    valid_lens: torch.Tensor | None = None,
-    scale_features: int | None = None,
-) -> torch.Tensor:
-    """Multi-head attention one head at a time; the options give known wrong answers."""
+def _loop(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+          W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor, W_o: torch.Tensor | None,
+          num_heads: int, valid_lens: torch.Tensor | None = None,
+          scale_features: int | None = None, fill: float | None = None) -> torch.Tensor:
+    """Multi-head attention one head at a time; the options give known wrong answers
+    (``fill``: mask by writing that number into the padded scores, then a plain softmax)."""
     head_size = W_q.shape[0] // num_heads
     scale = math.sqrt(scale_features or head_size)
     heads = []
     for h in range(num_heads):
         rows = slice(h * head_size, (h + 1) * head_size)
         Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
-        weights = masked_softmax(Q @ K.transpose(1, 2) / scale, valid_lens)  # (b, q, k)
+        scores = Q @ K.transpose(1, 2) / scale  # (batch, queries, keys)
+        if fill is not None and valid_lens is not None:
+            lens = valid_lens.reshape(scores.shape[0], -1)  # (batch, 1 or queries)
+            padded = torch.arange(scores.shape[-1]) >= lens[..., None]  # (b, 1 or q, k)
+            weights = torch.softmax(scores.masked_fill(padded, fill), dim=-1)
+        else:
+            weights = masked_softmax(scores, valid_lens)  # (batch, queries, keys)
         heads.append(weights @ V)  # (batch, queries, head_size)
     output = torch.cat(heads, dim=-1)  # (batch, queries, num_hiddens)
     return output if W_o is None else output @ W_o.T
 
 
-def _reference_multihead(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    W_q: torch.Tensor,
-    W_k: torch.Tensor,
-    W_v: torch.Tensor,
-    W_o: torch.Tensor,
-    num_heads: int,
-    valid_lens: torch.Tensor | None = None,
-) -> torch.Tensor:
+def _reference_multihead(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                         W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor,
+                         W_o: torch.Tensor, num_heads: int,
+                         valid_lens: torch.Tensor | None = None) -> torch.Tensor:
     """The reference (it agrees with ``MultiHeadAttention``; the tests check that)."""
     return _loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens)
 
 
 def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name the known mistakes: the scale, the mask, the output projection."""
+    """Name the known mistakes: the scale, the mask, empty rows, the output projection."""
     if not isinstance(actual, torch.Tensor) or _same(actual, expected):
         return None
     queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens = case.args
@@ -186,6 +403,10 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
         return Failure("scale", "the scores are divided by the wrong number")
     if valid_lens is not None and _same(actual, _loop(*common, W_o, num_heads, None)):
         return Failure("mask", "the result ignores valid_lens: padded keys get weight")
+    if (valid_lens is not None and bool((valid_lens == 0).any())
+            and _same(actual, _loop(*common, W_o, num_heads, valid_lens, fill=-1e6))):
+        return Failure("empty", "the sequence with valid length 0 spreads its weight evenly "
+                       "over its padded keys, where every query should get zeros (lesson 03)")
     if _same(actual, _loop(*common, None, num_heads, valid_lens)):
         return Failure("projection", "the heads are right, but the last step is missing")
     return None
@@ -209,6 +430,13 @@ LOOP_HINTS = {
         "in which every key is masked?",
         "Lesson 03 decided what such a row should be. Which function there gives it?",
     ],
+    "empty": [
+        "Only the sequence with valid length 0 fails. What weights does your code give a "
+        "query whose keys are all padding, and what did lesson 03 decide they should be?",
+        "When every score of a row is replaced by the same large negative number, the "
+        "scores are all equal again. What is the softmax of equal scores, and which "
+        "function of lesson 03 gives such a row zeros instead?",
+    ],
     "projection": [
         "Your heads are right and concatenated in the right order. Is anything applied after "
         "the concatenation in the lesson's formula?",
@@ -229,35 +457,15 @@ def check_my_multihead_loop(student: Callable) -> None:
         ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
         ("2 heads, no valid_lens", 2, 3, 4, 8, 8, 8, 8, 2, None),
         ("4 heads, valid_lens (batch,)", 2, 3, 5, 8, 6, 4, 8, 4, torch.tensor([2, 5])),
-        (
-            "3 heads, valid_lens (batch, queries)",
-            2,
-            3,
-            4,
-            6,
-            6,
-            6,
-            6,
-            3,
-            torch.tensor([[1, 2, 3], [4, 4, 2]]),
-        ),
+        ("3 heads, valid_lens (batch, queries)", 2, 3, 4, 6, 6, 6, 6, 3,
+         torch.tensor([[1, 2, 3], [4, 4, 2]])),
         ("a sequence with valid length 0", 2, 2, 3, 4, 4, 4, 4, 2, torch.tensor([0, 3])),
         ("self-attention, 2 heads", 3, 4, 4, 8, 8, 8, 8, 2, torch.tensor([4, 1, 3])),
     ]
     cases = []
     for seed, setting in enumerate(settings):
-        (
-            description,
-            batch,
-            num_queries,
-            num_keys,
-            query_size,
-            key_size,
-            value_size,
-            num_hiddens,
-            num_heads,
-            valid_lens,
-        ) = setting
+        (description, batch, num_queries, num_keys, query_size, key_size, value_size,
+         num_hiddens, num_heads, valid_lens) = setting
         queries = _features(batch, num_queries, query_size, seed=10 * seed)
         keys = _features(batch, num_keys, key_size, seed=10 * seed + 1)
         values = _features(batch, num_keys, value_size, seed=10 * seed + 2)
@@ -265,11 +473,5 @@ def check_my_multihead_loop(student: Callable) -> None:
             keys = values = queries
         weights = _multihead_weights(query_size, key_size, value_size, num_hiddens, 10 * seed)
         cases.append(Case(description, (queries, keys, values, *weights, num_heads, valid_lens)))
-    run_check(
-        "my_multihead_loop",
-        student,
-        _reference_multihead,
-        cases,
-        hints=LOOP_HINTS,
-        diagnose=_diagnose_loop,
-    )
+    run_check("my_multihead_loop", student, _reference_multihead, cases,
+              hints=LOOP_HINTS, diagnose=_diagnose_loop)

@@ -181,3 +181,118 @@ def check_my_offset_similarity(student: Callable) -> None:
         diagnose=_diagnose_similarity,
         atol=SIMILARITY_ATOL,
     )
+
+
+SCORE_LENGTH = 40  # positions 0 .. 39: every query and key of a case
+
+
+def _attended(matrix: torch.Tensor, num_hiddens: int, delta: int) -> torch.Tensor:
+    """The key each query scores highest under P[i] @ matrix @ P[t], for the queries whose
+    keys i - delta and i + delta both exist: (queries,)."""
+    table = sinusoidal_encoding(SCORE_LENGTH, num_hiddens).double()  # (L, d)
+    scores = table @ matrix.double() @ table.T  # (queries, keys)
+    queries = torch.arange(abs(delta), SCORE_LENGTH - abs(delta))  # (queries,)
+    return scores[queries].argmax(dim=-1)  # (queries,)
+
+
+def _keys_attended(student: Callable) -> Callable:
+    """The student's matrix turned into the key each query attends most; a matrix that
+    cannot be scored comes back as it is, for the diagnosis to name."""
+
+    def keys(delta: int, num_hiddens: int) -> Any:
+        matrix = student(delta, num_hiddens)
+        usable = (
+            isinstance(matrix, torch.Tensor)
+            and tuple(matrix.shape) == (num_hiddens, num_hiddens)
+            and matrix.is_floating_point()
+            and bool(torch.isfinite(matrix).all())
+        )
+        return _attended(matrix, num_hiddens, delta) if usable else _Unscored(matrix)
+
+    return keys
+
+
+class _Unscored:
+    """A returned value the check could not score, kept for the diagnosis."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _score_case(description: str, delta: int, num_hiddens: int) -> Case:
+    queries = torch.arange(abs(delta), SCORE_LENGTH - abs(delta))  # (queries,)
+    return Case(description, (delta, num_hiddens), expected=queries + delta)
+
+
+def _diagnose_scores(actual: Any, expected: torch.Tensor, case: Case) -> Failure | None:
+    """Name what a wrong score matrix breaks: its form, its direction, its shift, its keys."""
+    delta, num_hiddens = case.args
+    if isinstance(actual, _Unscored):
+        value = actual.value
+        if not isinstance(value, torch.Tensor):
+            return Failure("type", f"returned a {type(value).__name__}, expected a "
+                           f"({num_hiddens}, {num_hiddens}) tensor")
+        if tuple(value.shape) != (num_hiddens, num_hiddens):
+            return Failure("shape", f"returned shape {tuple(value.shape)}, expected "
+                           f"({num_hiddens}, {num_hiddens})")
+        if not value.is_floating_point():
+            return Failure("dtype", f"returned dtype {value.dtype}; scores need a float matrix")
+        return Failure("nan", "the matrix holds NaN or inf")
+    if torch.equal(actual, expected):
+        return None
+    queries = expected - delta  # (queries,)
+    first = int(queries[0])
+    wanted = f"i {'+' if delta > 0 else '-'} {abs(delta)}"
+    if delta != 0 and torch.equal(actual, queries - delta):
+        return Failure("direction", f"query {first} attends most to key {first - delta}, not "
+                       f"{first + delta}: every query i looks at key i {'-' if delta > 0 else '+'}"
+                       f" {abs(delta)}, the other way")
+    if delta != 0 and torch.equal(actual, queries):
+        return Failure("no_shift", f"every query i attends most to key i, its own position, "
+                       f"not to key {wanted}")
+    wrong = (actual != expected).nonzero()[:, 0]  # (wrong queries,)
+    at = int(wrong[0])
+    return Failure("keys", f"query {int(queries[at])} attends most to key {int(actual[at])}, "
+                   f"not {int(expected[at])} ({len(wrong)} of {len(expected)} queries wrong)")
+
+
+SCORE_HINTS = {
+    "direction": [
+        "Every query looks the right distance away, but the wrong way. The score is "
+        "P[i] @ B @ P[t] with rows as row vectors: which row must P[i] @ B equal?",
+        "On a small case, print P[i] @ B next to P[i + delta] and P[i - delta]. Which side of "
+        "the row does your matrix act on, and what does that do to the lesson's rotation?",
+    ],
+    "no_shift": [
+        "Every query attends to its own position. For which t is P[i] @ B @ P[t] largest "
+        "when B leaves P[i] unchanged?",
+        "A dot product of two rows of equal length is largest when they are equal. Which row "
+        "should P[i] @ B be for the key i + delta to win?",
+    ],
+    "keys": [
+        "Some queries pick the wrong key, and not in one consistent way. For which column "
+        "pairs does P[i] @ B match P[i + delta], and for which not?",
+        "On the smallest case (d = 8) compare P[i] @ B with P[i + delta] pair by pair: "
+        "which frequency does each of your blocks use, and which columns does it mix?",
+    ],
+}
+
+
+def check_my_offset_scores(student: Callable) -> None:
+    """Check ``my_offset_scores(delta, num_hiddens) -> B`` (d, d): under the score
+    ``P[i] @ B @ P[t]`` every query i attends most to the key t = i + delta."""
+    cases = [
+        _score_case("delta=1, d=8: one position on", 1, 8),
+        _score_case("delta=-1, d=16: one position back", -1, 16),
+        _score_case("delta=3, d=32", 3, 32),
+        _score_case("delta=-5, d=64", -5, 64),
+        _score_case("delta=0, d=4: every query attends to itself", 0, 4),
+    ]
+    run_check(
+        "my_offset_scores",
+        _keys_attended(student),
+        None,
+        cases,
+        hints=SCORE_HINTS,
+        diagnose=_diagnose_scores,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -99,92 +100,160 @@ def check_my_merge_partials(student: Callable) -> None:
               diagnose=_diagnose_merge)
 
 
-def _row_term_case(description: str, lens: list[int], num_keys: int, d_v: int, seed: int,
-                   scale: float = 1.0) -> Case:
-    """dO and the output P V for random scores; the expected D is sum_k P_ik dP_ik from whole rows.
-
-    ``lens`` gives each query of the one sequence its valid length (0: the query sees no key)."""
+def _row_term_case(description: str, num_queries: int, num_keys: int, block_size: int, seed: int,
+                   valid_lens: list | None = None, scale: float = 1.0, d: int = 4,
+                   d_v: int = 3) -> Case:
+    """Two sequences of random queries, keys, values and dO, the log-sum-exp L that
+    FlashAttention.forward saves (+inf where a query sees no key), and the expected
+    D = sum_k P_ik dP_ik from whole rows of P and dP."""
     generator = torch.Generator().manual_seed(seed)
-    num_queries = len(lens)
-    scores = scale * torch.randn(2, num_queries, num_keys, generator=generator, dtype=torch.float64)
-    keep = torch.arange(num_keys) < torch.tensor(lens)[:, None]  # (queries, keys)
-    P = torch.softmax(scores.masked_fill(~keep, 0.0), dim=-1) * keep  # (2, queries, keys)
-    V = torch.randn(2, num_keys, d_v, generator=generator, dtype=torch.float64)
-    dO = torch.randn(2, num_queries, d_v, generator=generator, dtype=torch.float64)
-    output = P @ V  # (2, queries, d_v)
-    dP = dO @ V.transpose(1, 2)  # (2, queries, keys)
-    return Case(description, (dO, output), expected=(P * dP).sum(dim=-1, keepdim=True))
+
+    def draw(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+    queries = scale * draw(2, num_queries, d)
+    keys, values, dO = draw(2, num_keys, d), draw(2, num_keys, d_v), draw(2, num_queries, d_v)
+    lens = None if valid_lens is None else torch.tensor(valid_lens)
+    scores = _scores(queries, keys, lens)  # (2, queries, keys), -inf where masked
+    logsumexp = torch.logsumexp(scores, dim=-1, keepdim=True)  # (2, queries, 1)
+    logsumexp = logsumexp.masked_fill(logsumexp == NEG_INF, float("inf"))  # no key: +inf
+    seen = torch.isfinite(scores).any(dim=-1, keepdim=True)  # (2, queries, 1)
+    P = torch.softmax(scores.masked_fill(~seen, 0.0), dim=-1) * seen  # rows with no key: 0
+    dP = dO @ values.transpose(1, 2)  # (2, queries, keys)
+    expected = (P * dP).sum(dim=-1, keepdim=True)  # (2, queries, 1)
+    args = (queries, keys, values, dO, logsumexp, block_size, lens)
+    return Case(description, args, expected=expected)
+
+
+def _scores(queries: torch.Tensor, keys: torch.Tensor, lens: torch.Tensor | None,
+            scaled: bool = True) -> torch.Tensor:
+    """Q K^T (/ sqrt(d) if scaled), -inf past each valid length: (batch, queries, keys)."""
+    scores = queries @ keys.transpose(1, 2)
+    if scaled:
+        scores = scores / math.sqrt(queries.shape[-1])
+    if lens is None:
+        return scores
+    lens = lens.reshape(len(lens), -1)  # (batch, 1 or queries)
+    keep = torch.arange(keys.shape[1]) < lens[..., None]  # (batch, 1 or queries, keys)
+    return scores.masked_fill(~keep, NEG_INF)
+
+
+def _block_shares(case: Case, weights: str = "right", scaled: bool = True,
+                  masked: bool = True) -> list[torch.Tensor]:
+    """Each block's share of D, sum over its keys of P dP, with the weights made the right way
+    or one of the usual wrong ways: "block_softmax" (normalised within the block) or "exp"
+    (e^S, not divided by the row's total)."""
+    queries, keys, values, dO, logsumexp, block_size, lens = case.args
+    scores = _scores(queries, keys, lens if masked else None, scaled)  # (b, q, keys)
+    shares = []
+    for start in range(0, keys.shape[1], block_size):
+        block = slice(start, start + block_size)
+        S = scores[..., block]  # (b, q, block)
+        if weights == "block_softmax":
+            P = torch.softmax(S, dim=-1)  # NaN on a row whose block is fully masked
+        elif weights == "exp":
+            P = torch.exp(S)
+        else:
+            P = torch.exp(S - logsumexp)
+        dP = dO @ values[:, block].transpose(1, 2)  # (b, q, block)
+        shares.append((P * dP).sum(dim=-1, keepdim=True))  # (b, q, 1)
+    return shares
+
+
+def _close(actual: torch.Tensor, other: torch.Tensor) -> bool:
+    return actual.shape == other.shape and torch.allclose(actual, other, atol=1e-8,
+                                                          equal_nan=True)
 
 
 def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name the usual mistakes: every pair of rows, the wrong axis, no kept axis, one factor."""
+    """Name the usual mistakes: one block's share only, weights normalised within each block
+    or not at all, a missing 1/sqrt(d), masked keys counted, no kept axis."""
     if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
         return None
-    dO, output = case.args
-    batch_size, num_queries, d_v = output.shape
-    if actual.shape == (batch_size, num_queries, num_queries):
-        return Failure("pairs", "returned (batch, queries, queries): a number for every pair of "
-                                "queries, where D has one per query")
-    if actual.shape in ((batch_size, 1, d_v), (batch_size, d_v)):
-        return Failure("axis", f"returned shape {tuple(actual.shape)}: summed over the queries")
+    batch_size, num_queries, _ = expected.shape
     if actual.shape == (batch_size, num_queries):
-        if torch.allclose(actual, expected.squeeze(-1)):
+        if _close(actual, expected.squeeze(-1)):
             return Failure("broadcast", "the values are right but the last axis (size 1) is gone")
         return None
-    if actual.shape != expected.shape or torch.allclose(actual, expected, atol=1e-8):
+    if actual.shape != expected.shape or _close(actual, expected):
         return None
-    if torch.allclose(actual, dO.sum(dim=-1, keepdim=True)) or torch.allclose(
-            actual, output.sum(dim=-1, keepdim=True)):
-        return Failure("factor", "D was summed from one of dO and the output alone")
-    if torch.allclose(actual, -expected):
-        return Failure("sign", "the values have the right size and the wrong sign")
-    if d_v > 1 and torch.allclose(actual * d_v, expected):
-        return Failure("mean", f"the values are {d_v} times too small")
+    shares = _block_shares(case)
+    if len(shares) > 1 and _close(actual, shares[-1]):
+        return Failure("accumulate", "only the last block's share of D: the sum over the "
+                                     "other blocks is missing")
+    if len(shares) > 1 and _close(actual, shares[0]):
+        return Failure("accumulate", "only the first block's share of D: the sum over the "
+                                     "other blocks is missing")
+    if _close(actual, sum(_block_shares(case, weights="block_softmax"))):
+        return Failure("normalised", "each block's weights sum to 1 over the block, where "
+                                     "only a whole row's weights sum to 1")
+    if _close(actual, sum(_block_shares(case, weights="exp"))):
+        return Failure("logsumexp", "the weights are e^S: they were never divided by the "
+                                    "row's total")
+    unscaled = [sum(_block_shares(case, scaled=False, masked=masked)) for masked in (True, False)]
+    if any(_close(actual, wrong) for wrong in unscaled):
+        return Failure("scale", "the values match scores that were not divided by sqrt(d)")
+    if case.args[-1] is not None and _close(actual, sum(_block_shares(case, masked=False))):
+        return Failure("mask", "keys past a query's valid length were counted")
     return None
 
 
 ROW_TERM_HINTS = {
-    "pairs": [
-        "Your result pairs every query's dO with every query's output. Does D_i involve any query "
-        "other than i?",
-        "Write D_i with indices, the sum over k of P_ik dP_ik, and put in dP_ik = dO_i . v_k: "
-        "which rows of dO and of the output appear?",
+    "accumulate": [
+        "D_i sums over every key of row i. Does your result hold every block's share, or "
+        "only one block's?",
+        "Follow D through the loop on a case with three blocks: what does it hold after each "
+        "block, and what do you return?",
     ],
-    "axis": [
-        "D has one number per query. Over which axis did you sum: the queries, or the features "
-        "of each row?",
-        "dO * output is (batch, queries, d_v). Which axis must go so that one number per query "
-        "is left?",
+    "normalised": [
+        "The weights of one block need not sum to 1: only a whole row's do. Which saved "
+        "number tells you the row's total?",
+        "How does the lesson's backward pass turn a block's scores into weights without "
+        "seeing the other blocks?",
+    ],
+    "logsumexp": [
+        "e^S is not a weight: it is not divided by anything. What turns a score into a "
+        "weight of the whole row?",
+        "Which argument of your function have you not used yet?",
+    ],
+    "scale": [
+        "Your scores are off by a constant factor. How does the lesson define S from Q and K?",
+    ],
+    "mask": [
+        "Some keys lie past a query's valid length and must get weight 0. Do your block's "
+        "scores know about valid_lens?",
+        "Which helper of the lesson turns a block of keys and the valid lengths into scores "
+        "with -inf where a key is masked?",
     ],
     "broadcast": [
         "dS = P * (dP - D) subtracts D from every column of dP (batch, queries, block). Which "
         "shape of D broadcasts against that?",
     ],
-    "factor": [
-        "Your D uses only one of dO and the output. Start from the sum over k of P_ik dP_ik and "
-        "put in dP_ik = dO_i . v_k: what is the sum over k of P_ik v_k?",
-    ],
-    "sign": [
-        "Right size, wrong sign. Follow the signs of the derivation from dP_ik = dO_i . v_k on.",
-    ],
-    "mean": [
-        "Your D is off by a constant factor. Is D_i a sum or an average over the features?",
+    "nan": [
+        "A NaN appeared. Look at the rows where it is: does that query see any key of the "
+        "block, or any key at all?",
+        "Which of your operations can give NaN from a row of -inf scores or from L = +inf?",
     ],
     "values": [
         "Compare your D with the sum over k of P_ik dP_ik on the smallest case, one query at a "
         "time.",
-        "Each D_i is one dot product of two vectors of length d_v. Which two?",
+        "Check each block on its own: do its weights equal the whole-row softmax restricted "
+        "to that block's keys?",
     ],
 }
 
 
-def check_my_row_term(student: Callable) -> None:
-    """Check ``my_row_term(dO, output) -> D`` (batch, queries, 1) against sum_k P_ik dP_ik."""
+def check_my_row_term_by_blocks(student: Callable) -> None:
+    """Check ``my_row_term_by_blocks(queries, keys, values, dO, logsumexp, block_size,
+    valid_lens) -> D`` (batch, queries, 1) against sum_k P_ik dP_ik from whole rows."""
     cases = [
-        _row_term_case("2 sequences, 3 queries, 5 keys, d_v = 4", [5, 5, 5], 5, 4, 0),
-        _row_term_case("queries that see 1 to 6 keys, d_v = 3", [1, 6, 3, 2], 6, 3, 1),
-        _row_term_case("one query sees no key (its output row is 0)", [4, 0, 2], 4, 2, 2),
-        _row_term_case("one value feature (d_v = 1), large scores", [7, 7], 7, 1, 3, scale=20.0),
+        _row_term_case("5 queries, 8 keys, blocks of 3 (the last holds 2)", 5, 8, 3, 0),
+        _row_term_case("blocks of 1 key", 3, 4, 1, 1),
+        _row_term_case("one block holds every key (blocks of 16, 6 keys)", 4, 6, 16, 2),
+        _row_term_case("valid lengths 2 and 7, blocks of 3", 4, 7, 3, 3, valid_lens=[2, 7]),
+        _row_term_case("a length per query, one query sees no key", 4, 5, 2, 4,
+                       valid_lens=[[3, 0, 5, 1], [5, 5, 2, 4]]),
+        _row_term_case("large scores (queries 20 times larger)", 3, 6, 4, 5, scale=20.0),
     ]
-    run_check("my_row_term", student, None, cases, atol=1e-8, hints=ROW_TERM_HINTS,
+    run_check("my_row_term_by_blocks", student, None, cases, atol=1e-8, hints=ROW_TERM_HINTS,
               diagnose=_diagnose_row_term)

@@ -17,9 +17,19 @@ def _expand(K: torch.Tensor, num_heads: int) -> torch.Tensor:
 
 
 def _diagnose_expand(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Tell the tiled layout (heads 0, 1, 0, 1) from the grouped one (0, 0, 1, 1)."""
+    """Name each head copied num_heads times, and the tiled layout (heads 0, 1, 0, 1)."""
     K, num_heads = case.args
-    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+    if not isinstance(actual, torch.Tensor):
+        return None
+    num_kv_heads = K.shape[1]
+    copied_too_often = (K.shape[0], num_kv_heads * num_heads, *K.shape[2:])
+    if num_kv_heads > 1 and tuple(actual.shape) == copied_too_often:
+        return Failure(
+            "group_size",
+            f"returned {actual.shape[1]} heads, not {num_heads}: each of the {num_kv_heads} "
+            f"key-value heads was copied {num_heads} times",
+        )
+    if actual.shape != expected.shape:
         return None
     tiled = K.repeat(1, num_heads // K.shape[1], 1, 1)
     if torch.equal(actual, tiled) and not torch.equal(tiled, expected):
@@ -28,6 +38,12 @@ def _diagnose_expand(actual: Any, expected: Any, case: Case) -> Failure | None:
 
 
 EXPAND_HINTS = {
+    "group_size": [
+        "How many query heads does one key-value head serve, when num_kv_heads of them serve "
+        "num_heads query heads?",
+        "Count the heads of your result on the case with 2 kv heads for 4 query heads, and the "
+        "heads it should have.",
+    ],
     "layout": [
         "Which key-value head does query head 1 read in your result, and which should it read?",
         "Key-value head j serves query heads j*g to j*g + g - 1: consecutive heads form a group. "
@@ -65,7 +81,8 @@ def _cache_bytes(num_layers, num_heads, num_kv_heads, head_size, steps, batch_si
 
 
 def _diagnose_cache(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name a missing factor 2, the query heads used for the kv heads, and a float."""
+    """Name a missing factor 2, the query heads used for the kv heads, another whole factor
+    missing or extra, a float, and any other count."""
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
         return None
     num_layers, num_heads, num_kv_heads = case.args[:3]
@@ -73,8 +90,17 @@ def _diagnose_cache(actual: Any, expected: Any, case: Case) -> Failure | None:
         return Failure("keys_and_values", f"returned {actual}, half of the expected number")
     if num_heads != num_kv_heads and math.isclose(actual, expected * num_heads / num_kv_heads):
         return Failure("heads", f"returned {actual}, {num_heads // num_kv_heads} times too many")
+    if actual > 0 and not math.isclose(actual, expected):
+        ratio = max(actual, expected) / min(actual, expected)
+        if math.isclose(ratio, round(ratio)):
+            how = "too many" if actual > expected else "too few"
+            shown = f"{actual:,}" if isinstance(actual, int) else repr(actual)
+            return Failure("factor", f"returned {shown}, {round(ratio)} times {how}")
     if not isinstance(actual, int):
         return Failure("type", f"returned a {type(actual).__name__}; a count of bytes is an int")
+    if actual != expected:
+        return Failure("values", f"returned {actual}, not a whole multiple or fraction of the "
+                       "right count")
     return None
 
 
@@ -90,11 +116,16 @@ CACHE_HINTS = {
     "type": [
         "The number is right but it is not an int. Which operation turned it into a float?",
     ],
+    "factor": [
+        "Your count is off by the whole factor named in the failing case. Which size of that "
+        "case has that value?",
+        "Change one size at a time in a small TinyDecoder and watch KVCache.num_bytes(): "
+        "which change does your count not follow, or follow twice?",
+    ],
     "values": [
-        "Which factor of the count is missing or extra? Compare with KVCache.num_bytes() of a "
-        "small model whose sizes you know.",
+        "Your count is not off by a whole factor. Do you add sizes where they should multiply?",
         "List every size the stored keys and values depend on, then check that each one "
-        "appears in your count exactly once.",
+        "appears in your count exactly once, as a factor.",
     ],
 }
 

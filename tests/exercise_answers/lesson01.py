@@ -6,7 +6,11 @@ import math
 
 import torch
 
-from attn_course.checks.lesson01 import check_my_hard_pooling, check_my_nadaraya_watson
+from attn_course.checks.lesson01 import (
+    check_my_hard_pooling,
+    check_my_leave_one_out_error,
+    check_my_nadaraya_watson,
+)
 from exercise_answers import Answer
 
 # ---------------------------------------------------------------- my_nadaraya_watson
@@ -38,6 +42,23 @@ def nadaraya_watson_naive_exp(queries, keys, values, sigma):
     """Right formula, but exp() underflows to 0 / 0 for a tiny sigma."""
     kernel = torch.exp(-_distances(queries, keys) / (2 * sigma**2))  # (n_q, n_k)
     return (kernel / kernel.sum(-1, keepdim=True)) @ values
+
+
+def nadaraya_watson_in_double(queries, keys, values, sigma):
+    """Right values, computed and returned in float64 (the check asks for float32)."""
+    queries, keys, values = queries.double(), keys.double(), values.double()
+    return torch.softmax(-_distances(queries, keys) / (2 * sigma**2), dim=-1) @ values
+
+
+def nadaraya_watson_distance(queries, keys, values, sigma):
+    """Uses the distance (torch.cdist), not its square."""
+    return torch.softmax(-torch.cdist(queries, keys) / (2 * sigma**2), dim=-1) @ values
+
+
+def nadaraya_watson_norm(queries, keys, values, sigma):
+    """Uses the norm of q - k, not its square, and forgets the 2."""
+    distances = (queries[:, None] - keys[None]).norm(dim=-1)  # (n_q, n_k)
+    return torch.softmax(-distances / sigma**2, dim=-1) @ values
 
 
 def nadaraya_watson_no_factor_two(queries, keys, values, sigma):
@@ -108,26 +129,126 @@ def hard_pooling_sharpened(scores, values):
     return torch.softmax(scores / 0.05, dim=-1) @ values
 
 
+def hard_pooling_in_double(scores, values):
+    """The right rows, returned in float64."""
+    return values.double()[scores.argmax(dim=-1)]
+
+
 def hard_pooling_first_query_only(scores, values):
     """Returns the row of the first query's best key for every query."""
     return values[scores[0].argmax()].expand(scores.shape[0], -1)
+
+
+# ---------------------------------------------------------------- my_leave_one_out_error
+
+
+def _scores(x, sigma):
+    return -((x[:, None] - x[None]) ** 2) / (2 * sigma**2)  # (n, n)
+
+
+def leave_one_out_loops(x, y, sigma):
+    """Each point predicted from the list of the others, one at a time."""
+    errors = []
+    for i in range(len(x)):
+        others = torch.cat([x[:i], x[i + 1 :]])  # (n - 1,)
+        targets = torch.cat([y[:i], y[i + 1 :]])  # (n - 1,)
+        weights = torch.softmax(-((x[i] - others) ** 2) / (2 * sigma**2), dim=0)
+        errors.append((weights @ targets - y[i]) ** 2)
+    return torch.stack(errors).mean()
+
+
+def leave_one_out_inf_diagonal(x, y, sigma):
+    """A score of -inf for the point itself: its weight is exactly 0."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(float("-inf"))
+    return ((torch.softmax(scores, dim=1) @ y - y) ** 2).mean()
+
+
+def leave_one_out_keeps_itself(x, y, sigma):
+    """Forgets to leave the point out: the training error of the full fit."""
+    return ((torch.softmax(_scores(x, sigma), dim=1) @ y - y) ** 2).mean()
+
+
+def leave_one_out_zero_score(x, y, sigma):
+    """Sets the point's own score to 0, which is the largest score, not no weight."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(0.0)
+    return ((torch.softmax(scores, dim=1) @ y - y) ** 2).mean()
+
+
+def leave_one_out_zero_weight(x, y, sigma):
+    """Zeroes the point's weight after the softmax: the rows no longer sum to 1."""
+    weights = torch.softmax(_scores(x, sigma), dim=1)
+    weights = weights * (1 - torch.eye(len(x)))
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_zero_then_renormalise(x, y, sigma):
+    """Right in exact arithmetic, but for a tiny sigma every other weight rounds to 0: 0 / 0."""
+    weights = torch.softmax(_scores(x, sigma), dim=1) * (1 - torch.eye(len(x)))
+    weights = weights / weights.sum(dim=1, keepdim=True)
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_exp_then_renormalise(x, y, sigma):
+    """exp of the scores, the point's kernel zeroed, rows normalised: 0 / 0 for a tiny sigma."""
+    kernel = torch.exp(_scores(x, sigma)) * (1 - torch.eye(len(x)))  # (n, n)
+    weights = kernel / kernel.sum(dim=1, keepdim=True)
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_in_double(x, y, sigma):
+    """Right, but computed and returned in float64."""
+    return leave_one_out_inf_diagonal(x.double(), y.double(), sigma)
+
+
+def leave_one_out_root(x, y, sigma):
+    """Returns the root of the mean squared error."""
+    return leave_one_out_inf_diagonal(x, y, sigma).sqrt()
+
+
+def leave_one_out_sum(x, y, sigma):
+    """Sums the squared errors instead of averaging them."""
+    return leave_one_out_inf_diagonal(x, y, sigma) * len(x)
+
+
+def leave_one_out_per_point(x, y, sigma):
+    """Returns the n squared errors, not their mean."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(float("-inf"))
+    return (torch.softmax(scores, dim=1) @ y - y) ** 2
 
 
 ANSWERS = [
     Answer(check_my_nadaraya_watson, nadaraya_watson_loops, "pass"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_by_cdist, "pass"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_naive_exp, "nan", "exp underflows"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_in_double, "dtype"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_distance, "distance"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_norm, "distance", "and no factor 2"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_no_factor_two, "bandwidth"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_sigma_not_squared, "bandwidth"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_plus_sign, "sign"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_over_queries, "axis"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_average, "average"),
-    Answer(check_my_nadaraya_watson, nadaraya_watson_1d_only, "values", "ignores features"),
+    Answer(check_my_nadaraya_watson, nadaraya_watson_1d_only, "features"),
     Answer(check_my_hard_pooling, hard_pooling_loops, "pass"),
     Answer(check_my_hard_pooling, hard_pooling_one_hot, "pass"),
     Answer(check_my_hard_pooling, soft_pooling, "soft"),
     Answer(check_my_hard_pooling, hard_pooling_sharpened, "soft", "a mixture, nearly one-hot"),
     Answer(check_my_hard_pooling, hard_pooling_smallest, "lowest"),
     Answer(check_my_hard_pooling, hard_pooling_per_key, "axis"),
-    Answer(check_my_hard_pooling, hard_pooling_first_query_only, "values"),
+    Answer(check_my_hard_pooling, hard_pooling_first_query_only, "same row"),
+    Answer(check_my_hard_pooling, hard_pooling_in_double, "dtype"),
+    Answer(check_my_leave_one_out_error, leave_one_out_loops, "pass"),
+    Answer(check_my_leave_one_out_error, leave_one_out_inf_diagonal, "pass"),
+    Answer(check_my_leave_one_out_error, leave_one_out_keeps_itself, "itself"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_score, "itself", "score 0 is the max"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_weight, "renormalise"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_then_renormalise, "removed after"),
+    Answer(check_my_leave_one_out_error, leave_one_out_exp_then_renormalise, "removed after"),
+    Answer(check_my_leave_one_out_error, leave_one_out_in_double, "dtype"),
+    Answer(check_my_leave_one_out_error, leave_one_out_root, "combine"),
+    Answer(check_my_leave_one_out_error, leave_one_out_sum, "combine"),
+    Answer(check_my_leave_one_out_error, leave_one_out_per_point, "shape"),
 ]

@@ -45,6 +45,29 @@ def find_transposed_any_row(grid):
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0)).any(-1)
 
 
+def find_transposed_columns(grid):
+    """Flags the panels whose columns sum to 1, though their rows may sum to 1 as well."""
+    sums = grid.sum(dim=-2)  # (..., n): one sum per column
+    return torch.isclose(sums, torch.ones_like(sums)).all(dim=-1)
+
+
+def find_transposed_small_peak(grid):
+    """The lesson's rule by eye: a row whose largest cell is below 1/n. Breaking it proves a
+    transpose; passing it does not rule one out."""
+    n = grid.shape[-1]
+    return (grid.amax(dim=-1) < 1 / n).any(dim=-1)
+
+
+def find_transposed_two_large(grid):
+    """The other rule by eye: a row with two cells above 0.5."""
+    return ((grid > 0.5).sum(dim=-1) >= 2).any(dim=-1)
+
+
+def find_transposed_by_eye(grid):
+    """Both rules by eye together: still a test that a transposed panel can pass."""
+    return find_transposed_small_peak(grid) | find_transposed_two_large(grid)
+
+
 def find_transposed_per_row(grid):
     """Returns one flag per row, not per panel."""
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0))
@@ -93,6 +116,21 @@ def highest_entropy_smallest_peak(weights):
     return weights.max(dim=-1).values.argmin(dim=-1)
 
 
+def highest_entropy_smallest_variance(weights):
+    """The query whose weights vary least: a proxy that ranks rows by their squares."""
+    return weights.var(dim=-1).argmin(dim=-1)
+
+
+def highest_entropy_smallest_std(weights):
+    """The smallest standard deviation: the same ranking as the variance."""
+    return weights.std(dim=-1).argmin(dim=-1)
+
+
+def highest_entropy_sum_of_squares(weights):
+    """The smallest sum of squared weights (the 'collision' measure), not the entropy."""
+    return (weights**2).sum(dim=-1).argmin(dim=-1)
+
+
 def highest_entropy_returns_entropies(weights):
     """Returns the entropies, not the index."""
     return torch.special.entr(weights).sum(-1)
@@ -105,6 +143,10 @@ ANSWERS = [
     Answer(check_my_find_transposed, find_transposed_exact, "exact"),
     Answer(check_my_find_transposed, find_transposed_first_row, "rows"),
     Answer(check_my_find_transposed, find_transposed_any_row, "rows"),
+    Answer(check_my_find_transposed, find_transposed_columns, "columns"),
+    Answer(check_my_find_transposed, find_transposed_small_peak, "necessary"),
+    Answer(check_my_find_transposed, find_transposed_two_large, "necessary"),
+    Answer(check_my_find_transposed, find_transposed_by_eye, "necessary"),
     Answer(check_my_find_transposed, find_transposed_per_row, "shape"),
     Answer(check_my_find_transposed, find_transposed_as_int, "dtype"),
     Answer(check_my_highest_entropy_query, highest_entropy_loops, "pass"),
@@ -113,5 +155,8 @@ ANSWERS = [
     Answer(check_my_highest_entropy_query, highest_entropy_columns, "columns"),
     Answer(check_my_highest_entropy_query, highest_entropy_naive_log, "zeros"),
     Answer(check_my_highest_entropy_query, highest_entropy_smallest_peak, "peak"),
+    Answer(check_my_highest_entropy_query, highest_entropy_smallest_variance, "variance"),
+    Answer(check_my_highest_entropy_query, highest_entropy_smallest_std, "variance"),
+    Answer(check_my_highest_entropy_query, highest_entropy_sum_of_squares, "variance"),
     Answer(check_my_highest_entropy_query, highest_entropy_returns_entropies, "shape"),
 ]

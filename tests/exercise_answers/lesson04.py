@@ -1,10 +1,14 @@
-"""Right and wrong answers to lesson 04's exercises (bilinear and Gaussian scores)."""
+"""Right and wrong answers to lesson 04's exercises (bilinear, Gaussian and scaled scores)."""
 
 from __future__ import annotations
 
 import torch
 
-from attn_course.checks.lesson04 import check_my_bilinear_scores, check_my_gaussian_scores
+from attn_course.checks.lesson04 import (
+    check_my_bilinear_scores,
+    check_my_gaussian_scores,
+    check_my_scaled_scores,
+)
 from exercise_answers import Answer
 
 
@@ -27,6 +31,11 @@ def bilinear_without_transpose(queries, keys, W):
     return queries @ W @ keys
 
 
+def bilinear_extra_axis(queries, keys, W):
+    """(batch, queries, keys, 1): an axis of size 1 kept from a product with a column."""
+    return bilinear_by_einsum(queries, keys, W).unsqueeze(-1)
+
+
 def bilinear_doubled(queries, keys, W):
     return 2 * bilinear_by_einsum(queries, keys, W)
 
@@ -36,6 +45,16 @@ def gaussian_by_expansion(queries, keys, sigma):
     q2 = (queries**2).sum(-1).unsqueeze(2)  # (batch, queries, 1)
     k2 = (keys**2).sum(-1).unsqueeze(1)  # (batch, 1, keys)
     return (2 * dot - q2 - k2) / (2 * sigma**2)
+
+
+def gaussian_by_differences(queries, keys, sigma):
+    """Right values through a (batch, queries, keys, d) tensor: what the exercise rules out."""
+    return -((queries.unsqueeze(2) - keys.unsqueeze(1)) ** 2).sum(-1) / (2 * sigma**2)
+
+
+def gaussian_by_cdist(queries, keys, sigma):
+    """torch.cdist never holds the differences of every pair: allowed, if not the exercise."""
+    return -torch.cdist(queries, keys) ** 2 / (2 * sigma**2)
 
 
 def gaussian_without_query_term(queries, keys, sigma):
@@ -57,15 +76,72 @@ def gaussian_keys_first(queries, keys, sigma):
     return gaussian_by_expansion(queries, keys, sigma).transpose(1, 2)
 
 
+def scaled_by_variance(queries, keys, sigma):
+    d = queries.shape[-1]
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * d**0.5)
+
+
+def scaled_sqrt_d_only(queries, keys, sigma):
+    """The lesson's 1/sqrt(d), which assumes sigma = 1."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / queries.shape[-1] ** 0.5
+
+
+def scaled_sigma_sqrt_d(queries, keys, sigma):
+    """sigma sqrt(d): sigma is the entries' standard deviation, but a product has sigma^2."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma * queries.shape[-1] ** 0.5)
+
+
+def scaled_by_d(queries, keys, sigma):
+    """Divides by the variance d sigma^2 rather than by a standard deviation."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * queries.shape[-1])
+
+
+def scaled_by_d_only(queries, keys, sigma):
+    """Divides by d: right for neither sigma nor d (in the case sigma = 2, d = 64 the factor
+    sigma^2 / sqrt(d) = 0.5 looks like 1 / sigma)."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / queries.shape[-1]
+
+
+def scaled_twice_too_much(queries, keys, sigma):
+    """2 sigma^2 sqrt(d): the right law, a constant factor off."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (2 * sigma**2 * queries.shape[-1] ** 0.5)
+
+
+def unscaled(queries, keys, sigma):
+    return torch.bmm(queries, keys.transpose(1, 2))
+
+
+def standardised(queries, keys, sigma):
+    """Divides by the scores' own measured spread: a divisor from the data, not from sigma, d."""
+    scores = torch.bmm(queries, keys.transpose(1, 2))
+    return scores / scores.std()
+
+
+def scaled_keys_first(queries, keys, sigma):
+    return scaled_by_variance(queries, keys, sigma).transpose(1, 2)
+
+
 ANSWERS = [
     Answer(check_my_bilinear_scores, bilinear_by_einsum, "pass"),
     Answer(check_my_bilinear_scores, bilinear_transposed_W, "transposed", "W^T"),
-    Answer(check_my_bilinear_scores, bilinear_keys_first, "shape", "axes swapped"),
+    Answer(check_my_bilinear_scores, bilinear_keys_first, "axes", "axes swapped"),
+    Answer(check_my_bilinear_scores, bilinear_extra_axis, "shape", "an extra axis of size 1"),
     Answer(check_my_bilinear_scores, bilinear_without_transpose, "raised", "no transpose"),
     Answer(check_my_bilinear_scores, bilinear_doubled, "values", "twice the scores"),
     Answer(check_my_gaussian_scores, gaussian_by_expansion, "pass"),
+    Answer(check_my_gaussian_scores, gaussian_by_cdist, "pass"),
+    Answer(check_my_gaussian_scores, gaussian_by_differences, "differences", "a 4-D tensor"),
     Answer(check_my_gaussian_scores, gaussian_without_query_term, "row_constant", "no |q|^2"),
     Answer(check_my_gaussian_scores, gaussian_distance, "sign", "a distance"),
     Answer(check_my_gaussian_scores, gaussian_without_the_two, "scale", "sigma^2, not 2 sigma^2"),
-    Answer(check_my_gaussian_scores, gaussian_keys_first, "shape", "axes swapped"),
+    Answer(check_my_gaussian_scores, gaussian_keys_first, "axes", "axes swapped"),
+    Answer(check_my_scaled_scores, scaled_by_variance, "pass"),
+    Answer(check_my_scaled_scores, scaled_sqrt_d_only, "sigma", "assumes sigma = 1"),
+    Answer(check_my_scaled_scores, scaled_sigma_sqrt_d, "sigma", "sigma, not sigma^2"),
+    Answer(check_my_scaled_scores, scaled_by_d, "dimension", "d, not sqrt(d)"),
+    Answer(check_my_scaled_scores, scaled_by_d_only, "sigma_and_dimension", "d, without sigma"),
+    Answer(check_my_scaled_scores, scaled_twice_too_much, "scale", "twice the divisor"),
+    Answer(check_my_scaled_scores, unscaled, "sigma_and_dimension", "no scale at all"),
+    Answer(check_my_scaled_scores, standardised, "standardised", "divided by scores.std()"),
+    Answer(check_my_scaled_scores, scaled_keys_first, "axes", "axes swapped"),
 ]

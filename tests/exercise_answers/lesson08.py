@@ -1,4 +1,5 @@
-"""Right and wrong answers to lesson 08's exercises (shift by rotation, offset similarity)."""
+"""Right and wrong answers to lesson 08's exercises (shift by rotation, offset similarity,
+scores that attend an offset away)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import math
 
 import torch
 
-from attn_course.checks.lesson08 import check_my_offset_similarity, check_my_shift_encoding
-from attn_course.positional import sinusoidal_encoding
+from attn_course.checks.lesson08 import (
+    check_my_offset_scores,
+    check_my_offset_similarity,
+    check_my_shift_encoding,
+)
+from attn_course.positional import rotation, sinusoidal_encoding
 from exercise_answers import Answer
 
 
@@ -77,6 +82,58 @@ def a_tensor(delta, num_hiddens):
     return torch.tensor(similarity(delta, num_hiddens))
 
 
+def _blocks(delta, num_hiddens, transpose=True, exponent_scale=2):
+    omegas = [1 / 10000 ** (exponent_scale * j / num_hiddens) for j in range(num_hiddens // 2)]
+    blocks = [rotation(delta, omega) for omega in omegas]
+    return torch.block_diag(*[b.T if transpose else b for b in blocks])  # (d, d)
+
+
+def offset_scores(delta, num_hiddens):
+    return _blocks(delta, num_hiddens)
+
+
+def offset_scores_scaled_in_float64(delta, num_hiddens):
+    return 5 * _blocks(delta, num_hiddens).double()
+
+
+def rotation_not_transposed(delta, num_hiddens):
+    return _blocks(delta, num_hiddens, transpose=False)
+
+
+def rotation_by_minus_delta(delta, num_hiddens):
+    return _blocks(-delta, num_hiddens)
+
+
+def identity(delta, num_hiddens):
+    return torch.eye(num_hiddens)
+
+
+def scores_frequency_without_the_two(delta, num_hiddens):
+    return _blocks(delta, num_hiddens, exponent_scale=1)
+
+
+def halves_as_pairs(delta, num_hiddens):
+    half = num_hiddens // 2  # pairs (j, j + d/2), the layout of some rotary code
+    order = [k for j in range(half) for k in (j, j + half)]
+    scores = torch.empty(num_hiddens, num_hiddens)
+    scores[torch.tensor(order)[:, None], torch.tensor(order)] = _blocks(delta, num_hiddens)
+    return scores
+
+
+def only_the_fastest_pair(delta, num_hiddens):
+    scores = torch.zeros(num_hiddens, num_hiddens)
+    scores[:2, :2] = rotation(delta, 1.0).T
+    return scores
+
+
+def one_block_per_pair_only(delta, num_hiddens):
+    return _blocks(delta, num_hiddens)[: num_hiddens // 2, : num_hiddens // 2]
+
+
+def integer_matrix(delta, num_hiddens):
+    return torch.eye(num_hiddens, dtype=torch.long)
+
+
 ANSWERS = [
     Answer(check_my_shift_encoding, shift, "pass"),
     Answer(check_my_shift_encoding, unchanged, "unshifted", "returns the rows as they are"),
@@ -91,4 +148,14 @@ ANSWERS = [
     Answer(check_my_offset_similarity, similarity_frequency_without_the_two, "offset", "j/d"),
     Answer(check_my_offset_similarity, read_off_the_table, "negative", "table[-7]"),
     Answer(check_my_offset_similarity, a_tensor, "type", "a tensor, not a float"),
+    Answer(check_my_offset_scores, offset_scores, "pass"),
+    Answer(check_my_offset_scores, offset_scores_scaled_in_float64, "pass", "any positive scale"),
+    Answer(check_my_offset_scores, rotation_not_transposed, "direction", "M, not M.T"),
+    Answer(check_my_offset_scores, rotation_by_minus_delta, "direction", "rotation(-delta).T"),
+    Answer(check_my_offset_scores, identity, "no_shift", "B = I"),
+    Answer(check_my_offset_scores, scores_frequency_without_the_two, "keys", "10000**(j/d)"),
+    Answer(check_my_offset_scores, halves_as_pairs, "keys", "pairs (j, j + d/2)"),
+    Answer(check_my_offset_scores, only_the_fastest_pair, "pass", "cos(n) < 1 for integers n != 0"),
+    Answer(check_my_offset_scores, one_block_per_pair_only, "shape", "(d/2, d/2)"),
+    Answer(check_my_offset_scores, integer_matrix, "dtype", "an integer matrix"),
 ]

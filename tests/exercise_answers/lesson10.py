@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from attn_course.checks.lesson10 import check_my_merge_partials, check_my_row_term
+from attn_course.checks.lesson10 import check_my_merge_partials, check_my_row_term_by_blocks
+from attn_course.tiling import block_scores
 from exercise_answers import Answer
 
 # ------------------------------------------------------------------ merge partials
@@ -55,47 +58,97 @@ def merge_in_place(max_a, sum_a, out_a, max_b, sum_b, out_b):
     return new_max, total, out_a
 
 
-# ------------------------------------------------------------------ row term
+# ------------------------------------------------------------------ row term, by blocks
 
 
-def row_term_right(dO, output):
+def row_term_right(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = torch.zeros_like(logsumexp)  # (batch, queries, 1)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        P = torch.exp(block_scores(queries, K, start, valid_lens) - logsumexp)
+        D = D + (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)
+    return D
+
+
+def row_term_by_hand(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = torch.zeros_like(logsumexp)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        scores = queries @ K.transpose(1, 2) / math.sqrt(queries.shape[-1])
+        if valid_lens is not None:
+            lens = valid_lens.reshape(len(valid_lens), -1)[..., None]  # (batch, 1 or q, 1)
+            keys_here = torch.arange(start, start + K.shape[1])
+            scores = scores.masked_fill(keys_here >= lens, float("-inf"))
+        P = torch.exp(scores - logsumexp)
+        D += torch.einsum("bqk,bqk->bq", P, dO @ V.transpose(1, 2))[..., None]
+    return D
+
+
+def row_term_through_output(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    output = torch.zeros_like(dO)  # O rebuilt block by block, then D_i = dO_i . o_i
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        output = output + torch.exp(block_scores(queries, K, start, valid_lens) - logsumexp) @ V
     return (dO * output).sum(dim=-1, keepdim=True)
 
 
-def row_term_by_einsum(dO, output):
-    return torch.einsum("bqd,bqd->bq", dO, output)[..., None]
+def row_term_last_block_only(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        P = torch.exp(block_scores(queries, K, start, valid_lens) - logsumexp)
+        D = (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)  # overwritten
+    return D
 
 
-def row_term_by_batched_dot(dO, output):
-    return (dO.unsqueeze(-2) @ output.unsqueeze(-1)).squeeze(-1)  # (b, q, 1, 1) -> (b, q, 1)
+def row_term_returns_in_the_loop(queries, keys, values, dO, logsumexp, block_size,
+                                 valid_lens=None):
+    D = torch.zeros_like(logsumexp)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        P = torch.exp(block_scores(queries, K, start, valid_lens) - logsumexp)
+        D = D + (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)
+        return D  # one block too early
 
 
-def row_term_every_pair(dO, output):
-    return dO @ output.transpose(1, 2)
+def row_term_block_softmax(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = torch.zeros_like(logsumexp)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        P = torch.softmax(block_scores(queries, K, start, valid_lens), dim=-1)
+        D = D + (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)
+    return D
 
 
-def row_term_over_queries(dO, output):
-    return (dO * output).sum(dim=1, keepdim=True)
+def row_term_exp_scores(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = torch.zeros_like(logsumexp)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        P = torch.exp(block_scores(queries, K, start, valid_lens))
+        D = D + (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)
+    return D
 
 
-def row_term_squeezed(dO, output):
-    return (dO * output).sum(dim=-1)
+def row_term_unscaled(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = torch.zeros_like(logsumexp)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        P = torch.exp(queries @ K.transpose(1, 2) - logsumexp)  # no / sqrt(d), no mask
+        D = D + (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)
+    return D
 
 
-def row_term_dO_only(dO, output):
-    return dO.sum(dim=-1, keepdim=True)
+def row_term_ignores_lengths(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    return row_term_right(queries, keys, values, dO, logsumexp, block_size)
 
 
-def row_term_negated(dO, output):
-    return -(dO * output).sum(dim=-1, keepdim=True)
+def row_term_squeezed(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    return row_term_right(queries, keys, values, dO, logsumexp, block_size, valid_lens)[..., 0]
 
 
-def row_term_mean(dO, output):
-    return (dO * output).mean(dim=-1, keepdim=True)
-
-
-def row_term_in_place(dO, output):
-    return dO.mul_(output).sum(dim=-1, keepdim=True)
+def row_term_in_place(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = row_term_right(queries, keys, values, dO, logsumexp, block_size, valid_lens)
+    logsumexp.copy_(D)
+    return D
 
 
 ANSWERS = [
@@ -107,14 +160,17 @@ ANSWERS = [
     Answer(check_my_merge_partials, merge_normalised, "normalised", "divides by the sum early"),
     Answer(check_my_merge_partials, merge_squeezed, "shape", "drops the trailing axis"),
     Answer(check_my_merge_partials, merge_in_place, "mutated", "writes into out_a"),
-    Answer(check_my_row_term, row_term_right, "pass"),
-    Answer(check_my_row_term, row_term_by_einsum, "pass", "einsum over the features"),
-    Answer(check_my_row_term, row_term_by_batched_dot, "pass", "a batched dot product, kept axes"),
-    Answer(check_my_row_term, row_term_every_pair, "pairs", "dO O^T: every pair of queries"),
-    Answer(check_my_row_term, row_term_over_queries, "axis", "sums over the queries"),
-    Answer(check_my_row_term, row_term_squeezed, "broadcast", "drops the size-1 axis"),
-    Answer(check_my_row_term, row_term_dO_only, "factor", "sums dO alone"),
-    Answer(check_my_row_term, row_term_negated, "sign", "the opposite sign"),
-    Answer(check_my_row_term, row_term_mean, "mean", "averages over the features"),
-    Answer(check_my_row_term, row_term_in_place, "mutated", "writes into dO"),
+    Answer(check_my_row_term_by_blocks, row_term_right, "pass"),
+    Answer(check_my_row_term_by_blocks, row_term_by_hand, "pass", "own scores and masks"),
+    Answer(check_my_row_term_by_blocks, row_term_through_output, "pass", "O rebuilt, then dO.O"),
+    Answer(check_my_row_term_by_blocks, row_term_last_block_only, "accumulate", "D overwritten"),
+    Answer(check_my_row_term_by_blocks, row_term_returns_in_the_loop, "accumulate",
+           "returns after the first block"),
+    Answer(check_my_row_term_by_blocks, row_term_block_softmax, "normalised",
+           "softmax within each block"),
+    Answer(check_my_row_term_by_blocks, row_term_exp_scores, "logsumexp", "e^S, L unused"),
+    Answer(check_my_row_term_by_blocks, row_term_unscaled, "scale", "no / sqrt(d)"),
+    Answer(check_my_row_term_by_blocks, row_term_ignores_lengths, "mask", "valid_lens unused"),
+    Answer(check_my_row_term_by_blocks, row_term_squeezed, "broadcast", "drops the size-1 axis"),
+    Answer(check_my_row_term_by_blocks, row_term_in_place, "mutated", "writes into logsumexp"),
 ]
