@@ -98,8 +98,12 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
                 "your weights are right in form but come from a kernel of another width",
             )
     distances_unsquared = distances.sqrt()  # (n_q, n_k)
-    for exponents in [-distances_unsquared / (2 * sigma**2), -distances_unsquared / sigma**2,
-                      -distances_unsquared / (2 * sigma), -distances_unsquared / sigma]:
+    for exponents in [
+        -distances_unsquared / (2 * sigma**2),
+        -distances_unsquared / sigma**2,
+        -distances_unsquared / (2 * sigma),
+        -distances_unsquared / sigma,
+    ]:
         if _close(actual, _pool(exponents, values)):
             return Failure(
                 "distance",
@@ -124,8 +128,7 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
 
 _NADARAYA_WATSON_HINTS = {
     "nan": [
-        "Which case gives NaN? For a tiny sigma: what is exp(-500) in float32, and what is "
-        "0 / 0?",
+        "Which case gives NaN? For a tiny sigma: what is exp(-500) in float32, and what is 0 / 0?",
         "Each weight is a ratio of exponentials. Multiplying the top and the bottom of a ratio "
         "by the same positive number leaves it unchanged: which number would keep every "
         "exponential in range?",
@@ -213,7 +216,8 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
         return Failure("lowest", "each query gets the value of one key, but not the right key")
     if scores.shape[0] != scores.shape[1] and _close(actual, values[scores.argmax(dim=0)]):
         return Failure(
-            "axis", f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
+            "axis",
+            f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
             f"one per query ({scores.shape[0]})",
         )
     if (
@@ -225,7 +229,8 @@ def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -
         return Failure("same row", "every query got the same row, but their best keys differ")
     if actual.shape == expected.shape:
         mixed = [
-            i for i, row in enumerate(actual)
+            i
+            for i, row in enumerate(actual)
             if not any(_close(row, value, atol=1e-8) for value in values)
         ]
         if mixed:
@@ -247,12 +252,10 @@ _HARD_POOLING_HINTS = {
     ],
     "axis": [
         "How many output rows should there be: one per query or one per key?",
-        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis "
-        "survives?",
+        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis survives?",
     ],
     "same row": [
-        "Each query has its own row of scores. Does each query's choice come from its own "
-        "row?",
+        "Each query has its own row of scores. Does each query's choice come from its own row?",
         "Print the index you choose for every query: how many indices are there?",
     ],
 }
@@ -268,7 +271,6 @@ def check_my_hard_pooling(student: Callable) -> None:
         hints=_HARD_POOLING_HINTS,
         diagnose=_diagnose_hard_pooling,
     )
-
 
 
 def _leave_one_out_predictions(x: torch.Tensor, y: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -289,10 +291,14 @@ def _leave_one_out_cases() -> list[Case]:
     y_random = torch.sin(2 * x_random) + 0.3 * torch.randn(20, generator=generator)  # (20,)
     x_spaced = torch.arange(6.0)  # (6,) one apart
     return [
-        Case("two points, each predicted from the other",
-             (torch.tensor([0.0, 2.0]), torch.tensor([1.0, 3.0]), 1.0)),
-        Case("three points, sigma = 1", (torch.tensor([0.0, 1.0, 3.0]),
-                                         torch.tensor([0.0, 1.0, 2.0]), 1.0)),
+        Case(
+            "two points, each predicted from the other",
+            (torch.tensor([0.0, 2.0]), torch.tensor([1.0, 3.0]), 1.0),
+        ),
+        Case(
+            "three points, sigma = 1",
+            (torch.tensor([0.0, 1.0, 3.0]), torch.tensor([0.0, 1.0, 2.0]), 1.0),
+        ),
         Case("20 noisy points, sigma = 0.5", (x_random, y_random, 0.5)),
         Case("a tiny bandwidth (sigma = 0.01)", (x_spaced, x_spaced**2, 0.01)),
     ]
@@ -314,8 +320,11 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
     """Name the typical mistakes: the point predicts itself, rows that lose their sum,
     the squared errors combined in another way."""
     if isinstance(actual, torch.Tensor) and actual.dim() == 1 and len(actual) > 1:
-        return Failure("shape", f"returned {len(actual)} numbers, one per point, where the "
-                       "exercise asks for one number, their mean")
+        return Failure(
+            "shape",
+            f"returned {len(actual)} numbers, one per point, where the "
+            "exercise asks for one number, their mean",
+        )
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
     if actual.dtype != expected.dtype or not actual.is_floating_point():
@@ -341,18 +350,26 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
         return ((predictions - y) ** 2).mean()
 
     if _close(actual, error_of(_predictions_with(x, y, sigma))):
-        return Failure("itself", "each point helped predict itself (its own score, 0, is the "
-                       "largest of its row): this is the training error of the full fit")
+        return Failure(
+            "itself",
+            "each point helped predict itself (its own score, 0, is the "
+            "largest of its row): this is the training error of the full fit",
+        )
     if _close(actual, error_of(_predictions_with(x, y, sigma, renormalise=False))):
-        return Failure("renormalise", "the weights left once the point is removed do not sum "
-                       "to 1")
+        return Failure("renormalise", "the weights left once the point is removed do not sum to 1")
     squared = (_leave_one_out_predictions(x, y, sigma) - y) ** 2  # (n,)
-    combined = {"sum": squared.sum(), "root": squared.mean().sqrt(),
-                "absolute": squared.sqrt().mean()}
+    combined = {
+        "sum": squared.sum(),
+        "root": squared.mean().sqrt(),
+        "absolute": squared.sqrt().mean(),
+    }
     for way, value in combined.items():
         if _close(actual, value):
-            return Failure("combine", f"the per-point errors are right but combined another "
-                           f"way (your number matches their {way})")
+            return Failure(
+                "combine",
+                f"the per-point errors are right but combined another "
+                f"way (your number matches their {way})",
+            )
     return None
 
 

@@ -40,17 +40,22 @@ def _left_padded_cases() -> list[Case]:
         return scale * torch.randn(*shape, generator=generator)
 
     return [
-        Case("2 sequences, 3 queries, 4 keys: lengths [2, 3]",
-             (rand(2, 3, 4), torch.tensor([2, 3]))),
-        Case("as many sequences as queries (3 and 3): lengths [1, 4, 2]",
-             (rand(3, 3, 4), torch.tensor([1, 4, 2]))),
+        Case(
+            "2 sequences, 3 queries, 4 keys: lengths [2, 3]", (rand(2, 3, 4), torch.tensor([2, 3]))
+        ),
+        Case(
+            "as many sequences as queries (3 and 3): lengths [1, 4, 2]",
+            (rand(3, 3, 4), torch.tensor([1, 4, 2])),
+        ),
         Case("full lengths give the plain softmax", (rand(2, 3, 4), torch.tensor([4, 4]))),
         Case("a sequence of length 0 gives all-zero rows", (rand(2, 3, 5), torch.tensor([0, 5]))),
         Case("large scores (up to 133)", (rand(3, 2, 4, scale=70.0), torch.tensor([3, 1, 4]))),
-        Case("float64 scores give float64 weights",
-             (rand(2, 3, 4).double(), torch.tensor([1, 3]))),
-        Case("the gradient with respect to X, a sequence of length 0 included",
-             (rand(2, 3, 4), torch.tensor([0, 3])), {"upstream": rand(2, 3, 4)}),
+        Case("float64 scores give float64 weights", (rand(2, 3, 4).double(), torch.tensor([1, 3]))),
+        Case(
+            "the gradient with respect to X, a sequence of length 0 included",
+            (rand(2, 3, 4), torch.tensor([0, 3])),
+            {"upstream": rand(2, 3, 4)},
+        ),
     ]
 
 
@@ -106,8 +111,11 @@ def _mask_mistakes(case: Case) -> list[tuple[str, torch.Tensor, Callable]]:
 
     def spread(b: int, q: int, mask: torch.Tensor) -> str:
         keys = mask[b, q].nonzero().flatten().tolist()
-        return (f"keys {keys[0]} to {keys[-1]}" if len(keys) > 1 else f"key {keys[0]}"
-                ) if keys else "no key"
+        return (
+            (f"keys {keys[0]} to {keys[-1]}" if len(keys) > 1 else f"key {keys[0]}")
+            if keys
+            else "no key"
+        )
 
     def real_keys(b: int) -> str:
         if n[b] == 1:
@@ -119,31 +127,54 @@ def _mask_mistakes(case: Case) -> list[tuple[str, torch.Tensor, Callable]]:
     one_short = real & (torch.arange(num_keys) != torch.tensor(first_real).reshape(-1, 1, 1))
     one_more = _left_mask((lens + 1).clamp(max=num_keys), num_keys).unsqueeze(1).expand(X.shape)
     mistakes = [
-        ("side", right,
-         lambda b, q: f"row (batch {b}, query {q}) puts its weight on {spread(b, q, right)}, the "
-                      f"first {n[b]}; the batch is padded on the left, so it should go to "
-                      f"{real_keys(b)}"),
-        ("off_by_one", one_short,
-         lambda b, q: f"key {first_real[b]}, the first real key of sequence {b} (valid length "
-                      f"{n[b]} of {num_keys} keys), gets no weight in row (batch {b}, query {q})"),
-        ("off_by_one", one_more,
-         lambda b, q: f"key {first_real[b] - 1}, the <pad> just before {real_keys(b)}, gets "
-                      f"weight in row (batch {b}, query {q})" if n[b] else
-                      f"key {num_keys - 1} gets weight in row (batch {b}, query {q}), but "
-                      f"sequence {b} has no real key"),
+        (
+            "side",
+            right,
+            lambda b, q: (
+                f"row (batch {b}, query {q}) puts its weight on {spread(b, q, right)}, the "
+                f"first {n[b]}; the batch is padded on the left, so it should go to "
+                f"{real_keys(b)}"
+            ),
+        ),
+        (
+            "off_by_one",
+            one_short,
+            lambda b, q: (
+                f"key {first_real[b]}, the first real key of sequence {b} (valid length "
+                f"{n[b]} of {num_keys} keys), gets no weight in row (batch {b}, query {q})"
+            ),
+        ),
+        (
+            "off_by_one",
+            one_more,
+            lambda b, q: (
+                f"key {first_real[b] - 1}, the <pad> just before {real_keys(b)}, gets "
+                f"weight in row (batch {b}, query {q})"
+                if n[b]
+                else f"key {num_keys - 1} gets weight in row (batch {b}, query {q}), but "
+                f"sequence {b} has no real key"
+            ),
+        ),
     ]
     if batch == num_queries > 1:  # (batch,) lengths broadcast along the queries axis
         along_queries = _left_mask(lens, num_keys).unsqueeze(0).expand(X.shape)
-        mistakes.append((
-            "query_axis", along_queries,
-            lambda b, q: f"row (batch {b}, query {q}) used valid length {n[q]}, that of sequence "
-                         f"{q}, instead of its own sequence's {n[b]}: the (batch,) lengths were "
-                         "lined up with the queries axis"))
+        mistakes.append(
+            (
+                "query_axis",
+                along_queries,
+                lambda b, q: (
+                    f"row (batch {b}, query {q}) used valid length {n[q]}, that of sequence "
+                    f"{q}, instead of its own sequence's {n[b]}: the (batch,) lengths were "
+                    "lined up with the queries axis"
+                ),
+            )
+        )
     return mistakes
 
 
-def _explains(actual: torch.Tensor, expected: torch.Tensor, X: torch.Tensor,
-              mask: torch.Tensor) -> torch.Tensor | None:
+def _explains(
+    actual: torch.Tensor, expected: torch.Tensor, X: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor | None:
     """The rows a mistaken mask changes, if it explains every row where it sees a key."""
     rows = mask.any(-1)  # (batch, queries): rows where the mistaken mask sees some key
     if not rows.any() or not torch.isfinite(actual[rows]).all():
@@ -171,8 +202,11 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
     column_sums = actual.nan_to_num(0.0).sum(-2)  # (batch, keys)
     seen = visible.any(-2)  # (batch, keys): keys that some query may see
     if not rows_ok.all() and ((column_sums - 1).abs() < 1e-4)[seen].all():
-        return Failure("axis", "the weights sum to 1 down each column (over the queries), "
-                               "not along each row (over the keys)")
+        return Failure(
+            "axis",
+            "the weights sum to 1 down each column (over the queries), "
+            "not along each row (over the keys)",
+        )
     for kind, mask, message in _mask_mistakes(case):
         changed = _explains(actual, expected, X, mask)
         if changed is not None:
@@ -180,52 +214,75 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
     bad = ~torch.isfinite(actual)
     if (bad.any(-1) & ~has_key).any():
         b, q = _first(bad.any(-1) & ~has_key)
-        return Failure("nan", f"row (batch {b}, query {q}) has no visible key and came out "
-                              f"{float(actual[b, q, 0])} instead of all zeros")
+        return Failure(
+            "nan",
+            f"row (batch {b}, query {q}) has no visible key and came out "
+            f"{float(actual[b, q, 0])} instead of all zeros",
+        )
     if bad.any():
         b, q, k = _first(bad)
-        return Failure("overflow", f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
-                                   f"with {int(visible[b, q].sum())} visible keys and scores "
-                                   f"up to {float(X[b, q].abs().max()):.0f}")
+        return Failure(
+            "overflow",
+            f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
+            f"with {int(visible[b, q].sum())} visible keys and scores "
+            f"up to {float(X[b, q].abs().max()):.0f}",
+        )
     if ((actual.abs() > 1e-6) & ~has_key.unsqueeze(-1)).any():
         b, q = _first((actual.abs() > 1e-6).any(-1) & ~has_key)
-        return Failure("empty_row", f"row (batch {b}, query {q}) has no visible key but its "
-                                    f"weights sum to {float(actual[b, q].sum()):.3g}, not 0")
+        return Failure(
+            "empty_row",
+            f"row (batch {b}, query {q}) has no visible key but its "
+            f"weights sum to {float(actual[b, q].sum()):.3g}, not 0",
+        )
     padding = (actual.abs() > 1e-6) & ~visible
     if padding.any():
         b, q, k = _first(padding)
         n = int(lens[b])
-        real = f"its real keys are keys {num_keys - n} to {num_keys - 1}" if n > 1 else (
-            f"its real key is key {num_keys - 1}")
-        return Failure("padding", f"key {k} of row (batch {b}, query {q}) is a <pad> position "
-                                  f"of sequence {b} ({real}) but gets weight "
-                                  f"{float(actual[b, q, k]):.3g}")
+        real = (
+            f"its real keys are keys {num_keys - n} to {num_keys - 1}"
+            if n > 1
+            else (f"its real key is key {num_keys - 1}")
+        )
+        return Failure(
+            "padding",
+            f"key {k} of row (batch {b}, query {q}) is a <pad> position "
+            f"of sequence {b} ({real}) but gets weight "
+            f"{float(actual[b, q, k]):.3g}",
+        )
     sums = actual.sum(-1)  # (batch, queries)
     off = ((sums - 1).abs() > 1e-4) & has_key
     if off.any():
         b, q = _first(off)
-        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, "
-                               "not 1")
+        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, not 1")
     return None
 
 
-def _diagnose_gradient(grad: torch.Tensor, expected: torch.Tensor,
-                       has_key: torch.Tensor) -> Failure | None:
+def _diagnose_gradient(
+    grad: torch.Tensor, expected: torch.Tensor, has_key: torch.Tensor
+) -> Failure | None:
     """Name what is wrong with the gradient a student's masked softmax sends back to X."""
     bad = ~torch.isfinite(grad)
     if bad.any():
         b, q, k = _first(bad)
         where = "has no visible key" if not has_key[b, q] else "has visible keys"
-        return Failure("gradient", f"the gradient with respect to X is {float(grad[b, q, k])} "
-                                   f"at {(b, q, k)}, in a row that {where}")
+        return Failure(
+            "gradient",
+            f"the gradient with respect to X is {float(grad[b, q, k])} "
+            f"at {(b, q, k)}, in a row that {where}",
+        )
     if not grad.any() and expected.any():
-        return Failure("gradient", "the gradient with respect to X is 0 everywhere: is the "
-                                   "result detached from X?")
+        return Failure(
+            "gradient",
+            "the gradient with respect to X is 0 everywhere: is the result detached from X?",
+        )
     difference = (grad - expected).abs()
     if float(difference.max()) > 1e-5:
         b, q, k = _first(difference == difference.max())
-        return Failure("gradient", f"the gradient with respect to X differs from the "
-                                   f"reference by {float(difference.max()):.3g} at {(b, q, k)}")
+        return Failure(
+            "gradient",
+            f"the gradient with respect to X differs from the "
+            f"reference by {float(difference.max()):.3g} at {(b, q, k)}",
+        )
     return None
 
 
@@ -321,9 +378,14 @@ def check_my_left_padded_softmax(student: Callable) -> None:
     sends to ``X``, checks that ``X`` is left unchanged and that the weights have X's
     dtype, and names the property that fails. Prints a verdict.
     """
-    run_check("my_left_padded_softmax", _with_gradient(student),
-              _with_gradient(left_padded_softmax), _left_padded_cases(),
-              hints=LEFT_PADDED_HINTS, diagnose=_diagnose_left_padded)
+    run_check(
+        "my_left_padded_softmax",
+        _with_gradient(student),
+        _with_gradient(left_padded_softmax),
+        _left_padded_cases(),
+        hints=LEFT_PADDED_HINTS,
+        diagnose=_diagnose_left_padded,
+    )
 
 
 # --- exercise 2: the causal mask of a step with a KV cache ---------------------------------
@@ -331,7 +393,7 @@ def check_my_left_padded_softmax(student: Callable) -> None:
 
 def cached_causal_mask(num_queries: int, num_keys: int) -> torch.Tensor:
     """Reference: the last num_queries rows of the causal mask of all num_keys positions."""
-    return causal_mask(num_keys, num_keys)[num_keys - num_queries:]
+    return causal_mask(num_keys, num_keys)[num_keys - num_queries :]
 
 
 def _cached_causal_cases() -> list[Case]:
@@ -355,24 +417,38 @@ def _diagnose_cached_causal_mask(actual: Any, expected: Any, case: Case) -> Fail
     cached = num_keys - num_queries  # query i is key position cached + i
     ones = torch.ones(num_queries, num_keys, dtype=torch.bool)
     if torch.equal(actual, ones.tril(cached - 1)):
-        return Failure("diagonal", f"query 0 (key position {cached}) does not see key "
-                                   f"{cached}, its own position")
-    queries = (f"the {num_queries} queries are the last {num_queries}" if num_queries > 1
-               else "the one query is the last")
+        return Failure(
+            "diagonal",
+            f"query 0 (key position {cached}) does not see key {cached}, its own position",
+        )
+    queries = (
+        f"the {num_queries} queries are the last {num_queries}"
+        if num_queries > 1
+        else "the one query is the last"
+    )
     for shift in range(-num_keys, num_keys + 1):
         if torch.equal(actual, ones.tril(shift)):
-            seen = f"sees keys 0 to {shift}" if shift > 0 else (
-                "sees key 0 only" if shift == 0 else "sees no key")
-            return Failure("alignment", f"query 0 {seen}, but it sits at key position {cached}: "
-                                        f"{queries} of the {num_keys} positions")
+            seen = (
+                f"sees keys 0 to {shift}"
+                if shift > 0
+                else ("sees key 0 only" if shift == 0 else "sees no key")
+            )
+            return Failure(
+                "alignment",
+                f"query 0 {seen}, but it sits at key position {cached}: "
+                f"{queries} of the {num_keys} positions",
+            )
     for shift in range(-num_keys, num_keys + 1):
         if torch.equal(actual, ones.triu(shift)):
-            return Failure("transposed", "True above the diagonal: a query sees the keys "
-                                         "after its own position")
+            return Failure(
+                "transposed",
+                "True above the diagonal: a query sees the keys after its own position",
+            )
     wrong = actual != expected
     i, j = _first(wrong)
-    return Failure("values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected "
-                             f"{bool(expected[i, j])}")
+    return Failure(
+        "values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected {bool(expected[i, j])}"
+    )
 
 
 CACHED_CAUSAL_HINTS = {
@@ -412,8 +488,14 @@ def check_my_cached_causal_mask(student: Callable) -> None:
 
     Prints a verdict; returns None.
     """
-    run_check("my_cached_causal_mask", student, cached_causal_mask, _cached_causal_cases(),
-              hints=CACHED_CAUSAL_HINTS, diagnose=_diagnose_cached_causal_mask)
+    run_check(
+        "my_cached_causal_mask",
+        student,
+        cached_causal_mask,
+        _cached_causal_cases(),
+        hints=CACHED_CAUSAL_HINTS,
+        diagnose=_diagnose_cached_causal_mask,
+    )
 
 
 # --- exercise 3: how much weight does padding take? ---------------------------------------
@@ -429,8 +511,11 @@ def _keys(count: int, kind: str) -> str:
 
 def _pad_weight_cases() -> list[Case]:
     return [
-        Case(f"{_keys(num_real, 'real')}, {_keys(num_pad, '<pad>')}", (num_real, num_pad),
-             expected=num_pad / (num_real + num_pad))
+        Case(
+            f"{_keys(num_real, 'real')}, {_keys(num_pad, '<pad>')}",
+            (num_real, num_pad),
+            expected=num_pad / (num_real + num_pad),
+        )
         for num_real, num_pad in PAD_WEIGHT_CASES
     ]
 
@@ -471,14 +556,22 @@ def _diagnose_pad_weight(actual: Any, expected: Any, case: Case) -> Failure | No
     if num_pad > 0 and close(0.0):
         return Failure("zero", f"returned 0 for {num_pad} <pad> keys, but nothing is masked")
     if close(num_real / total):
-        return Failure("swapped", f"returned {value:.3f}, the share of the {num_real} real keys, "
-                                  f"not of the {num_pad} <pad> keys")
+        return Failure(
+            "swapped",
+            f"returned {value:.3f}, the share of the {num_real} real keys, "
+            f"not of the {num_pad} <pad> keys",
+        )
     if num_real > 0 and close(num_pad / num_real):
-        return Failure("ratio", f"returned {value:.3f}, the number of pads per real key; a "
-                                "weight is a share of the whole row")
+        return Failure(
+            "ratio",
+            f"returned {value:.3f}, the number of pads per real key; a "
+            "weight is a share of the whole row",
+        )
     if num_pad > 1 and close(1 / total):
-        return Failure("one_pad", f"returned {value:.3f}, the expected weight of one <pad> key; "
-                                  f"there are {num_pad}")
+        return Failure(
+            "one_pad",
+            f"returned {value:.3f}, the expected weight of one <pad> key; there are {num_pad}",
+        )
     if not 0.0 <= value <= 1.0:
         return Failure("range", f"returned {value:.4g}, but a total weight lies between 0 and 1")
     return None
@@ -530,8 +623,13 @@ def check_my_pad_weight(student: Callable) -> None:
     passes, prints the prediction beside a simulation of random rows. Prints a verdict.
     """
     name = "my_pad_weight"
-    results = evaluate(_as_number(student), None, _pad_weight_cases(),
-                       atol=PAD_WEIGHT_TOLERANCE, diagnose=_diagnose_pad_weight)
+    results = evaluate(
+        _as_number(student),
+        None,
+        _pad_weight_cases(),
+        atol=PAD_WEIGHT_TOLERANCE,
+        diagnose=_diagnose_pad_weight,
+    )
     report(name, results, hints=PAD_WEIGHT_HINTS)
     if results is None or not all(result.passed for result in results):
         return
@@ -541,5 +639,9 @@ def check_my_pad_weight(student: Callable) -> None:
         f"simulated {simulated_pad_weight(num_real, num_pad):.3f}"
         for num_real, num_pad in PAD_WEIGHT_CASES
     ]
-    print(f"Your prediction beside a simulation of {SIMULATED_ROWS:,} rows of standard normal "
-          "scores:", *lines, sep="\n")
+    print(
+        f"Your prediction beside a simulation of {SIMULATED_ROWS:,} rows of standard normal "
+        "scores:",
+        *lines,
+        sep="\n",
+    )

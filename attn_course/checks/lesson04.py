@@ -60,9 +60,16 @@ class _Call:
 Review = Callable[[list[CaseResult], list[_Call], Sequence[Case]], list[CaseResult]]
 
 
-def _run(name: str, student: Callable, reference: Callable, cases: Sequence[Case], atol: float,
-         hints: dict[str, list[str]], diagnose: Callable | None = None,
-         review: Review | None = None) -> None:
+def _run(
+    name: str,
+    student: Callable,
+    reference: Callable,
+    cases: Sequence[Case],
+    atol: float,
+    hints: dict[str, list[str]],
+    diagnose: Callable | None = None,
+    review: Review | None = None,
+) -> None:
     """Like ``run_check``, then names axes in the wrong order and lets ``review`` look at all
     cases together (a law across cases, the memory a function allocated)."""
     calls: list[_Call] = []
@@ -79,8 +86,10 @@ def _run(name: str, student: Callable, reference: Callable, cases: Sequence[Case
 
     results = evaluate(recorded, reference, cases, atol=atol, diagnose=diagnose)
     if results is not None:
-        results = [_name_swapped_axes(result, call.output, case)
-                   for result, call, case in zip(results, calls, cases, strict=True)]
+        results = [
+            _name_swapped_axes(result, call.output, case)
+            for result, call, case in zip(results, calls, cases, strict=True)
+        ]
         if review is not None:
             results = review(results, calls, cases)
     report(name, results, hints=hints)
@@ -94,14 +103,17 @@ def _name_swapped_axes(result: CaseResult, actual: Any, case: Case) -> CaseResul
     expected = (queries.shape[0], queries.shape[1], keys.shape[1])
     if tuple(actual.shape) != (expected[0], expected[2], expected[1]):
         return result
-    return CaseResult(result.description, False,
-                      f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
-                      f"expected (batch, queries, keys) = {expected}", "axes")
+    return CaseResult(
+        result.description,
+        False,
+        f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
+        f"expected (batch, queries, keys) = {expected}",
+        "axes",
+    )
 
 
 AXES_HINTS = [
-    "Your result has the right sizes in the wrong order: one row per query, one column "
-    "per key.",
+    "Your result has the right sizes in the wrong order: one row per query, one column per key.",
     "Which of your two operands of the batched product carries the queries axis, and "
     "which the keys axis?",
 ]
@@ -176,12 +188,22 @@ def check_my_bilinear_scores(student: Callable) -> None:
     cases = [
         Case("queries and keys of the same size", args=square),
         Case("queries and keys of different sizes, batch of 2", args=mixed),
-        Case("W = identity gives the dot product", args=(queries, keys, torch.eye(4)),
-             expected=dot_products),
+        Case(
+            "W = identity gives the dot product",
+            args=(queries, keys, torch.eye(4)),
+            expected=dot_products,
+        ),
         Case("one query and one key", args=single),
     ]
-    _run("my_bilinear_scores", student, _reference_bilinear_scores, cases,
-         atol=1e-4, hints=BILINEAR_HINTS, diagnose=_diagnose_bilinear)
+    _run(
+        "my_bilinear_scores",
+        student,
+        _reference_bilinear_scores,
+        cases,
+        atol=1e-4,
+        hints=BILINEAR_HINTS,
+        diagnose=_diagnose_bilinear,
+    )
 
 
 def _reference_gaussian_scores(
@@ -193,8 +215,12 @@ def _reference_gaussian_scores(
 
 
 def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None:
-    if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
-            or not actual.is_floating_point() or _close(actual, expected, atol=1e-3)):
+    if (
+        not isinstance(actual, torch.Tensor)
+        or actual.shape != expected.shape
+        or not actual.is_floating_point()
+        or _close(actual, expected, atol=1e-3)
+    ):
         return None
     if not torch.isfinite(actual).all():
         return None
@@ -202,9 +228,12 @@ def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None
     per_row = difference - difference.mean(-1, keepdim=True)
     if per_row.abs().max() < 1e-3 * max(1.0, float(expected.abs().max())):
         b, q = _first_row(difference)
-        return Failure("row_constant", "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
-                                       f"same amount ({float(difference[b, q, 0]):.3g}) for every "
-                                       f"key of row (batch {b}, query {q})")
+        return Failure(
+            "row_constant",
+            "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
+            f"same amount ({float(difference[b, q, 0]):.3g}) for every "
+            f"key of row (batch {b}, query {q})",
+        )
     if _close(actual, -expected, atol=1e-3):
         return Failure("sign", "your scores have the opposite sign: near keys score lowest")
     ratio = (actual.double() / expected.double()).flatten()
@@ -267,23 +296,42 @@ def check_my_gaussian_scores(student: Callable) -> None:
     allocates. Prints a verdict.
     """
     cases = [
-        Case("one query, six keys, sigma = 1",
-             args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0)),
-        Case("batch of 2, 3 queries, 5 keys, sigma = 0.5",
-             args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5)),
-        Case("more queries than keys, sigma = 2",
-             args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0)),
-        Case("d = 1, as in lesson 01's kernel regression, sigma = 0.3",
-             args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3)),
-        Case("batch of 2, 16 queries, 12 keys, d = 32, sigma = 4",
-             args=(_random(2, 16, 32, seed=39), _random(2, 12, 32, seed=40), 4.0)),
+        Case(
+            "one query, six keys, sigma = 1",
+            args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0),
+        ),
+        Case(
+            "batch of 2, 3 queries, 5 keys, sigma = 0.5",
+            args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5),
+        ),
+        Case(
+            "more queries than keys, sigma = 2",
+            args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0),
+        ),
+        Case(
+            "d = 1, as in lesson 01's kernel regression, sigma = 0.3",
+            args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3),
+        ),
+        Case(
+            "batch of 2, 16 queries, 12 keys, d = 32, sigma = 4",
+            args=(_random(2, 16, 32, seed=39), _random(2, 12, 32, seed=40), 4.0),
+        ),
     ]
-    _run("my_gaussian_scores", student, _reference_gaussian_scores, cases,
-         atol=1e-3, hints=GAUSSIAN_HINTS, diagnose=_diagnose_gaussian, review=_review_gaussian)
+    _run(
+        "my_gaussian_scores",
+        student,
+        _reference_gaussian_scores,
+        cases,
+        atol=1e-3,
+        hints=GAUSSIAN_HINTS,
+        diagnose=_diagnose_gaussian,
+        review=_review_gaussian,
+    )
 
 
-def _review_gaussian(results: list[CaseResult], calls: list[_Call],
-                     cases: Sequence[Case]) -> list[CaseResult]:
+def _review_gaussian(
+    results: list[CaseResult], calls: list[_Call], cases: Sequence[Case]
+) -> list[CaseResult]:
     """A case with right values fails if the function allocated batch * queries * keys * d
     numbers or more (only where that is more than any of the inputs or the scores)."""
     reviewed = []
@@ -294,10 +342,13 @@ def _review_gaussian(results: list[CaseResult], calls: list[_Call],
         if result.passed and min(num_queries, num_keys, d) > 1 and call.largest >= differences:
             scores = batch * num_queries * num_keys
             result = CaseResult(
-                result.description, False,
+                result.description,
+                False,
                 f"right values, but your function allocated a tensor of {call.largest} numbers, "
                 f"as many as (batch, queries, keys, d) = {(batch, num_queries, num_keys, d)} "
-                f"holds; the scores hold {scores}", "differences")
+                f"holds; the scores hold {scores}",
+                "differences",
+            )
         reviewed.append(result)
     return reviewed
 
@@ -331,8 +382,12 @@ def _power_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float,
         queries, keys, sigma = case.args
         expected = _reference_scaled_scores(queries, keys, sigma)
         actual = call.output
-        if (not isinstance(actual, torch.Tensor) or actual.shape != expected.shape
-                or not actual.is_floating_point() or not torch.isfinite(actual).all()):
+        if (
+            not isinstance(actual, torch.Tensor)
+            or actual.shape != expected.shape
+            or not actual.is_floating_point()
+            or not torch.isfinite(actual).all()
+        ):
             return None
         c = _multiple(actual, expected)
         if c is None or c <= 0:
@@ -350,12 +405,15 @@ def _power_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float,
 
 def _variances(actual: torch.Tensor, expected: torch.Tensor) -> str:
     variance, wanted = float(actual.double().var()), float(expected.double().var())
-    return (f"the variance of your scores on this case is {variance:.3g}; the exact divisor "
-            f"gives {wanted:.3g} here (1 on average over random draws)")
+    return (
+        f"the variance of your scores on this case is {variance:.3g}; the exact divisor "
+        f"gives {wanted:.3g} here (1 on average over random draws)"
+    )
 
 
-def _review_scaled(results: list[CaseResult], calls: list[_Call],
-                   cases: Sequence[Case]) -> list[CaseResult]:
+def _review_scaled(
+    results: list[CaseResult], calls: list[_Call], cases: Sequence[Case]
+) -> list[CaseResult]:
     """Names a wrong divisor from all cases together: how it depends on sigma and on d."""
     law = _power_law(calls, cases)
     reviewed = []
@@ -368,16 +426,20 @@ def _review_scaled(results: list[CaseResult], calls: list[_Call],
     return reviewed
 
 
-def _diagnose_scaled(actual: torch.Tensor, expected: torch.Tensor,
-                     law: tuple[float, float, float] | None) -> Failure | None:
+def _diagnose_scaled(
+    actual: torch.Tensor, expected: torch.Tensor, law: tuple[float, float, float] | None
+) -> Failure | None:
     if not torch.isfinite(actual).all():
         return None
     measured = _variances(actual, expected)
     variance, wanted = float(actual.double().var()), float(expected.double().var())
     centred = abs(float(actual.double().mean())) < 1e-4
     if abs(variance - 1) < 1e-4 and abs(wanted - 1) > 1e-3:
-        return Failure("standardised", f"{measured}: exactly 1, as if divided by their own "
-                                       "measured spread" + (" after centring" if centred else ""))
+        return Failure(
+            "standardised",
+            f"{measured}: exactly 1, as if divided by their own "
+            "measured spread" + (" after centring" if centred else ""),
+        )
     c = _multiple(actual, expected)
     if c is None or c <= 0:
         return None
@@ -386,19 +448,24 @@ def _diagnose_scaled(actual: torch.Tensor, expected: torch.Tensor,
         return Failure("scale", f"{here}: {measured}")
     a, b, c0 = law
     factor = " ".join(
-        [f"{c0:.3g}"] * (abs(c0 - 1) > 1e-3) + [_power("sigma", a)] * (a != 0)
+        [f"{c0:.3g}"] * (abs(c0 - 1) > 1e-3)
+        + [_power("sigma", a)] * (a != 0)
         + [_power("d", b)] * (b != 0)
     )
     across = f"{here}; over all the cases the factor is {factor}"
     if a != 0 and b != 0:
-        return Failure("sigma_and_dimension", f"{across}, so your divisor grows the wrong way "
-                                              f"with both sigma and d: {measured}")
+        return Failure(
+            "sigma_and_dimension",
+            f"{across}, so your divisor grows the wrong way with both sigma and d: {measured}",
+        )
     if b != 0:
-        return Failure("dimension", f"{across}, so your divisor grows the wrong way with d: "
-                                    f"{measured}")
+        return Failure(
+            "dimension", f"{across}, so your divisor grows the wrong way with d: {measured}"
+        )
     if a != 0:
-        return Failure("sigma", f"{across}, so your divisor grows the wrong way with sigma: "
-                                f"{measured}")
+        return Failure(
+            "sigma", f"{across}, so your divisor grows the wrong way with sigma: {measured}"
+        )
     return Failure("scale", f"{across}, the same on every case: {measured}")
 
 
@@ -449,18 +516,34 @@ def check_my_scaled_scores(student: Callable) -> None:
     together (how it grows with sigma, with d, or both) and reported with the variance it
     gives on the failing case. Prints a verdict.
     """
+
     def entries(sigma: float, *shape: int, seed: int) -> torch.Tensor:
         return sigma * _random(*shape, seed=seed)
 
     cases = [
-        Case("sigma = 1, d = 16, 64 queries and 48 keys",
-             args=(entries(1.0, 1, 64, 16, seed=41), entries(1.0, 1, 48, 16, seed=42), 1.0)),
-        Case("sigma = 2, d = 64, 48 queries and 64 keys",
-             args=(entries(2.0, 1, 48, 64, seed=43), entries(2.0, 1, 64, 64, seed=44), 2.0)),
-        Case("sigma = 0.5, d = 8, batch of 2, 32 queries and 48 keys",
-             args=(entries(0.5, 2, 32, 8, seed=45), entries(0.5, 2, 48, 8, seed=46), 0.5)),
-        Case("sigma = 3, d = 1",
-             args=(entries(3.0, 1, 40, 1, seed=47), entries(3.0, 1, 30, 1, seed=48), 3.0)),
+        Case(
+            "sigma = 1, d = 16, 64 queries and 48 keys",
+            args=(entries(1.0, 1, 64, 16, seed=41), entries(1.0, 1, 48, 16, seed=42), 1.0),
+        ),
+        Case(
+            "sigma = 2, d = 64, 48 queries and 64 keys",
+            args=(entries(2.0, 1, 48, 64, seed=43), entries(2.0, 1, 64, 64, seed=44), 2.0),
+        ),
+        Case(
+            "sigma = 0.5, d = 8, batch of 2, 32 queries and 48 keys",
+            args=(entries(0.5, 2, 32, 8, seed=45), entries(0.5, 2, 48, 8, seed=46), 0.5),
+        ),
+        Case(
+            "sigma = 3, d = 1",
+            args=(entries(3.0, 1, 40, 1, seed=47), entries(3.0, 1, 30, 1, seed=48), 3.0),
+        ),
     ]
-    _run("my_scaled_scores", student, _reference_scaled_scores, cases,
-         atol=1e-4, hints=SCALED_HINTS, review=_review_scaled)
+    _run(
+        "my_scaled_scores",
+        student,
+        _reference_scaled_scores,
+        cases,
+        atol=1e-4,
+        hints=SCALED_HINTS,
+        review=_review_scaled,
+    )

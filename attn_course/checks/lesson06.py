@@ -62,13 +62,19 @@ def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | N
     if _same(actual, transpose_qkv(X, num_heads)):
         return Failure("blocks", "each head got a block of neighbouring features, as in the lesson")
     if _same(actual, right.transpose(0, 1).reshape(-1, steps, head_size)):
-        return Failure("rows", "the right heads, but the rows are ordered head by head "
-                       "(row h * batch + b instead of b * num_heads + h)")
+        return Failure(
+            "rows",
+            "the right heads, but the rows are ordered head by head "
+            "(row h * batch + b instead of b * num_heads + h)",
+        )
     # One reshape straight to the output shape: of the lesson's blocks, and of the
     # interleaved heads (the head axis moved next to the features, not next to the batch).
-    scrambled = [X.reshape(batch_size * num_heads, steps, head_size),
-                 X.reshape(batch_size, steps, head_size, num_heads).transpose(2, 3)
-                 .reshape(batch_size * num_heads, steps, head_size)]
+    scrambled = [
+        X.reshape(batch_size * num_heads, steps, head_size),
+        X.reshape(batch_size, steps, head_size, num_heads)
+        .transpose(2, 3)
+        .reshape(batch_size * num_heads, steps, head_size),
+    ]
     if any(_same(actual, wrong) for wrong in scrambled):
         return Failure("steps", "the shape is right but rows mix features of different steps")
     return None
@@ -109,8 +115,14 @@ def check_my_interleaved_transpose_qkv(student: Callable) -> None:
         Case("one head leaves X unchanged", (_features(2, 5, 4, seed=4), 1)),
         Case("batch 1, 1 step, 8 features, 2 heads", (_features(1, 1, 8, seed=5), 2)),
     ]
-    run_check("my_interleaved_transpose_qkv", student, _interleaved, cases,
-              hints=INTERLEAVED_HINTS, diagnose=_diagnose_interleaved)
+    run_check(
+        "my_interleaved_transpose_qkv",
+        student,
+        _interleaved,
+        cases,
+        hints=INTERLEAVED_HINTS,
+        diagnose=_diagnose_interleaved,
+    )
 
 
 # ---------------------------------------------------------------- exercise 2
@@ -152,9 +164,11 @@ def _heads_attention(student: Callable) -> Callable:
         except Exception as error:  # named by the diagnosis: often too few features
             return _Raised(error)
         shape = (2 * head_size, num_words + num_steps)
-        if not (isinstance(result, (tuple, list)) and len(result) == 2
-                and all(isinstance(W, torch.Tensor) and tuple(W.shape) == shape
-                        for W in result)):
+        if not (
+            isinstance(result, (tuple, list))
+            and len(result) == 2
+            and all(isinstance(W, torch.Tensor) and tuple(W.shape) == shape for W in result)
+        ):
             return result
         W_q, W_k = (W.detach().double() for W in result)
         X = _token_features(tokens, num_words).double()  # (steps, words + steps)
@@ -165,17 +179,20 @@ def _heads_attention(student: Callable) -> Callable:
     return attend
 
 
-def _one_hot_targets(num_words: int, num_steps: int, head_size: int,
-                     tokens: list[int]) -> torch.Tensor:
+def _one_hot_targets(
+    num_words: int, num_steps: int, head_size: int, tokens: list[int]
+) -> torch.Tensor:
     """The weights asked for: all of each query's weight on its target key."""
-    return torch.stack([torch.nn.functional.one_hot(t, num_steps).float()
-                        for t in _neighbour_targets(num_steps)])
+    return torch.stack(
+        [torch.nn.functional.one_hot(t, num_steps).float() for t in _neighbour_targets(num_steps)]
+    )
 
 
 def _describe(result: Any) -> str:
     if isinstance(result, (tuple, list)):
-        inner = ", ".join(str(tuple(W.shape)) if isinstance(W, torch.Tensor)
-                          else type(W).__name__ for W in result)
+        inner = ", ".join(
+            str(tuple(W.shape)) if isinstance(W, torch.Tensor) else type(W).__name__ for W in result
+        )
         return f"a {type(result).__name__} of {len(result)}: ({inner})"
     if isinstance(result, torch.Tensor):
         return f"one tensor of shape {tuple(result.shape)}"
@@ -197,14 +214,18 @@ def _edge_failure(actual: torch.Tensor, targets: torch.Tensor) -> Failure | None
     head, query, name = next(edge for edge in edges if not right[edge[0], edge[1]])
     row = actual[head, query]
     if (row.max() - row.min()).item() < 1e-3:
-        does = (f"spreads its weight evenly ({row[0].item():.2f} on each key): its query "
-                "matches no key")
+        does = (
+            f"spreads its weight evenly ({row[0].item():.2f} on each key): its query matches no key"
+        )
     elif row.argmax().item() != query:
         does = f"weighs key {row.argmax().item()} most"
     else:
         does = f"gives its own key only {row[query].item():.2f} of its weight"
-    return Failure("edge", f"right for every query with two neighbours, but in head {head}, "
-                   f"{name} (position {query}) {does}; it should attend to itself")
+    return Failure(
+        "edge",
+        f"right for every query with two neighbours, but in head {head}, "
+        f"{name} (position {query}) {does}; it should attend to itself",
+    )
 
 
 def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | None:
@@ -215,13 +236,19 @@ def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | No
     if isinstance(actual, _Raised):
         error = f"{type(actual.error).__name__}: {actual.error}"
         if few:
-            return Failure("features", f"raised {error}, on a case with {head_size} features "
-                           f"per head for {num_steps} positions")
+            return Failure(
+                "features",
+                f"raised {error}, on a case with {head_size} features "
+                f"per head for {num_steps} positions",
+            )
         return Failure("raised", f"raised {error}")
     if not isinstance(actual, torch.Tensor) or actual.dim() != 3:
-        return Failure("shape", f"returned {_describe(actual)}; expected (W_q, W_k), each "
-                       f"of shape (2 * head_size, num_words + num_steps) = "
-                       f"({2 * head_size}, {num_words + num_steps})")
+        return Failure(
+            "shape",
+            f"returned {_describe(actual)}; expected (W_q, W_k), each "
+            f"of shape (2 * head_size, num_words + num_steps) = "
+            f"({2 * head_size}, {num_words + num_steps})",
+        )
     if torch.isnan(actual).any():
         return None  # the generic NaN diagnosis names the index
     chosen = actual.argmax(-1)  # (2, steps): the key each query weighs most
@@ -232,32 +259,47 @@ def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | No
     if torch.equal(chosen, targets):
         least = actual.gather(-1, targets[..., None]).min().item()
         if least < MIN_WEIGHT:
-            return Failure("flat", f"every query weighs the right key most, but some give it "
-                           f"only {least:.2f} of their weight (at least {MIN_WEIGHT} asked)")
+            return Failure(
+                "flat",
+                f"every query weighs the right key most, but some give it "
+                f"only {least:.2f} of their weight (at least {MIN_WEIGHT} asked)",
+            )
         return None
     if torch.equal(chosen, targets.flip(0)):
-        return Failure("swapped", "head 0 attends to the previous position and head 1 to "
-                       "the next: the heads are swapped")
+        return Failure(
+            "swapped",
+            "head 0 attends to the previous position and head 1 to the next: the heads are swapped",
+        )
     words = torch.tensor(tokens)
     same_word = (words[:, None] == words[None, :]).float()  # (queries, keys)
     by_word = same_word / same_word.sum(-1, keepdim=True)  # spread over the copies of a word
     for head in range(2 if len(set(tokens)) < num_steps else 0):  # only if words repeat
         if (actual[head] - by_word).abs().max().item() < 0.05:
-            return Failure("words", f"head {head} spreads each query's weight over the copies "
-                           "of its own word: it reads the words, not the positions")
+            return Failure(
+                "words",
+                f"head {head} spreads each query's weight over the copies "
+                "of its own word: it reads the words, not the positions",
+            )
     for head in range(2):
         if (actual[head].amax(-1) - actual[head].amin(-1)).max().item() < 1e-3:
-            return Failure("uniform", f"head {head} gives every key the same weight: its "
-                           "scores do not depend on the key")
+            return Failure(
+                "uniform",
+                f"head {head} gives every key the same weight: its scores do not depend on the key",
+            )
     for head in range(2):
         wrong = (chosen[head] != targets[head]).nonzero().flatten().tolist()
         if wrong:
             query = wrong[0]
-            detail = (f"head {head}: query {query} weighs key {chosen[head, query].item()} "
-                      f"most, not key {targets[head, query].item()}")
+            detail = (
+                f"head {head}: query {query} weighs key {chosen[head, query].item()} "
+                f"most, not key {targets[head, query].item()}"
+            )
             if few:
-                return Failure("features", f"{detail}, on a case with {head_size} features "
-                               f"per head for {num_steps} positions")
+                return Failure(
+                    "features",
+                    f"{detail}, on a case with {head_size} features "
+                    f"per head for {num_steps} positions",
+                )
             return Failure("values", detail)
     return None
 
@@ -330,18 +372,30 @@ def check_my_neighbour_heads(student: Callable) -> None:
     generator = torch.Generator().manual_seed(6)
     random_words = torch.randint(0, 4, (8,), generator=generator).tolist()
     cases = [
-        Case("the cat sat on the mat: 5 words, 6 steps, head_size 6",
-             (5, 6, 6, [0, 1, 2, 3, 0, 4])),
+        Case(
+            "the cat sat on the mat: 5 words, 6 steps, head_size 6", (5, 6, 6, [0, 1, 2, 3, 0, 4])
+        ),
         Case("one word repeated: 3 words, 4 steps, head_size 4", (3, 4, 4, [2, 2, 2, 2])),
         Case("4 words, 8 steps, head_size 8", (4, 8, 8, random_words)),
-        Case("5 words, 5 steps, head_size 8 (more features than positions)",
-             (5, 5, 8, [4, 3, 2, 1, 0])),
-        Case("the cat sat on the mat with head_size 3 (fewer features than positions)",
-             (5, 6, 3, [0, 1, 2, 3, 0, 4])),
+        Case(
+            "5 words, 5 steps, head_size 8 (more features than positions)",
+            (5, 5, 8, [4, 3, 2, 1, 0]),
+        ),
+        Case(
+            "the cat sat on the mat with head_size 3 (fewer features than positions)",
+            (5, 6, 3, [0, 1, 2, 3, 0, 4]),
+        ),
         Case("4 words, 8 steps, head_size 2", (4, 8, 2, random_words)),
     ]
-    run_check("my_neighbour_heads", _heads_attention(student), _one_hot_targets, cases,
-              atol=1 - MIN_WEIGHT, hints=NEIGHBOUR_HINTS, diagnose=_diagnose_neighbours)
+    run_check(
+        "my_neighbour_heads",
+        _heads_attention(student),
+        _one_hot_targets,
+        cases,
+        atol=1 - MIN_WEIGHT,
+        hints=NEIGHBOUR_HINTS,
+        diagnose=_diagnose_neighbours,
+    )
 
 
 # ---------------------------------------------------------------- exercise 3
@@ -359,10 +413,19 @@ def _multihead_weights(
     )
 
 
-def _loop(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-          W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor, W_o: torch.Tensor | None,
-          num_heads: int, valid_lens: torch.Tensor | None = None,
-          scale_features: int | None = None, fill: float | None = None) -> torch.Tensor:
+def _loop(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    W_q: torch.Tensor,
+    W_k: torch.Tensor,
+    W_v: torch.Tensor,
+    W_o: torch.Tensor | None,
+    num_heads: int,
+    valid_lens: torch.Tensor | None = None,
+    scale_features: int | None = None,
+    fill: float | None = None,
+) -> torch.Tensor:
     """Multi-head attention one head at a time; the options give known wrong answers
     (``fill``: mask by writing that number into the padded scores, then a plain softmax)."""
     head_size = W_q.shape[0] // num_heads
@@ -383,10 +446,17 @@ def _loop(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
     return output if W_o is None else output @ W_o.T
 
 
-def _reference_multihead(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                         W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor,
-                         W_o: torch.Tensor, num_heads: int,
-                         valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+def _reference_multihead(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    W_q: torch.Tensor,
+    W_k: torch.Tensor,
+    W_v: torch.Tensor,
+    W_o: torch.Tensor,
+    num_heads: int,
+    valid_lens: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The reference (it agrees with ``MultiHeadAttention``; the tests check that)."""
     return _loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens)
 
@@ -403,10 +473,16 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
         return Failure("scale", "the scores are divided by the wrong number")
     if valid_lens is not None and _same(actual, _loop(*common, W_o, num_heads, None)):
         return Failure("mask", "the result ignores valid_lens: padded keys get weight")
-    if (valid_lens is not None and bool((valid_lens == 0).any())
-            and _same(actual, _loop(*common, W_o, num_heads, valid_lens, fill=-1e6))):
-        return Failure("empty", "the sequence with valid length 0 spreads its weight evenly "
-                       "over its padded keys, where every query should get zeros (lesson 03)")
+    if (
+        valid_lens is not None
+        and bool((valid_lens == 0).any())
+        and _same(actual, _loop(*common, W_o, num_heads, valid_lens, fill=-1e6))
+    ):
+        return Failure(
+            "empty",
+            "the sequence with valid length 0 spreads its weight evenly "
+            "over its padded keys, where every query should get zeros (lesson 03)",
+        )
     if _same(actual, _loop(*common, None, num_heads, valid_lens)):
         return Failure("projection", "the heads are right, but the last step is missing")
     return None
@@ -457,15 +533,35 @@ def check_my_multihead_loop(student: Callable) -> None:
         ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
         ("2 heads, no valid_lens", 2, 3, 4, 8, 8, 8, 8, 2, None),
         ("4 heads, valid_lens (batch,)", 2, 3, 5, 8, 6, 4, 8, 4, torch.tensor([2, 5])),
-        ("3 heads, valid_lens (batch, queries)", 2, 3, 4, 6, 6, 6, 6, 3,
-         torch.tensor([[1, 2, 3], [4, 4, 2]])),
+        (
+            "3 heads, valid_lens (batch, queries)",
+            2,
+            3,
+            4,
+            6,
+            6,
+            6,
+            6,
+            3,
+            torch.tensor([[1, 2, 3], [4, 4, 2]]),
+        ),
         ("a sequence with valid length 0", 2, 2, 3, 4, 4, 4, 4, 2, torch.tensor([0, 3])),
         ("self-attention, 2 heads", 3, 4, 4, 8, 8, 8, 8, 2, torch.tensor([4, 1, 3])),
     ]
     cases = []
     for seed, setting in enumerate(settings):
-        (description, batch, num_queries, num_keys, query_size, key_size, value_size,
-         num_hiddens, num_heads, valid_lens) = setting
+        (
+            description,
+            batch,
+            num_queries,
+            num_keys,
+            query_size,
+            key_size,
+            value_size,
+            num_hiddens,
+            num_heads,
+            valid_lens,
+        ) = setting
         queries = _features(batch, num_queries, query_size, seed=10 * seed)
         keys = _features(batch, num_keys, key_size, seed=10 * seed + 1)
         values = _features(batch, num_keys, value_size, seed=10 * seed + 2)
@@ -473,5 +569,11 @@ def check_my_multihead_loop(student: Callable) -> None:
             keys = values = queries
         weights = _multihead_weights(query_size, key_size, value_size, num_hiddens, 10 * seed)
         cases.append(Case(description, (queries, keys, values, *weights, num_heads, valid_lens)))
-    run_check("my_multihead_loop", student, _reference_multihead, cases,
-              hints=LOOP_HINTS, diagnose=_diagnose_loop)
+    run_check(
+        "my_multihead_loop",
+        student,
+        _reference_multihead,
+        cases,
+        hints=LOOP_HINTS,
+        diagnose=_diagnose_loop,
+    )

@@ -44,9 +44,7 @@ def _plain_numbers(student: Callable) -> Callable:
 def _conv_real_taps(num_steps: int, num_hiddens: int, kernel_size: int) -> int:
     """Conv1d multiply-adds if the taps that fall on the zero padding were skipped."""
     reach = (kernel_size - 1) // 2
-    taps = sum(
-        min(i + reach, num_steps - 1) - max(i - reach, 0) + 1 for i in range(num_steps)
-    )
+    taps = sum(min(i + reach, num_steps - 1) - max(i - reach, 0) + 1 for i in range(num_steps))
     return taps * num_hiddens * num_hiddens
 
 

@@ -230,11 +230,16 @@ def _diagnose_scores(actual: Any, expected: torch.Tensor, case: Case) -> Failure
     if isinstance(actual, _Unscored):
         value = actual.value
         if not isinstance(value, torch.Tensor):
-            return Failure("type", f"returned a {type(value).__name__}, expected a "
-                           f"({num_hiddens}, {num_hiddens}) tensor")
+            return Failure(
+                "type",
+                f"returned a {type(value).__name__}, expected a "
+                f"({num_hiddens}, {num_hiddens}) tensor",
+            )
         if tuple(value.shape) != (num_hiddens, num_hiddens):
-            return Failure("shape", f"returned shape {tuple(value.shape)}, expected "
-                           f"({num_hiddens}, {num_hiddens})")
+            return Failure(
+                "shape",
+                f"returned shape {tuple(value.shape)}, expected ({num_hiddens}, {num_hiddens})",
+            )
         if not value.is_floating_point():
             return Failure("dtype", f"returned dtype {value.dtype}; scores need a float matrix")
         return Failure("nan", "the matrix holds NaN or inf")
@@ -244,16 +249,24 @@ def _diagnose_scores(actual: Any, expected: torch.Tensor, case: Case) -> Failure
     first = int(queries[0])
     wanted = f"i {'+' if delta > 0 else '-'} {abs(delta)}"
     if delta != 0 and torch.equal(actual, queries - delta):
-        return Failure("direction", f"query {first} attends most to key {first - delta}, not "
-                       f"{first + delta}: every query i looks at key i {'-' if delta > 0 else '+'}"
-                       f" {abs(delta)}, the other way")
+        return Failure(
+            "direction",
+            f"query {first} attends most to key {first - delta}, not "
+            f"{first + delta}: every query i looks at key i {'-' if delta > 0 else '+'}"
+            f" {abs(delta)}, the other way",
+        )
     if delta != 0 and torch.equal(actual, queries):
-        return Failure("no_shift", f"every query i attends most to key i, its own position, "
-                       f"not to key {wanted}")
+        return Failure(
+            "no_shift",
+            f"every query i attends most to key i, its own position, not to key {wanted}",
+        )
     wrong = (actual != expected).nonzero()[:, 0]  # (wrong queries,)
     at = int(wrong[0])
-    return Failure("keys", f"query {int(queries[at])} attends most to key {int(actual[at])}, "
-                   f"not {int(expected[at])} ({len(wrong)} of {len(expected)} queries wrong)")
+    return Failure(
+        "keys",
+        f"query {int(queries[at])} attends most to key {int(actual[at])}, "
+        f"not {int(expected[at])} ({len(wrong)} of {len(expected)} queries wrong)",
+    )
 
 
 SCORE_HINTS = {

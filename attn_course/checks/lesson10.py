@@ -29,8 +29,15 @@ def _merge(max_a, sum_a, out_a, max_b, sum_b, out_b):
     return new_max, sum_a * rescale_a + sum_b * rescale_b, out_a * rescale_a + out_b * rescale_b
 
 
-def _merge_case(description: str, rows: int, sizes: tuple[int, int], d_v: int, seed: int,
-                masked: tuple[bool, bool] = (False, False), scale: float = 1.0) -> Case:
+def _merge_case(
+    description: str,
+    rows: int,
+    sizes: tuple[int, int],
+    d_v: int,
+    seed: int,
+    masked: tuple[bool, bool] = (False, False),
+    scale: float = 1.0,
+) -> Case:
     """Two blocks of keys of one set of rows; a masked block has every score -inf."""
     generator = torch.Generator().manual_seed(seed)
     args: list[torch.Tensor] = []
@@ -96,13 +103,28 @@ def check_my_merge_partials(student: Callable) -> None:
         _merge_case("the second block fully masked", 2, (5, 4), 2, 3, masked=(False, True)),
         _merge_case("both blocks fully masked", 2, (3, 3), 2, 4, masked=(True, True)),
     ]
-    run_check("my_merge_partials", student, None, cases, atol=1e-8, hints=MERGE_HINTS,
-              diagnose=_diagnose_merge)
+    run_check(
+        "my_merge_partials",
+        student,
+        None,
+        cases,
+        atol=1e-8,
+        hints=MERGE_HINTS,
+        diagnose=_diagnose_merge,
+    )
 
 
-def _row_term_case(description: str, num_queries: int, num_keys: int, block_size: int, seed: int,
-                   valid_lens: list | None = None, scale: float = 1.0, d: int = 4,
-                   d_v: int = 3) -> Case:
+def _row_term_case(
+    description: str,
+    num_queries: int,
+    num_keys: int,
+    block_size: int,
+    seed: int,
+    valid_lens: list | None = None,
+    scale: float = 1.0,
+    d: int = 4,
+    d_v: int = 3,
+) -> Case:
     """Two sequences of random queries, keys, values and dO, the log-sum-exp L that
     FlashAttention.forward saves (+inf where a query sees no key), and the expected
     D = sum_k P_ik dP_ik from whole rows of P and dP."""
@@ -125,8 +147,9 @@ def _row_term_case(description: str, num_queries: int, num_keys: int, block_size
     return Case(description, args, expected=expected)
 
 
-def _scores(queries: torch.Tensor, keys: torch.Tensor, lens: torch.Tensor | None,
-            scaled: bool = True) -> torch.Tensor:
+def _scores(
+    queries: torch.Tensor, keys: torch.Tensor, lens: torch.Tensor | None, scaled: bool = True
+) -> torch.Tensor:
     """Q K^T (/ sqrt(d) if scaled), -inf past each valid length: (batch, queries, keys)."""
     scores = queries @ keys.transpose(1, 2)
     if scaled:
@@ -138,8 +161,9 @@ def _scores(queries: torch.Tensor, keys: torch.Tensor, lens: torch.Tensor | None
     return scores.masked_fill(~keep, NEG_INF)
 
 
-def _block_shares(case: Case, weights: str = "right", scaled: bool = True,
-                  masked: bool = True) -> list[torch.Tensor]:
+def _block_shares(
+    case: Case, weights: str = "right", scaled: bool = True, masked: bool = True
+) -> list[torch.Tensor]:
     """Each block's share of D, sum over its keys of P dP, with the weights made the right way
     or one of the usual wrong ways: "block_softmax" (normalised within the block) or "exp"
     (e^S, not divided by the row's total)."""
@@ -161,8 +185,7 @@ def _block_shares(case: Case, weights: str = "right", scaled: bool = True,
 
 
 def _close(actual: torch.Tensor, other: torch.Tensor) -> bool:
-    return actual.shape == other.shape and torch.allclose(actual, other, atol=1e-8,
-                                                          equal_nan=True)
+    return actual.shape == other.shape and torch.allclose(actual, other, atol=1e-8, equal_nan=True)
 
 
 def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None:
@@ -179,17 +202,25 @@ def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None
         return None
     shares = _block_shares(case)
     if len(shares) > 1 and _close(actual, shares[-1]):
-        return Failure("accumulate", "only the last block's share of D: the sum over the "
-                                     "other blocks is missing")
+        return Failure(
+            "accumulate",
+            "only the last block's share of D: the sum over the other blocks is missing",
+        )
     if len(shares) > 1 and _close(actual, shares[0]):
-        return Failure("accumulate", "only the first block's share of D: the sum over the "
-                                     "other blocks is missing")
+        return Failure(
+            "accumulate",
+            "only the first block's share of D: the sum over the other blocks is missing",
+        )
     if _close(actual, sum(_block_shares(case, weights="block_softmax"))):
-        return Failure("normalised", "each block's weights sum to 1 over the block, where "
-                                     "only a whole row's weights sum to 1")
+        return Failure(
+            "normalised",
+            "each block's weights sum to 1 over the block, where "
+            "only a whole row's weights sum to 1",
+        )
     if _close(actual, sum(_block_shares(case, weights="exp"))):
-        return Failure("logsumexp", "the weights are e^S: they were never divided by the "
-                                    "row's total")
+        return Failure(
+            "logsumexp", "the weights are e^S: they were never divided by the row's total"
+        )
     unscaled = [sum(_block_shares(case, scaled=False, masked=masked)) for masked in (True, False)]
     if any(_close(actual, wrong) for wrong in unscaled):
         return Failure("scale", "the values match scores that were not divided by sqrt(d)")
@@ -251,9 +282,22 @@ def check_my_row_term_by_blocks(student: Callable) -> None:
         _row_term_case("blocks of 1 key", 3, 4, 1, 1),
         _row_term_case("one block holds every key (blocks of 16, 6 keys)", 4, 6, 16, 2),
         _row_term_case("valid lengths 2 and 7, blocks of 3", 4, 7, 3, 3, valid_lens=[2, 7]),
-        _row_term_case("a length per query, one query sees no key", 4, 5, 2, 4,
-                       valid_lens=[[3, 0, 5, 1], [5, 5, 2, 4]]),
+        _row_term_case(
+            "a length per query, one query sees no key",
+            4,
+            5,
+            2,
+            4,
+            valid_lens=[[3, 0, 5, 1], [5, 5, 2, 4]],
+        ),
         _row_term_case("large scores (queries 20 times larger)", 3, 6, 4, 5, scale=20.0),
     ]
-    run_check("my_row_term_by_blocks", student, None, cases, atol=1e-8, hints=ROW_TERM_HINTS,
-              diagnose=_diagnose_row_term)
+    run_check(
+        "my_row_term_by_blocks",
+        student,
+        None,
+        cases,
+        atol=1e-8,
+        hints=ROW_TERM_HINTS,
+        diagnose=_diagnose_row_term,
+    )

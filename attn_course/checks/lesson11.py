@@ -50,8 +50,7 @@ EXPAND_HINTS = {
         "Compare a function that copies each head in place with one that copies the whole stack.",
     ],
     "shape": [
-        "Which axis of K holds the heads? The result needs num_heads there, nothing else "
-        "changed.",
+        "Which axis of K holds the heads? The result needs num_heads there, nothing else changed.",
         "Check the shape against (batch, num_heads, steps, head_size) on the case with 1 kv head.",
     ],
 }
@@ -74,8 +73,9 @@ def check_my_expand_kv(student: Callable) -> None:
     run_check("my_expand_kv", student, None, cases, hints=EXPAND_HINTS, diagnose=_diagnose_expand)
 
 
-def _cache_bytes(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                 bytes_per_number):
+def _cache_bytes(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     """Reference: keys and values, per layer, batch entry, kv head, step and feature."""
     return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
 
@@ -99,8 +99,9 @@ def _diagnose_cache(actual: Any, expected: Any, case: Case) -> Failure | None:
     if not isinstance(actual, int):
         return Failure("type", f"returned a {type(actual).__name__}; a count of bytes is an int")
     if actual != expected:
-        return Failure("values", f"returned {actual}, not a whole multiple or fraction of the "
-                       "right count")
+        return Failure(
+            "values", f"returned {actual}, not a whole multiple or fraction of the right count"
+        )
     return None
 
 
@@ -138,5 +139,12 @@ def check_my_cache_bytes(student: Callable) -> None:
         Case("32 layers, 32 heads, 8 kv heads, 4096 steps, float16", (32, 32, 8, 128, 4096, 1, 2)),
         Case("multi-query, batch 16", (12, 12, 1, 64, 1024, 16, 2)),
     ]
-    run_check("my_cache_bytes", student, _cache_bytes, cases, atol=0.5, hints=CACHE_HINTS,
-              diagnose=_diagnose_cache)
+    run_check(
+        "my_cache_bytes",
+        student,
+        _cache_bytes,
+        cases,
+        atol=0.5,
+        hints=CACHE_HINTS,
+        diagnose=_diagnose_cache,
+    )

@@ -26,7 +26,7 @@ def left_padded_by_slicing(X, valid_lens):
     for b in range(X.shape[0]):
         n = int(valid_lens[b])
         if n:
-            weights[b, :, num_keys - n:] = torch.softmax(X[b, :, num_keys - n:], dim=-1)
+            weights[b, :, num_keys - n :] = torch.softmax(X[b, :, num_keys - n :], dim=-1)
     return weights
 
 
@@ -142,28 +142,57 @@ ANSWERS = [
     Answer(check_my_left_padded_softmax, left_padded_by_slicing, "pass"),
     Answer(check_my_left_padded_softmax, left_padded_by_comparison, "pass"),
     Answer(check_my_left_padded_softmax, left_padded_minus_inf, "nan", "0/0 on an empty row"),
-    Answer(check_my_left_padded_softmax, left_padded_minus_a_million, "empty_row",
-           "uniform weights on an empty row"),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_minus_a_million,
+        "empty_row",
+        "uniform weights on an empty row",
+    ),
     Answer(check_my_left_padded_softmax, left_padded_naive_exp, "overflow", "exp(133) is inf"),
     Answer(check_my_left_padded_softmax, left_padded_in_place, "mutated", "writes into X"),
-    Answer(check_my_left_padded_softmax, left_padded_on_the_right, "side",
-           "the lesson's right-padded mask"),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_on_the_right,
+        "side",
+        "the lesson's right-padded mask",
+    ),
     Answer(check_my_left_padded_softmax, left_padded_strict, "off_by_one", "> for >="),
-    Answer(check_my_left_padded_softmax, left_padded_one_pad_too_many, "off_by_one",
-           "one <pad> too many"),
-    Answer(check_my_left_padded_softmax, left_padded_lengths_along_queries, "raised",
-           "a (batch, keys) mask against (batch, queries, keys)"),
-    Answer(check_my_left_padded_softmax, left_padded_lengths_along_queries_when_square,
-           "query_axis", "the lengths broadcast along the queries axis, silently"),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_one_pad_too_many,
+        "off_by_one",
+        "one <pad> too many",
+    ),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_lengths_along_queries,
+        "raised",
+        "a (batch, keys) mask against (batch, queries, keys)",
+    ),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_lengths_along_queries_when_square,
+        "query_axis",
+        "the lengths broadcast along the queries axis, silently",
+    ),
     Answer(check_my_left_padded_softmax, left_padded_after_the_fact, "rows", "not renormalised"),
     Answer(check_my_left_padded_softmax, left_padded_unmasked, "padding", "no mask at all"),
     Answer(check_my_left_padded_softmax, left_padded_over_queries, "axis", "dim=1"),
-    Answer(check_my_left_padded_softmax, left_padded_additive_nan_to_num, "gradient",
-           "NaN gradient through an additive -inf mask"),
-    Answer(check_my_left_padded_softmax, left_padded_additive_where, "gradient",
-           "torch.where after the fact"),
-    Answer(check_my_left_padded_softmax, left_padded_in_float32, "dtype",
-           "float64 in, float32 out"),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_additive_nan_to_num,
+        "gradient",
+        "NaN gradient through an additive -inf mask",
+    ),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_additive_where,
+        "gradient",
+        "torch.where after the fact",
+    ),
+    Answer(
+        check_my_left_padded_softmax, left_padded_in_float32, "dtype", "float64 in, float32 out"
+    ),
 ]
 
 # --- exercise 2: the causal mask of a step with a KV cache ----------------------------------
@@ -176,7 +205,7 @@ def cached_causal_by_comparison(num_queries, num_keys):
 
 def cached_causal_last_rows(num_queries, num_keys):
     """The last rows of the square mask of all the positions."""
-    return torch.ones(num_keys, num_keys, dtype=torch.bool).tril()[num_keys - num_queries:]
+    return torch.ones(num_keys, num_keys, dtype=torch.bool).tril()[num_keys - num_queries :]
 
 
 def cached_causal_top_left(num_queries, num_keys):
@@ -210,8 +239,9 @@ def cached_causal_square(num_queries, num_keys):
 ANSWERS += [
     Answer(check_my_cached_causal_mask, cached_causal_by_comparison, "pass"),
     Answer(check_my_cached_causal_mask, cached_causal_last_rows, "pass"),
-    Answer(check_my_cached_causal_mask, cached_causal_top_left, "alignment",
-           "lined up at the top left"),
+    Answer(
+        check_my_cached_causal_mask, cached_causal_top_left, "alignment", "lined up at the top left"
+    ),
     Answer(check_my_cached_causal_mask, cached_causal_one_ahead, "alignment", "sees one ahead"),
     Answer(check_my_cached_causal_mask, cached_causal_upper, "transposed", "sees the future"),
     Answer(check_my_cached_causal_mask, cached_causal_strict, "diagonal", "hides its own key"),

@@ -54,7 +54,7 @@ def gaussian_by_differences(queries, keys, sigma):
 
 def gaussian_by_cdist(queries, keys, sigma):
     """torch.cdist never holds the differences of every pair: allowed, if not the exercise."""
-    return -torch.cdist(queries, keys) ** 2 / (2 * sigma**2)
+    return -(torch.cdist(queries, keys) ** 2) / (2 * sigma**2)
 
 
 def gaussian_without_query_term(queries, keys, sigma):

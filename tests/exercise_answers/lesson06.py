@@ -64,8 +64,18 @@ def regroups_X_in_place(X, num_heads):
 # ---------------------------------------------------------------- two heads by hand
 
 
-def circle_heads(num_words, num_steps, head_size, offsets=(1, -1), gap=8.0, scale=None,
-                 wrap=False, turn=math.pi, flip=False, edges=(True, True)):
+def circle_heads(
+    num_words,
+    num_steps,
+    head_size,
+    offsets=(1, -1),
+    gap=8.0,
+    scale=None,
+    wrap=False,
+    turn=math.pi,
+    flip=False,
+    edges=(True, True),
+):
     """Head h: keys on a circle in its first two features, query i pointing at the key at
     i + offsets[h] (clamped, or wrapped), with a score lead of at least `gap` after the
     division by sqrt(head_size); `edges[h]` False leaves head h's edge query at zero."""
@@ -76,8 +86,11 @@ def circle_heads(num_words, num_steps, head_size, offsets=(1, -1), gap=8.0, scal
     W_q = torch.zeros(2 * head_size, num_words + num_steps)
     W_k = torch.zeros(2 * head_size, num_words + num_steps)
     for head, offset in enumerate(offsets):
-        rows = [head * head_size + 1, head * head_size] if flip else [head * head_size,
-                                                                       head * head_size + 1]
+        rows = (
+            [head * head_size + 1, head * head_size]
+            if flip
+            else [head * head_size, head * head_size + 1]
+        )
         for i in range(num_steps):
             target = (i + offset) % num_steps if wrap else min(max(i + offset, 0), num_steps - 1)
             W_k[rows, num_words + i] = points[:, i]
@@ -158,8 +171,10 @@ def neighbour_heads_transposed(num_words, num_steps, head_size):
 
 
 def neighbour_heads_zero(num_words, num_steps, head_size):
-    return (torch.zeros(2 * head_size, num_words + num_steps),
-            torch.zeros(2 * head_size, num_words + num_steps))
+    return (
+        torch.zeros(2 * head_size, num_words + num_steps),
+        torch.zeros(2 * head_size, num_words + num_steps),
+    )
 
 
 def neighbour_heads_same_position(num_words, num_steps, head_size):
@@ -180,11 +195,9 @@ def loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     return torch.cat(heads, dim=-1) @ W_o.T
 
 
-def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                          valid_lens=None):
+def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     # Dividing by sqrt(num_hiddens) is the same as shrinking W_q by num_heads ** -0.5.
-    return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads,
-                valid_lens)
+    return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads, valid_lens)
 
 
 def ignores_valid_lens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
@@ -196,8 +209,9 @@ def forgets_W_o(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens
     return loop(queries, keys, values, W_q, W_k, W_v, identity, num_heads, valid_lens)
 
 
-def masks_with_minus_infinity(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                              valid_lens=None):
+def masks_with_minus_infinity(
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None
+):
     head_size = W_o.shape[0] // num_heads
     heads = []
     for h in range(num_heads):
@@ -212,8 +226,9 @@ def masks_with_minus_infinity(queries, keys, values, W_q, W_k, W_v, W_o, num_hea
     return torch.cat(heads, dim=-1) @ W_o.T
 
 
-def masks_with_large_negative(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                              valid_lens=None):
+def masks_with_large_negative(
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None
+):
     # d2l's way: -1e6 on the padded keys, then a plain softmax (an empty row goes uniform).
     head_size = W_o.shape[0] // num_heads
     heads = []
@@ -229,8 +244,9 @@ def masks_with_large_negative(queries, keys, values, W_q, W_k, W_v, W_o, num_hea
     return torch.cat(heads, dim=-1) @ W_o.T
 
 
-def concatenates_along_queries(queries, keys, values, W_q, W_k, W_v, W_o, num_heads,
-                               valid_lens=None):
+def concatenates_along_queries(
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None
+):
     head_size = W_o.shape[0] // num_heads
     heads = []
     for h in range(num_heads):

@@ -133,8 +133,9 @@ ANSWERS = [
     Answer(check_my_multiply_adds, multiply_adds_numpy, "pass", "numpy integers are accepted"),
     Answer(check_my_multiply_adds, conv_real_inputs_only, "padding", "skips the padded taps"),
     Answer(check_my_multiply_adds, flops_not_multiply_adds, "flops", "two FLOPs a multiply-add"),
-    Answer(check_my_multiply_adds, attention_with_output_projection, "output_projection",
-           "counts W_o"),
+    Answer(
+        check_my_multiply_adds, attention_with_output_projection, "output_projection", "counts W_o"
+    ),
     Answer(check_my_multiply_adds, gru_one_matrix_per_gate, "gru", "forgot the hidden matrices"),
     Answer(check_my_multiply_adds, attention_without_projections, "attention", "no W_q, W_k, W_v"),
     Answer(check_my_multiply_adds, conv_without_kernel, "conv", "one matrix per position"),

@@ -100,8 +100,7 @@ def row_term_last_block_only(queries, keys, values, dO, logsumexp, block_size, v
     return D
 
 
-def row_term_returns_in_the_loop(queries, keys, values, dO, logsumexp, block_size,
-                                 valid_lens=None):
+def row_term_returns_in_the_loop(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
     D = torch.zeros_like(logsumexp)
     for start in range(0, keys.shape[1], block_size):
         K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
@@ -164,10 +163,18 @@ ANSWERS = [
     Answer(check_my_row_term_by_blocks, row_term_by_hand, "pass", "own scores and masks"),
     Answer(check_my_row_term_by_blocks, row_term_through_output, "pass", "O rebuilt, then dO.O"),
     Answer(check_my_row_term_by_blocks, row_term_last_block_only, "accumulate", "D overwritten"),
-    Answer(check_my_row_term_by_blocks, row_term_returns_in_the_loop, "accumulate",
-           "returns after the first block"),
-    Answer(check_my_row_term_by_blocks, row_term_block_softmax, "normalised",
-           "softmax within each block"),
+    Answer(
+        check_my_row_term_by_blocks,
+        row_term_returns_in_the_loop,
+        "accumulate",
+        "returns after the first block",
+    ),
+    Answer(
+        check_my_row_term_by_blocks,
+        row_term_block_softmax,
+        "normalised",
+        "softmax within each block",
+    ),
     Answer(check_my_row_term_by_blocks, row_term_exp_scores, "logsumexp", "e^S, L unused"),
     Answer(check_my_row_term_by_blocks, row_term_unscaled, "scale", "no / sqrt(d)"),
     Answer(check_my_row_term_by_blocks, row_term_ignores_lengths, "mask", "valid_lens unused"),

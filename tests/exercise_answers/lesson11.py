@@ -42,50 +42,56 @@ def expand_concatenated_features(K, num_heads):
 # ------------------------------------------------------------------ cache bytes
 
 
-def cache_right(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                bytes_per_number):
+def cache_right(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
 
 
-def cache_by_tensors(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                     bytes_per_number):
-    key = torch.empty(batch_size, num_kv_heads, steps, head_size, dtype=torch.uint8,
-                      device="meta")
+def cache_by_tensors(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
+    key = torch.empty(batch_size, num_kv_heads, steps, head_size, dtype=torch.uint8, device="meta")
     return 2 * num_layers * key.numel() * bytes_per_number
 
 
-def cache_keys_only(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                    bytes_per_number):
+def cache_keys_only(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     return num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
 
 
-def cache_query_heads(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                      bytes_per_number):
+def cache_query_heads(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     return 2 * num_layers * batch_size * num_heads * steps * head_size * bytes_per_number
 
 
-def cache_float(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                bytes_per_number):
+def cache_float(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     return 2.0 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
 
 
-def cache_one_layer(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                    bytes_per_number):
+def cache_one_layer(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     return 2 * batch_size * num_kv_heads * steps * head_size * bytes_per_number
 
 
-def cache_no_bytes_per_number(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                              bytes_per_number):
+def cache_no_bytes_per_number(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     return 2 * num_layers * batch_size * num_kv_heads * steps * head_size
 
 
-def cache_bits(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-               bytes_per_number):
+def cache_bits(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number):
     return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number * 8
 
 
-def cache_added_layers(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size,
-                       bytes_per_number):
+def cache_added_layers(
+    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
+):
     per_layer = 2 * batch_size * num_kv_heads * steps * head_size * bytes_per_number
     return per_layer + num_layers
 
