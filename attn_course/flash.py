@@ -11,8 +11,8 @@ import math
 
 import torch
 
+from attn_course.support.validation import check_tiled_attention
 from attn_course.tiling import block_scores, tiled_forward
-from attn_course.validation import check_tiled_attention
 
 
 class FlashAttention(torch.autograd.Function):
@@ -38,37 +38,23 @@ class FlashAttention(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dO):
         """dO (batch, queries, d_v) -> dQ, dK, dV; P recomputed per block."""
-        queries, keys, values, output, logsumexp, valid_lens = (
-            ctx.saved_tensors
-        )
+        queries, keys, values, output, L, valid_lens = ctx.saved_tensors
         scale = 1 / math.sqrt(queries.shape[-1])
-        D = (dO * output).sum(
-            dim=-1, keepdim=True
-        )  # (b, q, 1): rowsum(P * dP)
+        D = (dO * output).sum(-1, keepdim=True)  # (b, q, 1): rowsum(P * dP)
         dQ, dK, dV = (torch.zeros_like(X) for X in (queries, keys, values))
         for start in range(0, keys.shape[1], ctx.block_size):
             block = slice(start, start + ctx.block_size)
-            K, V = (
-                keys[:, block],
-                values[:, block],
-            )  # (b, blk, d), (b, blk, d_v)
+            K = keys[:, block]  # (batch, block, d)
+            V = values[:, block]  # (batch, block, d_v)
             scores = block_scores(queries, K, start, valid_lens, ctx.causal)
-            P = torch.exp(scores - logsumexp)  # (b, q, block): weights, again
+            P = torch.exp(scores - L)  # (b, q, block): weights, again
             dV[:, block] = P.transpose(1, 2) @ dO  # (batch, block, d_v)
             dP = dO @ V.transpose(1, 2)  # (batch, queries, block)
             dS = P * (dP - D)  # (batch, queries, block)
             dQ += dS @ K * scale  # (batch, queries, d)
-            dK[:, block] = (
-                dS.transpose(1, 2) @ queries * scale
-            )  # (b, block, d)
-        return (
-            dQ,
-            dK,
-            dV,
-            None,
-            None,
-            None,
-        )  # no gradient for the other inputs
+            # the block's rows of dK: (batch, block, d)
+            dK[:, block] = dS.transpose(1, 2) @ queries * scale
+        return dQ, dK, dV, None, None, None  # nothing for the other inputs
 
 
 def flash_attention(
@@ -76,9 +62,7 @@ def flash_attention(
 ):
     """softmax(Q K^T / sqrt(d)) V: (batch, queries, d_v); its backward pass
     keeps O and one number per query, and recomputes P block by block."""
-    check_tiled_attention(
-        queries, keys, values, block_size, valid_lens, causal
-    )
+    check_tiled_attention(queries, keys, values, block_size, valid_lens)
     return FlashAttention.apply(
         queries, keys, values, block_size, valid_lens, causal
     )

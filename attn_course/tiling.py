@@ -12,7 +12,7 @@ import math
 import torch
 
 from attn_course.masking import length_mask
-from attn_course.validation import check_tiled_attention, validated
+from attn_course.support.validation import check_tiled_attention
 
 
 def online_softmax_step(row_max, row_sum, output, scores, V):
@@ -22,7 +22,8 @@ def online_softmax_step(row_max, row_sum, output, scores, V):
     new_max = torch.maximum(row_max, scores.amax(dim=-1, keepdim=True))
     shift = new_max.masked_fill(new_max == float("-inf"), 0.0)  # no key: 0
     rescale = torch.exp(row_max - shift)  # (batch, queries, 1): old to new
-    P = torch.exp(scores - shift)  # (batch, queries, block); 0 where masked
+    # unnormalised weights e^(s - m'): (batch, queries, block); 0 where masked
+    P = torch.exp(scores - shift)
     row_sum = row_sum * rescale + P.sum(dim=-1, keepdim=True)  # (b, q, 1)
     return new_max, row_sum, output * rescale + P @ V  # output (b, q, d_v)
 
@@ -33,14 +34,14 @@ def block_scores(queries, K, start, valid_lens=None, causal=False):
     num_queries, block = queries.shape[1], K.shape[1]
     scores = queries @ K.transpose(1, 2) / math.sqrt(queries.shape[-1])
     lens = torch.full((1, num_queries), start + block, device=queries.device)
-    if (
-        valid_lens is not None
-    ):  # (batch,) or (batch, queries): (batch, 1 or q)
+    if valid_lens is not None:  # (batch,) or (batch, q): (batch, 1 or q)
         lens = torch.minimum(lens, valid_lens.reshape(len(valid_lens), -1))
     if causal:  # query i sees keys 0 .. i: a valid length of i + 1
         rows = torch.arange(1, num_queries + 1, device=queries.device)  # (q,)
         lens = torch.minimum(lens, rows)  # (batch or 1, queries)
-    keep = length_mask(lens - start, block)  # (batch or 1, queries, block)
+    # how many keys of this block a query sees: 0 if all it sees come earlier
+    lens = (lens - start).clamp(min=0)  # (batch or 1, queries)
+    keep = length_mask(lens, block)  # (batch or 1, queries, block)
     return scores.masked_fill(~keep, float("-inf"))  # (b, q, block)
 
 
@@ -64,11 +65,11 @@ def tiled_forward(
     return row_max, row_sum, output
 
 
-@validated(check_tiled_attention)
 def tiled_attention(
     queries, keys, values, block_size, valid_lens=None, causal=False
 ):
     """softmax(Q K^T / sqrt(d)) V, block by block: (batch, queries, d_v)."""
+    check_tiled_attention(queries, keys, values, block_size, valid_lens)
     _, row_sum, output = tiled_forward(
         queries, keys, values, block_size, valid_lens, causal
     )

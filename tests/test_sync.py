@@ -23,7 +23,7 @@ def test_package_matches_what_the_lessons_export():
 
 def test_add_to_class_methods_land_in_the_class_body(tmp_path):
     cells = [
-        "import torch\nfrom attn_course.utils import add_to_class\n\n"
+        "import torch\nfrom attn_course.support.utils import add_to_class\n\n"
         'class Doubler:\n    """Doubles."""\n\n    def __init__(self):\n        self.k = 2\n',
         '@add_to_class(Doubler)\ndef forward(self, x):\n    """(n,) -> (n,)."""\n'
         "    return self.k * torch.as_tensor(x)  # (n,)\n",

@@ -119,7 +119,8 @@ def render(module: str, lesson: Path, title: str, sources: list[str]) -> str:
             blocks.append(block)
     relative = lesson.relative_to(REPO_ROOT).as_posix()
     number = lesson.name[:2]
-    docstring = f'"""{title} (lesson {number}).\n\nThe code that lesson builds: {relative}.\n"""'
+    summary = textwrap.fill(f'"""{title} (lesson {number}).', width=78)  # the modules' columns
+    docstring = f'{summary}\n\nThe code that lesson builds: {relative}.\n"""'
     parts = [HEADER.format(lesson=relative), docstring, "", "from __future__ import annotations"]
     parts += [""] + imports
     for block in blocks:

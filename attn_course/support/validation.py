@@ -1,24 +1,17 @@
 """Input checks of the course's functions and layers (hand-written, not taught).
 
-Each public entry point calls one check first, as PyTorch's layers do. A check takes only
-what it checks, raises ``TypeError`` (kind, dtype) or ``ValueError`` (shape, size, value),
-reads tensor values at most once, and is skipped under ``torch.compile`` (``_eager_only``).
-"""
+Each public entry point calls one check first, as PyTorch's layers do. A check takes only what it
+checks, raises TypeError (kind, dtype) or ValueError (shape, size, value), reads values once."""
 
 import functools
 
 import torch
 
 
-def _eager_only(check):
-    """``check``, skipped while ``torch.compile`` traces (the graph needs no checks)."""
-
-    @functools.wraps(check)
-    def checked(*args, **kwargs):
-        if not torch.compiler.is_compiling():
-            check(*args, **kwargs)
-
-    return checked
+def _eager_only(check):  # check, skipped while torch.compile traces: the graph needs no checks
+    return functools.wraps(check)(
+        lambda *args, **kwargs: None if torch.compiler.is_compiling() else check(*args, **kwargs)
+    )
 
 
 def _int(name, value, low=1):
@@ -39,13 +32,11 @@ def _tensor(name, X, ndim=None, floating=True):
     return X
 
 
-def _lens_shape(valid_lens, *shapes):
-    if not isinstance(valid_lens, torch.Tensor):
-        raise TypeError(f"valid_lens must be a torch.Tensor, got {type(valid_lens).__name__}")
-    if tuple(valid_lens.shape) not in shapes:
+def _shape(X, *shapes, name="valid_lens"):
+    if tuple(_tensor(name, X, floating=False).shape) not in shapes:
         expected = " or ".join(str(shape) for shape in shapes)
-        raise ValueError(f"valid_lens must have shape {expected}, got {tuple(valid_lens.shape)}")
-    return valid_lens
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(X.shape)}")
+    return X
 
 
 def _lens_range(valid_lens, low, high):
@@ -98,8 +89,7 @@ def check_schedule(warmup_steps, num_steps, step=None):
 @_eager_only
 def check_heatmaps(matrices, titles, xticklabels, yticklabels):
     """``matrices`` (rows, cols, queries, keys) or (queries, keys), one label per row/column."""
-    matrices = _tensor("matrices", matrices, floating=False)
-    if matrices.dim() not in (2, 4):
+    if _tensor("matrices", matrices, floating=False).dim() not in (2, 4):
         shapes = "(rows, cols, queries, keys) or (queries, keys)"
         raise ValueError(f"matrices must have shape {shapes}, got {tuple(matrices.shape)}")
     for name, labels, count, per in [
@@ -121,10 +111,9 @@ def check_valid_lens(valid_lens, max_len):
 @_eager_only
 def check_sequence_mask(X, valid_len):
     """X (batch, steps, ...) and one length per sequence (batch,)."""
-    X = _tensor("X", X, floating=False)
-    if X.dim() < 2:
+    if _tensor("X", X, floating=False).dim() < 2:
         raise ValueError(f"X must have shape (batch, steps, ...), got {tuple(X.shape)}")
-    _lens_shape(valid_len, (X.shape[0],))
+    _shape(valid_len, (X.shape[0],))
 
 
 @_eager_only
@@ -132,7 +121,7 @@ def check_masked_softmax(X, valid_lens):
     """Scores X (batch, queries, keys); valid_lens None, (batch,) or (batch, queries)."""
     X = _tensor("X", X, ndim=3)
     if valid_lens is not None:
-        _lens_shape(valid_lens, (X.shape[0],), (X.shape[0], X.shape[1]))
+        _shape(valid_lens, (X.shape[0],), (X.shape[0], X.shape[1]))
 
 
 @_eager_only
@@ -151,45 +140,38 @@ def check_attention(queries, keys, values):
 
 @_eager_only
 def check_scores(queries, keys, query_size=None, key_size=None, dtype=None):
-    """queries (batch, q, d_q) and keys (batch, k, d_k) of one batch size and dtype; without
-    sizes (dot product) d_q == d_k, else the layer's sizes and parameter ``dtype``."""
+    """queries (batch, q, d_q), keys (batch, k, d_k); the layer's sizes and dtype, or one d."""
     Q, K = _tensor("queries", queries, 3), _tensor("keys", keys, 3)
-    shapes = f"{tuple(Q.shape)} and {tuple(K.shape)}"
+    shapes = f"got {tuple(Q.shape)} and {tuple(K.shape)}"
     if Q.shape[0] != K.shape[0]:
-        raise ValueError(f"queries and keys must have the same batch size, got {shapes}")
+        raise ValueError(f"queries and keys must have the same batch size, {shapes}")
     if Q.dtype != K.dtype:
         raise TypeError(f"queries and keys must have the same dtype, got {Q.dtype} and {K.dtype}")
     if dtype is not None and Q.dtype != dtype:
         fix = f"convert the layer with layer.to({Q.dtype}) or the inputs with .to({dtype})"
         raise TypeError(f"the layer's parameters are {dtype}, the inputs {Q.dtype}: {fix}")
     if query_size is None and Q.shape[-1] != K.shape[-1]:
-        raise ValueError(
-            f"dot-product attention needs queries and keys of one size d, got {shapes}"
-        )
+        raise ValueError(f"dot-product attention needs queries and keys of one size d, {shapes}")
     if query_size is not None and (Q.shape[-1], K.shape[-1]) != (query_size, key_size):
         expected = f"queries (batch, queries, {query_size}) and keys (batch, keys, {key_size})"
-        raise ValueError(f"expected {expected}, got {shapes}")
+        raise ValueError(f"expected {expected}, {shapes}")
 
 
 @_eager_only
 def check_heads(X, num_heads, split=True):
-    """X (batch, steps, num_hiddens) to split into heads, or (batch * num_heads, steps,
-    head_size) to merge (``split=False``)."""
+    """X (batch, steps, num_hiddens) to split, or (batch * num_heads, steps, p) to merge."""
     X = _tensor("X", X, 3)
     _int("num_heads", num_heads)
     got = f"got shape {tuple(X.shape)} and num_heads={num_heads}"
     if split and X.shape[-1] % num_heads:
-        raise ValueError(
-            f"X (batch, steps, num_hiddens) needs num_hiddens divisible by num_heads, {got}"
-        )
+        raise ValueError(f"X's num_hiddens must be divisible by num_heads, {got}")
     if not split and X.shape[0] % num_heads:
         raise ValueError(f"X must have shape (batch * num_heads, steps, head_size), {got}")
 
 
 @_eager_only
 def check_multihead_inputs(layer, queries, keys, values, valid_lens):
-    """queries, keys, values (batch, steps, *) of the sizes and dtype of ``layer``'s
-    W_q, W_k, W_v; valid_lens None, (batch,) or (batch, queries)."""
+    """check_attention's inputs of the sizes and dtype of ``layer``'s W_q, W_k, W_v; lengths."""
     check_attention(queries, keys, values)
     for name, X, W in [("queries", queries, layer.W_q), ("keys", keys, layer.W_k),
                        ("values", values, layer.W_v)]:  # fmt: skip
@@ -200,7 +182,36 @@ def check_multihead_inputs(layer, queries, keys, values, valid_lens):
             fix = "convert one to the other (e.g. layer.to(dtype))"
             raise TypeError(f"{name} has dtype {X.dtype}, the weights {W.weight.dtype}; {fix}")
     if valid_lens is not None:
-        _lens_shape(valid_lens, (queries.shape[0],), tuple(queries.shape[:2]))
+        _shape(valid_lens, (queries.shape[0],), tuple(queries.shape[:2]))
+
+
+@_eager_only
+def check_tiled_attention(queries, keys, values, block_size, valid_lens=None):
+    """check_attention's inputs of one size d, block_size >= 1, lengths in [0, keys] (one read)."""
+    check_attention(queries, keys, values)
+    check_scores(queries, keys)
+    check_sizes(block_size=block_size)
+    if valid_lens is not None:
+        _shape(valid_lens, (queries.shape[0],), tuple(queries.shape[:2]))
+        check_valid_lens(valid_lens, keys.shape[1])
+
+
+@_eager_only
+def check_grouped_sizes(num_hiddens, num_heads, num_kv_heads, dropout):
+    """check_multihead_sizes for inputs of num_hiddens features; num_kv_heads divides num_heads."""
+    check_multihead_sizes(num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, dropout)
+    _int("num_kv_heads", num_kv_heads)
+    if num_heads % num_kv_heads:
+        raise ValueError(f"num_kv_heads ({num_kv_heads}) must divide num_heads ({num_heads})")
+
+
+@_eager_only
+def check_rotary(X, positions=None):
+    """X (batch, steps, d), d even; positions None, (steps,) or (batch, steps)."""
+    if _tensor("X", X, 3).shape[-1] % 2:
+        raise ValueError(f"X must have an even number of features, got shape {tuple(X.shape)}")
+    if positions is not None:
+        _shape(positions, (X.shape[1],), tuple(X.shape[:2]), name="positions")
 
 
 @_eager_only
@@ -225,10 +236,9 @@ def check_sequence(X, num_hiddens=None, max_len=None):
 @_eager_only
 def check_tokens(X, vocab_size=None):
     """Token ids X (batch, steps), steps >= 1, in [0, vocab_size) if given (one read)."""
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"X must be a torch.Tensor of token indices, got {type(X).__name__}")
-    if X.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"X must hold integer token indices, got dtype {X.dtype}")
+    if not isinstance(X, torch.Tensor) or X.dtype not in (torch.int64, torch.int32):
+        got = getattr(X, "dtype", type(X).__name__)
+        raise TypeError(f"X must be a tensor of integer token indices, got {got}")
     if X.dim() != 2 or X.shape[1] < 1:
         raise ValueError(f"X must have shape (batch, steps), steps >= 1, got {tuple(X.shape)}")
     if vocab_size is not None and not X.is_meta and bool(((X < 0) | (X >= vocab_size)).any()):
@@ -240,7 +250,7 @@ def check_tokens(X, vocab_size=None):
 def check_source(X, valid_lens):
     """Source ids X (batch, steps) and lengths (batch,), each in [1, steps] (one read)."""
     check_tokens(X)
-    _lens_range(_lens_shape(valid_lens, (X.shape[0],)), 1, X.shape[1])
+    _lens_range(_shape(valid_lens, (X.shape[0],)), 1, X.shape[1])
 
 
 @_eager_only
@@ -255,15 +265,14 @@ def check_encoder_decoder(source, decoder_input):
 
 @_eager_only
 def check_masked_cross_entropy(logits, labels, valid_lens):
-    """logits (batch, steps, vocab), int64 labels (batch, steps), valid_lens (batch,) not all
-    0 (one read; ``length_mask`` checks their range)."""
+    """logits (batch, steps, vocab), int64 labels (batch, steps), valid_lens (batch,) not all 0."""
     logits = _tensor("logits", logits, 3)
     if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
         raise TypeError("labels must be a torch.int64 tensor of shape (batch, steps)")
     if labels.shape != logits.shape[:2]:
         expected, got = tuple(logits.shape[:2]), tuple(labels.shape)
         raise ValueError(f"labels must have shape (batch, steps) = {expected}, got {got}")
-    lens = _lens_shape(valid_lens, (labels.shape[0],))
+    lens = _shape(valid_lens, (labels.shape[0],))
     if not lens.is_meta and not bool((lens > 0).any()):
         raise ValueError("no valid token: every valid length is 0")
 
@@ -278,16 +287,13 @@ def check_training(batches, num_steps):
 
 @_eager_only
 def check_alignment_accuracy(attention_weights, gold_alignments):
-    """Weights (batch, target_steps, source_steps); integer gold positions (batch,
-    target_steps) below source_steps, -1 for none, not all -1."""
+    """Weights (batch, targets, sources); int gold positions (batch, targets), -1 for none."""
     weights, gold = _tensor("attention_weights", attention_weights, 3), gold_alignments
     if not isinstance(gold, torch.Tensor) or gold.dtype not in (torch.int64, torch.int32):
         raise TypeError("gold_alignments must be an integer tensor (batch, target_steps)")
     if gold.shape != weights.shape[:2]:
-        expected, got = tuple(weights.shape[:2]), tuple(gold.shape)
-        raise ValueError(
-            f"gold_alignments must have shape (batch, target_steps) = {expected}, got {got}"
-        )
+        shape = f"(batch, target_steps) = {tuple(weights.shape[:2])}"
+        raise ValueError(f"gold_alignments must have shape {shape}, got {tuple(gold.shape)}")
     if gold.numel() and int(gold.max()) >= weights.shape[2]:
         raise ValueError(f"gold positions must be below source_steps = {weights.shape[2]}")
     if not bool((gold >= 0).any()):
