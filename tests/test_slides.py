@@ -295,14 +295,18 @@ def test_lesson_is_a_lecture(notebook: Path):
 
 def test_slides_show_the_idea_of_taught_code():
     code = (
-        "from attn_course.validation import check_masked_softmax\n"
+        "from attn_course.support.validation import check_masked_softmax\n"
         "@add_to_class(Foo)\n"
         "def forward(self, X, valid_lens=None):  # noqa: F811\n"
         '    """(batch, n) -> (batch, n)."""\n'
         "    check_masked_softmax(X,\n                         valid_lens)\n"
+        "    pairs = [(X, 1),  (X, 2)]  # fmt: skip\n"
         "    return X + 1  # (batch, n)\n"
     )
-    shown = "def forward(self, X, valid_lens=None):\n    return X + 1  # (batch, n)"
+    shown = (
+        "def forward(self, X, valid_lens=None):\n    pairs = [(X, 1),  (X, 2)]\n"
+        "    return X + 1  # (batch, n)"
+    )
     assert slide_code(code) == shown
     assert code_noise(code) == [
         "a decorator on forward",

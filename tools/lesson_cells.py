@@ -26,7 +26,7 @@ NBVAL_TAGS = ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "nb
 NOT_COMPARED_TAGS = ("nbval-ignore-output", "nbval-skip")
 NOTE_KEYS = {"point", "minutes", "ask", "must_ask"}
 SLIDE_STARTS = ("slide", "subslide")
-LINT_COMMENT = re.compile(r"\s*#\s*(noqa|type:|pragma|fmt:)\b.*$")
+LINT_COMMENT = re.compile(r"\s*#\s*(?:noqa\b|type:|pragma\b|fmt:).*$")
 
 
 def source(cell: dict) -> str:
