@@ -8,6 +8,7 @@ The code that lesson builds: notebooks/02_attention_heatmaps.ipynb.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from attn_course.support.validation import check_heatmaps
 
@@ -21,37 +22,35 @@ def label_axes(axes, xlabel, ylabel, titles, xticklabels, yticklabels):
     if titles is not None:
         for ax, title in zip(axes[0], titles, strict=True):
             ax.set_title(title)
+    num_queries, num_keys = axes[0, 0].get_images()[0].get_array().shape
     for ax in axes.flat:
-        if xticklabels is not None:
-            ax.set_xticks(range(len(xticklabels)), xticklabels, rotation=90)
-        if yticklabels is not None:
-            ax.set_yticks(range(len(yticklabels)), yticklabels)
+        set_ticks(ax.xaxis, num_keys, xticklabels, rotation=90)
+        set_ticks(ax.yaxis, num_queries, yticklabels)
 
 
-def show_heatmaps(
-    matrices,
-    xlabel,
-    ylabel,
-    titles=None,
-    figsize=(2.5, 2.5),
-    cmap="Reds",
-    xticklabels=None,
-    yticklabels=None,
-):
+def set_ticks(axis, count, labels=None, **text):
+    """Tick labels if given, else whole positions: all up to 10, 5 beyond."""
+    if labels is not None:
+        axis.set_ticks(range(count), labels, **text)
+    elif count <= 10:  # a tick at every position
+        axis.set_ticks(range(count))
+    else:  # at most 5 ticks, all on whole positions
+        axis.set_major_locator(MaxNLocator(5, integer=True))
+
+
+def show_heatmaps(matrices, xlabel, ylabel, titles=None,
+                  figsize=(2.5, 2.5), cmap="Reds",
+                  xticklabels=None, yticklabels=None):  # fmt: skip
     """Draw (rows, cols, queries, keys) or (queries, keys) on one scale."""
     check_heatmaps(matrices, titles, xticklabels, yticklabels)
     matrices = matrices.detach().float().cpu()  # no autograd, on the CPU
     if matrices.dim() == 2:
         matrices = matrices[None, None]  # (1, 1, queries, keys)
-    num_rows, num_cols = matrices.shape[:2]
-    size = (figsize[0] * num_cols + 1.0, figsize[1] * num_rows)  # + colorbar
+    rows, cols = matrices.shape[:2]
+    # (width, height) in inches: a panel per matrix, 1 more for the colour bar
+    size = (figsize[0] * cols + 1.0, figsize[1] * rows)
     fig, axes = plt.subplots(
-        num_rows,
-        num_cols,
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-        figsize=size,
+        rows, cols, sharex=True, sharey=True, squeeze=False, figsize=size
     )
     vmin, vmax = matrices.min().item(), matrices.max().item()  # one scale
     for ax, matrix in zip(axes.flat, matrices.flatten(0, 1), strict=True):
