@@ -333,7 +333,7 @@ def test_lecture_rules_catch_what_they_name():
     }
     long_code = {
         "cell_type": "code",
-        "source": "\n".join(f"x{i} = {i}" for i in range(16)),
+        "source": "\n".join(f"x{i} = {i}" for i in range(15)),  # with print(ok): 16 lines
         "metadata": {},
         "outputs": [],
     }
@@ -347,6 +347,8 @@ def test_lecture_rules_catch_what_they_name():
         md("## Code", "slide", point="p", minutes=1, ask="why", must_ask=True),
         long_code,
         verdict,
+        # seven slides want two must-ask questions; wordy, so the mean stays over 40 words
+        *(md(f"## Point {n}\n\n" + "word " * 60, "slide", point="p", minutes=1) for n in range(5)),
     ]
     path = Path(os.environ.get("TMPDIR", "/tmp")) / "attn_rules_lecture.ipynb"
     path.write_text(json.dumps({"cells": slides}), encoding="utf-8")
