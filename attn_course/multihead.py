@@ -38,16 +38,8 @@ def transpose_output(X, num_heads):
 class MultiHeadAttention(nn.Module):
     """Multi-head attention: (batch, q, query_size) -> (batch, q, hiddens)."""
 
-    def __init__(
-        self,
-        key_size,
-        query_size,
-        value_size,
-        num_hiddens,
-        num_heads,
-        dropout=0.0,
-        bias=False,
-    ):
+    def __init__(self, key_size, query_size, value_size, num_hiddens,
+                 num_heads, dropout=0.0, bias=False):  # fmt: skip
         check_multihead_sizes(
             key_size, query_size, value_size, num_hiddens, num_heads, dropout
         )

@@ -105,9 +105,8 @@ class Seq2SeqDecoder(Decoder):
 
     def init_state(self, enc_outputs, enc_state, enc_valid_lens):
         """s_0 = c = the encoder's final state (batch, num_hiddens)."""
-        return DecoderState(
-            enc_outputs, enc_valid_lens, context=enc_state, hidden=enc_state
-        )
+        s_0 = c = enc_state  # the context and the first state: (batch, h)
+        return DecoderState(enc_outputs, enc_valid_lens, c, s_0)
 
     def context(self, hidden, state):
         """After s_{t-1} = hidden (batch, h): the fixed c, and no weights."""
