@@ -61,15 +61,8 @@ def cached_self_attention(attention, X, cache, layer):
 class TinyDecoder(nn.Module):
     """A causal attention-only model: tokens (batch, steps) -> logits."""
 
-    def __init__(
-        self,
-        vocab_size,
-        num_hiddens,
-        num_heads,
-        num_kv_heads,
-        num_layers,
-        max_len=1024,
-    ):
+    def __init__(self, vocab_size, num_hiddens, num_heads, num_kv_heads,
+                 num_layers, max_len=1024):  # fmt: skip
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.register_buffer(
