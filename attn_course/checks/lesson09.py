@@ -125,6 +125,7 @@ def check_my_warmup_cosine_factor(student: Callable) -> None:
         Case("step 5 of a 10-step warm-up", (5, 10, 100)),
         Case("the last warm-up step", (10, 10, 100)),
         Case("the first step after the warm-up", (11, 10, 100)),
+        Case("a quarter of the way through the decay", (33, 10, 100)),
         Case("half-way through the decay", (55, 10, 100)),
         Case("the last step", (100, 10, 100)),
         Case("no warm-up at all, step 1", (1, 0, 50)),
