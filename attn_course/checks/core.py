@@ -56,8 +56,8 @@ GENERIC_HINTS: dict[str, list[str]] = {
         "shape comments in the lesson.",
     ],
     "type": [
-        "What type does your function return? The check expects a tensor (or the type the "
-        "exercise names).",
+        "What type does your function return, and which type does the exercise ask for "
+        "(the message above names the one the check expected)?",
     ],
     "shape": [
         "Compare the shape you return with the shape the exercise asks for, axis by axis.",
