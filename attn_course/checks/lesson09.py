@@ -3,7 +3,7 @@
 - ``check_my_causal_valid_lens(my_causal_valid_lens)``: 2-D valid lengths that make
   ``masked_softmax`` act as the causal mask.
 - ``check_my_warmup_cosine_factor(my_warmup_cosine_factor)``: the learning-rate factor of
-  a linear warm-up followed by a cosine decay to 0.
+  a linear warm-up followed by a cosine decay to 0, a Python float.
 - ``check_my_pre_norm_block(my_pre_norm_block)``: a pre-norm encoder block computed
   from its parts.
 
@@ -105,6 +105,13 @@ def _diagnose_schedule(actual: Any, expected: Any, case: Case) -> Failure | None
 
 
 SCHEDULE_HINTS = {
+    "type": [
+        "The check expects a plain Python number (a float), as the factor that LambdaLR "
+        "multiplies the learning rate by. Which line of your function makes its result "
+        "something else?",
+        "The functions of Python's math module take and return plain numbers; torch's "
+        "functions return tensors.",
+    ],
     "warmup": [
         "The warm-up is wrong. What should the factor be at the last warm-up step? At step 1?",
         "During the warm-up the factor grows in equal steps: by how much per step?",
@@ -174,11 +181,20 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
         no_residual = ffn(ln2(Y))
         Y_missing = attend(Z, valid_lens)
         no_residual_attention = Y_missing + ffn(ln2(Y_missing))
+        stale_ffn_input = Y + ffn(Z)  # the FFN reads LN1(X), not LN2(Y)
+        Y1 = X + attend(Z, valid_lens)
+        ln1_twice = Y1 + ffn(ln1(Y1))
+        Z2 = ln2(X)
+        Y2 = X + attend(Z2, valid_lens)
+        ln2_twice = Y2 + ffn(ln2(Y2))
     return {
         "post_norm": post,
         "padding": no_padding,
         "residual": no_residual,
         "residual_attention": no_residual_attention,
+        "ffn_input": stale_ffn_input,
+        "ln1_twice": ln1_twice,
+        "ln2_twice": ln2_twice,
     }
 
 
@@ -193,6 +209,14 @@ def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
         return Failure("padding", "the padded keys were attended to")
     if _close(actual, variants["residual"]) or _close(actual, variants["residual_attention"]):
         return Failure("residual", "a residual connection (the '+ X') is missing")
+    if _close(actual, variants["ffn_input"]):
+        return Failure(
+            "ffn_input",
+            "the FFN read the block's normalised input: it must read the first sublayer's "
+            "result, normalised by the second norm",
+        )
+    if _close(actual, variants["ln1_twice"]) or _close(actual, variants["ln2_twice"]):
+        return Failure("shared_norm", "both sublayers used the same layer norm: each has its own")
     return None
 
 
@@ -209,6 +233,16 @@ BLOCK_HINTS = {
     "residual": [
         "Compare the size of your output with X's: does X itself still reach the output?",
         "Each of the two sublayers adds its result to what came in. Does yours?",
+    ],
+    "ffn_input": [
+        "Your attention sublayer is right. What comes into the second sublayer: the block's "
+        "input, or what the first sublayer handed on?",
+        "Each sublayer normalises what comes into it, with its own norm. Which tensor comes "
+        "into the FFN's sublayer?",
+    ],
+    "shared_norm": [
+        "The block has two layer norms with different weights. Which one belongs to which "
+        "sublayer?",
     ],
 }
 

@@ -84,6 +84,13 @@ def full_cosine_period(step, warmup_steps, num_steps):
     return 0.5 * (1 + math.cos(2 * math.pi * progress))  # back up to 1 at the end
 
 
+def schedule_as_tensor(step, warmup_steps, num_steps):
+    if step <= warmup_steps:
+        return torch.tensor(step / warmup_steps)
+    progress = torch.tensor((step - warmup_steps) / (num_steps - warmup_steps))
+    return 0.5 * (1 + torch.cos(torch.pi * progress))  # a 0-d tensor
+
+
 # ---------------------------------------------------------------- pre-norm block
 
 
@@ -110,6 +117,24 @@ def no_residual_around_ffn(block, X, valid_lens):
     return block.ffn(block.addnorm2.ln(X))
 
 
+def ffn_on_stale_input(block, X, valid_lens):
+    Z = block.addnorm1.ln(X)
+    X = X + block.attention(Z, Z, Z, valid_lens)
+    return X + block.ffn(Z)  # the FFN reads LN1 of the block's input
+
+
+def second_norm_twice(block, X, valid_lens):
+    Z = block.addnorm2.ln(X)
+    X = X + block.attention(Z, Z, Z, valid_lens)
+    return X + block.ffn(block.addnorm2.ln(X))
+
+
+def first_norm_twice(block, X, valid_lens):
+    Z = block.addnorm1.ln(X)
+    X = X + block.attention(Z, Z, Z, valid_lens)
+    return X + block.ffn(block.addnorm1.ln(X))
+
+
 def normalises_in_place(block, X, valid_lens):
     X.copy_(block.addnorm1.ln(X))  # writes into the input
     return pre_norm(block, X, valid_lens)
@@ -129,9 +154,13 @@ ANSWERS = [
     Answer(check_my_warmup_cosine_factor, no_warmup, "warmup"),
     Answer(check_my_warmup_cosine_factor, linear_decay, "decay"),
     Answer(check_my_warmup_cosine_factor, full_cosine_period, "decay"),
+    Answer(check_my_warmup_cosine_factor, schedule_as_tensor, "type", "torch.cos: a tensor"),
     Answer(check_my_pre_norm_block, pre_norm, "pass"),
     Answer(check_my_pre_norm_block, post_norm, "post_norm"),
     Answer(check_my_pre_norm_block, padding_ignored, "padding"),
     Answer(check_my_pre_norm_block, no_residual_around_ffn, "residual"),
+    Answer(check_my_pre_norm_block, ffn_on_stale_input, "ffn_input"),
+    Answer(check_my_pre_norm_block, second_norm_twice, "shared_norm"),
+    Answer(check_my_pre_norm_block, first_norm_twice, "shared_norm"),
     Answer(check_my_pre_norm_block, normalises_in_place, "mutated"),
 ]
