@@ -1,8 +1,9 @@
 """Checks for the coding exercises of lesson 05 (Bahdanau attention).
 
-Each check diagnoses the kind of a failure (padding counted, wrong denominator,
-wrong axis, ...) by comparing the student's result with the results of common
-mistakes, and gives hints in stages that name a property to check, never the recipe.
+Each check diagnoses the kind of a failure (padding counted, a mask off by one, a wrong
+denominator, a mean of per-sentence means, integer division, a wrong axis, ...) by
+comparing the student's result with the results of common mistakes, and gives hints in
+stages that name a property to check, never the recipe.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ def _as_tensor(student: Callable) -> Callable:
 
 
 def _as_float(student: Callable) -> Callable:
-    """Accept a 0-d tensor as well as a float from the student."""
+    """Accept a 0-d tensor as well as a number from the student (an integer stays one)."""
 
     def wrapped(*args, **kwargs):
         result = student(*args, **kwargs)
-        return float(result) if isinstance(result, torch.Tensor) and result.numel() == 1 else result
+        if isinstance(result, torch.Tensor) and result.numel() == 1:
+            return result.item()  # an int for an integer tensor, else a float
+        return result
 
     return wrapped
 
@@ -69,7 +72,7 @@ def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
     mask = torch.arange(steps) < valid_lens[:, None]  # (batch, steps)
     real_sum = float((per_token * mask).sum())
     per_sentence = (per_token * mask).sum(1) / valid_lens.clamp(min=1)  # (batch,)
-    return {
+    mistakes = {
         "padding": ("the mean over every position, padding included", float(per_token.mean())),
         "denominator": (
             f"the right sum divided by batch * steps = {batch * steps}",
@@ -79,6 +82,25 @@ def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
         "denominator-none": ("the right sum, not divided at all", real_sum),
         "per_sentence": ("the mean of the per-sentence means", float(per_sentence.mean())),
     }
+    positions = torch.arange(steps)[None, :]  # (1, steps)
+    lens = valid_lens[:, None]  # (batch, 1)
+    off_by_one = {
+        "mask": (
+            "the loss over a mask that keeps the first padded position too",
+            positions <= lens,
+        ),
+        "mask-short": (
+            "the loss over a mask that drops each sentence's last token",
+            positions < lens - 1,
+        ),
+    }
+    for kind, (what, wrong) in off_by_one.items():
+        wrong_sum = float((per_token * wrong).sum())
+        if not torch.equal(wrong, mask):  # else the mistake changes nothing here
+            for count in {int(wrong.sum()), int(valid_lens.sum())}:
+                if count > 0:
+                    mistakes[f"{kind}-{count}"] = (what, wrong_sum / count)
+    return mistakes
 
 
 def _diagnose_loss(actual: Any, expected: Any, case: Case) -> Failure | None:
@@ -112,6 +134,13 @@ LOSS_HINTS = {
         "equally?",
         "Look at the denominator of the formula: is it one count per sentence, or one count "
         "for the whole batch?",
+    ],
+    "mask": [
+        "Only the positions inside the valid lengths should count, and your sum keeps one "
+        "position too many or one too few per sentence. Which positions does your mask keep "
+        "for a sentence of length 2?",
+        "Print your mask on the case with lengths (5, 2, 3) and count its True entries row by "
+        "row: do they equal the lengths?",
     ],
     "shape": [
         "The loss is one number, a 0-d tensor. What shape does yours have?",
@@ -179,6 +208,21 @@ def _diagnose_alignment(actual: Any, expected: Any, case: Case) -> Failure | Non
         return Failure("count", f"returned {actual:.4g}, more than 1: a count, not a share")
     if _close(actual, float(hits.sum()) / gold.numel()):
         return Failure("unaligned", f"returned {actual:.4f}: the -1 entries were counted too")
+    if isinstance(actual, int) and actual == 0 and hits.any():
+        return Failure(
+            "integer",
+            f"returned the integer 0, though {int(hits.sum())} of {int(counted.sum())} "
+            "peaks hit their gold word",
+        )
+    shares = [
+        float(h.sum()) / float(c.sum()) for h, c in zip(hits, counted, strict=True) if c.any()
+    ]
+    if len(shares) > 1 and _close(actual, sum(shares) / len(shares)):
+        return Failure(
+            "per_sentence",
+            f"returned {actual:.4f}, the mean of the sentences' shares: a short sentence "
+            "counts as much as a long one",
+        )
     if weights.shape[1] == weights.shape[2]:
         wrong_axis = (weights.argmax(dim=1) == gold) & counted
         if _close(actual, float(wrong_axis.sum()) / float(counted.sum())):
@@ -198,6 +242,17 @@ ALIGNMENT_HINTS = {
         "axis do you look for the most-attended position?",
         "Row t of attention_weights holds the weights of target token t over the source "
         "positions. Which dimension indexes the source positions?",
+    ],
+    "integer": [
+        "Your result is 0, though some peaks do land on their gold word. What can make a "
+        "division of two counts come out as 0?",
+        "Print the type and dtype of the two numbers you divide, and of the result.",
+    ],
+    "per_sentence": [
+        "Your share weighs every sentence equally, so a token of a short sentence counts more "
+        "than a token of a long one. Does the formula average over sentences or over tokens?",
+        "Look at the formula's denominator: one count per sentence, or one count for the "
+        "whole batch?",
     ],
     "count": [
         "Your result is larger than 1, so it is not a share. What should the number of hits "

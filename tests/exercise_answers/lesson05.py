@@ -34,6 +34,18 @@ def loss_averages_sentences(logits, labels, valid_lens):
     return ((per_token * real_tokens(labels, valid_lens)).sum(1) / valid_lens).mean()
 
 
+def loss_mask_keeps_one_pad(logits, labels, valid_lens):
+    mask = torch.arange(labels.shape[1])[None, :] <= valid_lens[:, None]  # one too many
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return (per_token * mask).sum() / mask.sum()
+
+
+def loss_mask_drops_last(logits, labels, valid_lens):
+    mask = torch.arange(labels.shape[1])[None, :] < valid_lens[:, None] - 1  # one too few
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return (per_token * mask).sum() / valid_lens.sum()
+
+
 def loss_per_token(logits, labels, valid_lens):
     per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
     return per_token * real_tokens(labels, valid_lens)
@@ -67,6 +79,24 @@ def accuracy_counts_hits(attention_weights, gold_alignments):
     return ((attention_weights.argmax(dim=-1) == gold_alignments) & counted).sum().item()
 
 
+def accuracy_integer_division(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    hits = (attention_weights.argmax(dim=-1) == gold_alignments) & counted
+    return hits.sum() // counted.sum()  # a 0-d integer tensor
+
+
+def accuracy_integer_division_python(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    hits = (attention_weights.argmax(dim=-1) == gold_alignments) & counted
+    return hits.sum().item() // counted.sum().item()
+
+
+def accuracy_mean_of_sentences(attention_weights, gold_alignments):
+    counted = gold_alignments >= 0
+    hits = (attention_weights.argmax(dim=-1) == gold_alignments) & counted
+    return (hits.sum(1) / counted.sum(1)).mean().item()
+
+
 def accuracy_least_attended(attention_weights, gold_alignments):
     counted = gold_alignments >= 0
     hits = (attention_weights.argmin(dim=-1) == gold_alignments) & counted
@@ -78,11 +108,16 @@ ANSWERS = [
     Answer(check_masked_ce_loss, loss_counts_padding, "padding", "averages over padding too"),
     Answer(check_masked_ce_loss, loss_divides_by_all_positions, "denominator", "batch * steps"),
     Answer(check_masked_ce_loss, loss_averages_sentences, "per_sentence", "mean of means"),
+    Answer(check_masked_ce_loss, loss_mask_keeps_one_pad, "mask", "arange <= valid_lens"),
+    Answer(check_masked_ce_loss, loss_mask_drops_last, "mask", "arange < valid_lens - 1"),
     Answer(check_masked_ce_loss, loss_per_token, "shape", "no reduction"),
     Answer(check_masked_ce_loss, loss_writes_into_logits, "mutated", "masked_fill_ on logits"),
     Answer(check_alignment_accuracy, accuracy_right, "pass"),
     Answer(check_alignment_accuracy, accuracy_counts_unaligned, "unaligned", "-1 counted"),
     Answer(check_alignment_accuracy, accuracy_wrong_axis, "axis", "argmax over target steps"),
     Answer(check_alignment_accuracy, accuracy_counts_hits, "count", "a count, not a share"),
+    Answer(check_alignment_accuracy, accuracy_integer_division, "integer", "tensor //"),
+    Answer(check_alignment_accuracy, accuracy_integer_division_python, "integer", "int //"),
+    Answer(check_alignment_accuracy, accuracy_mean_of_sentences, "per_sentence", "mean of means"),
     Answer(check_alignment_accuracy, accuracy_least_attended, "values", "argmin"),
 ]
