@@ -56,8 +56,8 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
         return None
     if not all(isinstance(a, torch.Tensor) for a in actual):
         return None
-    if any(a.shape != e.shape for a, e in zip(actual, expected, strict=True)):
-        return None
+    if any(a.shape != e.shape or a.dtype != e.dtype for a, e in zip(actual, expected, strict=True)):
+        return None  # compare() names the shape or dtype
     max_a, sum_a, out_a, max_b, sum_b, out_b = case.args
     finite = torch.isfinite(expected[0])
     if not torch.equal(actual[0][finite], expected[0][finite]):
@@ -191,8 +191,8 @@ def _close(actual: torch.Tensor, other: torch.Tensor) -> bool:
 def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None:
     """Name the usual mistakes: one block's share only, weights normalised within each block
     or not at all, a missing 1/sqrt(d), masked keys counted, no kept axis."""
-    if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
-        return None
+    if not isinstance(actual, torch.Tensor) or actual.dtype != expected.dtype:
+        return None  # compare() names the type or the dtype
     batch_size, num_queries, _ = expected.shape
     if actual.shape == (batch_size, num_queries):
         if _close(actual, expected.squeeze(-1)):

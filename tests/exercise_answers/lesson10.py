@@ -52,6 +52,10 @@ def merge_squeezed(max_a, sum_a, out_a, max_b, sum_b, out_b):
     return new_max.squeeze(-1), total.squeeze(-1), output
 
 
+def merge_float32(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    return tuple(t.float() for t in merge_right(max_a, sum_a, out_a, max_b, sum_b, out_b))
+
+
 def merge_in_place(max_a, sum_a, out_a, max_b, sum_b, out_b):
     new_max, total, output = merge_right(max_a, sum_a, out_a, max_b, sum_b, out_b)
     out_a.copy_(output)
@@ -144,6 +148,13 @@ def row_term_squeezed(queries, keys, values, dO, logsumexp, block_size, valid_le
     return row_term_right(queries, keys, values, dO, logsumexp, block_size, valid_lens)[..., 0]
 
 
+def row_term_float32(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    batch_size, num_queries, _ = queries.shape
+    D = torch.zeros(batch_size, num_queries, 1)  # float32: += keeps its dtype
+    D += row_term_right(queries, keys, values, dO, logsumexp, block_size, valid_lens)
+    return D
+
+
 def row_term_in_place(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
     D = row_term_right(queries, keys, values, dO, logsumexp, block_size, valid_lens)
     logsumexp.copy_(D)
@@ -159,6 +170,7 @@ ANSWERS = [
     Answer(check_my_merge_partials, merge_normalised, "normalised", "divides by the sum early"),
     Answer(check_my_merge_partials, merge_squeezed, "shape", "drops the trailing axis"),
     Answer(check_my_merge_partials, merge_in_place, "mutated", "writes into out_a"),
+    Answer(check_my_merge_partials, merge_float32, "dtype", "float32 from float64 inputs"),
     Answer(check_my_row_term_by_blocks, row_term_right, "pass"),
     Answer(check_my_row_term_by_blocks, row_term_by_hand, "pass", "own scores and masks"),
     Answer(check_my_row_term_by_blocks, row_term_through_output, "pass", "O rebuilt, then dO.O"),
@@ -180,4 +192,5 @@ ANSWERS = [
     Answer(check_my_row_term_by_blocks, row_term_ignores_lengths, "mask", "valid_lens unused"),
     Answer(check_my_row_term_by_blocks, row_term_squeezed, "broadcast", "drops the size-1 axis"),
     Answer(check_my_row_term_by_blocks, row_term_in_place, "mutated", "writes into logsumexp"),
+    Answer(check_my_row_term_by_blocks, row_term_float32, "dtype", "D made float32, then +="),
 ]
