@@ -42,8 +42,16 @@ def _diagnose_shift(actual: Any, expected: torch.Tensor, case: Case) -> Failure 
     rows, delta = case.args
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None  # the generic type and shape diagnosis says more
-    if not actual.is_floating_point() or _close(actual, expected):
+    if not actual.is_floating_point():
         return None
+    if _close(actual, expected):
+        if actual.dtype == expected.dtype:
+            return None
+        return Failure(
+            "dtype",
+            f"the values are right, but the result is {actual.dtype} where the encodings "
+            f"came in as {rows.dtype}",
+        )
     if delta != 0 and _close(actual, rows):
         return Failure("unshifted", f"delta={delta}, but the rows came back unchanged")
     if delta != 0 and _close(actual, _rotate(rows, -delta)):
@@ -59,6 +67,12 @@ def _diagnose_shift(actual: Any, expected: torch.Tensor, case: Case) -> Failure 
 
 
 SHIFT_HINTS = {
+    "dtype": [
+        "Your rotation is right; only the dtype changed on the way. The exercise asks for the "
+        "dtype of `encodings`: the shifted rows go back into a model of that dtype.",
+        "Which of your tensors has another dtype than `encodings`? A float64 tensor promotes "
+        "everything it is combined with.",
+    ],
     "unshifted": [
         "Your result equals the input rows. Is the rotation you apply really by a non-zero angle?",
         "The angle of pair j depends on delta and on that pair's frequency; check what you "

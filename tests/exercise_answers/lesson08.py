@@ -32,6 +32,10 @@ def shift(encodings, delta):
     return _rotated(encodings, delta)
 
 
+def shift_in_float64(encodings, delta):
+    return _rotated(encodings.double(), delta)  # right values, float64 out
+
+
 def unchanged(encodings, delta):
     return encodings.clone()
 
@@ -136,6 +140,7 @@ def integer_matrix(delta, num_hiddens):
 
 ANSWERS = [
     Answer(check_my_shift_encoding, shift, "pass"),
+    Answer(check_my_shift_encoding, shift_in_float64, "dtype", "right rotation, float64 out"),
     Answer(check_my_shift_encoding, unchanged, "unshifted", "returns the rows as they are"),
     Answer(check_my_shift_encoding, wrong_way, "direction", "rotates by -delta"),
     Answer(check_my_shift_encoding, frequency_without_the_two, "frequency", "10000**(j/d)"),
