@@ -1,4 +1,14 @@
-"""Checks for the coding exercises of lesson 11 (inference at scale)."""
+"""Checks for the coding exercises of lesson 11 (inference at scale).
+
+- ``check_my_grouped_scores(my_grouped_scores)``: grouped-query scores in which query head h
+  reads key-value head h // g, computed without making copies of the keys.
+- ``check_my_preallocated_cache(MyPreallocatedCache)``: a key-value cache that writes into
+  buffers made once, run inside a ``TinyDecoder`` against lesson 11's ``KVCache``.
+
+Each check names the case and the property that breaks: the tiled order of heads, a missing
+scale, keys copied once per query head; a length or a number of steps that is not the number
+cached, keys that move to new memory at every step.
+"""
 
 from __future__ import annotations
 
@@ -9,142 +19,255 @@ from typing import Any
 import torch
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.support.memory import PeakMemory
+
+# ------------------------------------------------------------------ grouped scores
 
 
-def _expand(K: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """Reference: kv head j copied to query heads j*g .. j*g + g - 1."""
-    return K.repeat_interleave(num_heads // K.shape[1], dim=1)
+def _grouped_scores(Q: torch.Tensor, K: torch.Tensor, tiled: bool = False) -> torch.Tensor:
+    """Reference: query head h reads kv head h // g (tiled: h % num_kv_heads)."""
+    group_size = Q.shape[1] // K.shape[1]
+    if tiled:
+        K = K.repeat(1, group_size, 1, 1)
+    else:
+        K = K.repeat_interleave(group_size, dim=1)
+    return Q @ K.transpose(-1, -2) / math.sqrt(Q.shape[-1])  # (batch, heads, q, k)
 
 
-def _diagnose_expand(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name each head copied num_heads times, and the tiled layout (heads 0, 1, 0, 1)."""
-    K, num_heads = case.args
-    if not isinstance(actual, torch.Tensor):
+def check_my_grouped_scores(student: Callable) -> None:
+    """Check ``my_grouped_scores(Q, K)``: Q (batch, num_heads, queries, head_size),
+    K (batch, num_kv_heads, keys, head_size) -> (batch, num_heads, queries, keys)."""
+    generator = torch.Generator().manual_seed(0)
+    peaks: dict[str, int] = {}
+
+    def case(description: str, batch: int, heads: int, kv_heads: int, queries: int) -> Case:
+        Q = torch.randn(batch, heads, queries, 32, generator=generator)
+        K = torch.randn(batch, kv_heads, 64, 32, generator=generator)
+        return Case(description, (Q, K), expected=_grouped_scores(Q, K))
+
+    cases = [
+        case("8 query heads, 2 kv heads, one new query (a decoding step)", 1, 8, 2, 1),
+        case("6 query heads, 3 kv heads, batch 2, 4 queries", 2, 6, 3, 4),
+        case("4 query heads, 1 kv head (multi-query), batch 2, 3 queries", 2, 4, 1, 3),
+        case("4 query heads, 4 kv heads (multi-head: nothing shared)", 1, 4, 4, 2),
+    ]
+
+    def measured(Q: torch.Tensor, K: torch.Tensor) -> Any:
+        with PeakMemory() as memory:
+            try:
+                return student(Q, K)
+            finally:
+                peaks[_key(Q, K)] = memory.peak
+
+    def diagnose(actual: Any, expected: Any, case: Case) -> Failure | None:
+        Q, K = case.args
+        if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+            return None
+        if not actual.is_floating_point():
+            return None
+        group_size = Q.shape[1] // K.shape[1]
+        if torch.allclose(actual, expected, atol=1e-5):
+            copies = K.nbytes * group_size
+            peak = peaks.get(_key(Q, K), 0)
+            if group_size > 1 and peak >= copies:
+                return Failure(
+                    "copied",
+                    f"right scores, but the call made {peak:,} bytes of tensors at its peak: "
+                    f"K has {K.nbytes:,} bytes, and {group_size} copies of it {copies:,}",
+                )
+            return None
+        if (
+            group_size > 1
+            and K.shape[1] > 1
+            and torch.allclose(actual, _grouped_scores(Q, K, tiled=True), atol=1e-5)
+        ):
+            return Failure(
+                "layout",
+                "query head 1 read key-value head 1: the heads were grouped 0, 1, 0, 1, "
+                "not 0, 0, 1, 1",
+            )
+        if torch.allclose(actual, expected * math.sqrt(Q.shape[-1]), atol=1e-4):
+            return Failure("scale", "the scores are sqrt(head_size) times too large")
         return None
-    num_kv_heads = K.shape[1]
-    copied_too_often = (K.shape[0], num_kv_heads * num_heads, *K.shape[2:])
-    if num_kv_heads > 1 and tuple(actual.shape) == copied_too_often:
-        return Failure(
-            "group_size",
-            f"returned {actual.shape[1]} heads, not {num_heads}: each of the {num_kv_heads} "
-            f"key-value heads was copied {num_heads} times",
-        )
-    if actual.shape != expected.shape:
-        return None
-    tiled = K.repeat(1, num_heads // K.shape[1], 1, 1)
-    if torch.equal(actual, tiled) and not torch.equal(tiled, expected):
-        return Failure("layout", "the right heads are there, in the wrong order")
-    return None
+
+    run_check("my_grouped_scores", measured, None, cases, hints=GROUPED_HINTS, diagnose=diagnose)
 
 
-EXPAND_HINTS = {
-    "group_size": [
-        "How many query heads does one key-value head serve, when num_kv_heads of them serve "
-        "num_heads query heads?",
-        "Count the heads of your result on the case with 2 kv heads for 4 query heads, and the "
-        "heads it should have.",
+def _key(Q: torch.Tensor, K: torch.Tensor) -> str:
+    """The same name for a case's tensors and for their clones: their shapes."""
+    return f"{tuple(Q.shape)} {tuple(K.shape)}"
+
+
+GROUPED_HINTS = {
+    "copied": [
+        "The values are right. How many copies of K did your function make, counting the "
+        "ones that repeat, indexing or broadcasting in a matmul make for you?",
+        "The g query heads of one group all meet the same keys. Can they stand in one tensor "
+        "that is multiplied by that key-value head once?",
     ],
     "layout": [
-        "Which key-value head does query head 1 read in your result, and which should it read?",
-        "Key-value head j serves query heads j*g to j*g + g - 1: consecutive heads form a group. "
-        "Compare a function that copies each head in place with one that copies the whole stack.",
+        "Which key-value head does query head 1 read in your result, and which should it read "
+        "when 4 query heads share 2 key-value heads?",
+        "Query head h = j * g + r belongs to group j. When you split the heads axis into two, "
+        "which of the two new axes must come first?",
+    ],
+    "scale": [
+        "Attention scores are scaled dot products. Which factor is missing?",
     ],
     "shape": [
-        "Which axis of K holds the heads? The result needs num_heads there, nothing else changed.",
-        "Check the shape against (batch, num_heads, steps, head_size) on the case with 1 kv head.",
+        "The result has one score per query head, query and key: (batch, num_heads, queries, "
+        "keys). Which axis of yours differs?",
+        "Print the shape after each line of your function on the multi-query case.",
     ],
 }
 
+# ------------------------------------------------------------------ preallocated cache
 
-def check_my_expand_kv(student: Callable) -> None:
-    """Check ``my_expand_kv(K, num_heads) -> (batch, num_heads, steps, head_size)``."""
-    generator = torch.Generator().manual_seed(0)
+_VOCAB = 30
 
-    def case(description: str, shape: tuple[int, ...], num_heads: int) -> Case:
-        K = torch.randn(*shape, generator=generator)
-        return Case(description, (K, num_heads), expected=_expand(K, num_heads))
+
+def _decode(
+    cache_class: Callable,
+    steps: int,
+    max_steps: int,
+    kv_heads: int,
+    batch: int,
+    seen: dict[str, Any] | None = None,
+) -> torch.Tensor:
+    """Logits (batch, steps, vocab) of a 2-layer TinyDecoder fed a 4-token prompt, then one
+    token at a time, through ``cache_class(max_steps)``. ``seen`` records the first call at
+    which the cache's length or returned steps disagreed with what it was given, and the
+    first time a layer's keys moved to new memory."""
+    from attn_course.kvcache import TinyDecoder
+
+    seen = {} if seen is None else seen
+    seen.update(problem=None, moved=None, addresses={})
+    generator = torch.Generator().manual_seed(steps * 100 + kv_heads)
+    with torch.random.fork_rng():  # seeded weights; the global generator is left alone
+        torch.manual_seed(kv_heads)
+        model = TinyDecoder(_VOCAB, 32, 4, kv_heads, num_layers=2).eval()
+    tokens = torch.randint(0, _VOCAB, (batch, steps), generator=generator)
+    cache = cache_class(max_steps)
+    cached = [0, 0]  # steps given to each layer so far
+    length, update = cache.length, cache.update
+
+    def watched_length(layer: int) -> int:
+        said = length(layer)
+        if seen["problem"] is None and said != cached[layer]:
+            seen["problem"] = ("length", layer, said, cached[layer])
+        return said
+
+    def watched_update(layer: int, K: torch.Tensor, V: torch.Tensor) -> Any:
+        result = update(layer, K, V)
+        cached[layer] += K.shape[1]
+        keys = result[0] if isinstance(result, (tuple, list)) and result else None
+        if isinstance(keys, torch.Tensor) and keys.dim() == 3:
+            if seen["problem"] is None and keys.shape[1] != cached[layer]:
+                kind = "layers" if keys.shape[1] == sum(cached) else "steps"
+                seen["problem"] = (kind, layer, keys.shape[1], cached[layer])
+            address = keys.untyped_storage().data_ptr()
+            first = seen["addresses"].setdefault(layer, address)
+            if seen["moved"] is None and address != first:
+                seen["moved"] = (layer, cached[layer])
+        return result
+
+    cache.length, cache.update = watched_length, watched_update
+    with torch.no_grad():
+        logits = [model(tokens[:, :4], cache)]  # the prompt in one call
+        logits += [model(tokens[:, t : t + 1], cache) for t in range(4, steps)]
+    return torch.cat(logits, dim=1)
+
+
+def _reference_logits(steps: int, kv_heads: int, batch: int) -> torch.Tensor:
+    """The same decoder and tokens through lesson 11's KVCache."""
+    from attn_course.kvcache import KVCache
+
+    return _decode(lambda max_steps: KVCache(), steps, steps, kv_heads, batch)
+
+
+def check_my_preallocated_cache(student: Callable) -> None:
+    """Check ``MyPreallocatedCache(max_steps)``: ``length(layer)`` and ``update(layer, K, V)``
+    as in ``KVCache``, writing into buffers of ``max_steps`` steps made once per layer."""
+    seen_by_case: dict[tuple, dict[str, Any]] = {}
+
+    def case(description: str, steps: int, max_steps: int, kv_heads: int, batch: int) -> Case:
+        args = (steps, max_steps, kv_heads, batch)
+        return Case(description, args, expected=_reference_logits(steps, kv_heads, batch))
 
     cases = [
-        case("2 kv heads for 4 query heads", (2, 2, 3, 4), 4),
-        case("3 kv heads for 6 query heads, batch 1", (1, 3, 5, 2), 6),
-        case("1 kv head for 4 query heads (multi-query)", (2, 1, 3, 4), 4),
-        case("4 kv heads for 4 query heads (multi-head: unchanged)", (1, 4, 2, 3), 4),
+        case("4-token prompt, 6 more tokens, room for 16 steps", 10, 16, 2, 1),
+        case("batch 3, 1 kv head, room for 32 steps", 12, 32, 1, 3),
+        case("the buffers filled exactly: 9 steps in room for 9", 9, 9, 4, 2),
     ]
-    run_check("my_expand_kv", student, None, cases, hints=EXPAND_HINTS, diagnose=_diagnose_expand)
 
+    def run(steps: int, max_steps: int, kv_heads: int, batch: int) -> torch.Tensor | None:
+        seen = seen_by_case.setdefault((steps, max_steps, kv_heads, batch), {})
+        try:
+            return _decode(student, steps, max_steps, kv_heads, batch, seen)
+        except NotImplementedError:
+            raise
+        except Exception:
+            if seen.get("problem") is None:
+                raise  # reported as an error of the student's code
+            return None  # a wrong length or step count made the decoder fail: name it
 
-def _cache_bytes(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    """Reference: keys and values, per layer, batch entry, kv head, step and feature."""
-    return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
-
-
-def _diagnose_cache(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name a missing factor 2, the query heads used for the kv heads, another whole factor
-    missing or extra, a float, and any other count."""
-    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+    def diagnose(actual: Any, expected: Any, case: Case) -> Failure | None:
+        seen = seen_by_case.get(case.args, {})
+        if seen.get("problem") is not None:
+            kind, layer, said, truth = seen["problem"]
+            if kind == "length":
+                detail = f"length({layer}) said {said} when {truth} steps were cached"
+            elif kind == "layers":
+                detail = (
+                    f"update({layer}, ...) returned keys of {said} steps, those of every "
+                    f"layer, when this layer had {truth}"
+                )
+            else:
+                detail = (
+                    f"update({layer}, ...) returned keys of {said} steps when {truth} steps "
+                    "were cached"
+                )
+            return Failure(kind, detail)
+        if seen.get("moved") is not None and torch.allclose(actual, expected, atol=1e-5):
+            layer, truth = seen["moved"]
+            return Failure(
+                "moved",
+                f"right logits, but the keys of layer {layer} moved to new memory when "
+                f"{truth} steps were cached",
+            )
         return None
-    num_layers, num_heads, num_kv_heads = case.args[:3]
-    if math.isclose(actual, expected / 2):
-        return Failure("keys_and_values", f"returned {actual}, half of the expected number")
-    if num_heads != num_kv_heads and math.isclose(actual, expected * num_heads / num_kv_heads):
-        return Failure("heads", f"returned {actual}, {num_heads // num_kv_heads} times too many")
-    if actual > 0 and not math.isclose(actual, expected):
-        ratio = max(actual, expected) / min(actual, expected)
-        if math.isclose(ratio, round(ratio)):
-            how = "too many" if actual > expected else "too few"
-            shown = f"{actual:,}" if isinstance(actual, int) else repr(actual)
-            return Failure("factor", f"returned {shown}, {round(ratio)} times {how}")
-    if not isinstance(actual, int):
-        return Failure("type", f"returned a {type(actual).__name__}; a count of bytes is an int")
-    if actual != expected:
-        return Failure(
-            "values", f"returned {actual}, not a whole multiple or fraction of the right count"
-        )
-    return None
+
+    run_check("MyPreallocatedCache", run, None, cases, hints=CACHE_HINTS, diagnose=diagnose)
 
 
 CACHE_HINTS = {
-    "keys_and_values": [
-        "What exactly does the cache store for every token, layer and head?",
-        "Count the tensors a KVCache keeps per layer.",
+    "length": [
+        "How many steps has the cache received for this layer, and how many does your "
+        "length(layer) report? The buffer's size is not the same thing.",
+        "TinyDecoder reads length(0) to place the new tokens' positions, and "
+        "cached_self_attention reads length(layer) for the valid lengths: where does your "
+        "cache remember how many steps each layer holds?",
     ],
-    "heads": [
-        "Which heads have their own keys and values stored: the query heads or the key-value "
-        "heads?",
+    "steps": [
+        "update must return every step cached so far, and no more: the attention scores "
+        "whatever keys it is given. How many steps do yours have?",
+        "The buffer has max_steps steps; how many of them hold keys at this point?",
     ],
-    "type": [
-        "The number is right but it is not an int. Which operation turned it into a float?",
+    "layers": [
+        "Which buffers does update write into for layer 1: its own, or another layer's?",
+        "Each layer has its own keys and values. Where does your cache keep one buffer per "
+        "layer, and which index picks it?",
     ],
-    "factor": [
-        "Your count is off by the whole factor named in the failing case. Which size of that "
-        "case has that value?",
-        "Change one size at a time in a small TinyDecoder and watch KVCache.num_bytes(): "
-        "which change does your count not follow, or follow twice?",
+    "moved": [
+        "The logits are right, but the keys moved to new memory: something made a new "
+        "tensor of all the steps. Which line builds one?",
+        "Does what update returns share memory with the buffer it wrote into? A slice of a "
+        "tensor does; torch.cat and clone make new memory.",
     ],
     "values": [
-        "Your count is not off by a whole factor. Do you add sizes where they should multiply?",
-        "List every size the stored keys and values depend on, then check that each one "
-        "appears in your count exactly once, as a factor.",
+        "The logits differ from KVCache's. Does every layer keep its own buffers, and do the "
+        "new steps land right after the ones already written?",
+        "Run your cache and a KVCache side by side on the same decoder, and compare what "
+        "update returns at each call.",
     ],
 }
-
-
-def check_my_cache_bytes(student: Callable) -> None:
-    """Check ``my_cache_bytes(num_layers, num_heads, num_kv_heads, head_size, steps, ...)``."""
-    cases = [
-        Case("3 layers, 8 heads and 8 kv heads of 8 features, 64 steps", (3, 8, 8, 8, 64, 1, 4)),
-        Case("2 kv heads for 8 query heads", (3, 8, 2, 8, 64, 1, 4)),
-        Case("32 layers, 32 heads, 8 kv heads, 4096 steps, float16", (32, 32, 8, 128, 4096, 1, 2)),
-        Case("multi-query, batch 16", (12, 12, 1, 64, 1024, 16, 2)),
-    ]
-    run_check(
-        "my_cache_bytes",
-        student,
-        _cache_bytes,
-        cases,
-        atol=0.5,
-        hints=CACHE_HINTS,
-        diagnose=_diagnose_cache,
-    )

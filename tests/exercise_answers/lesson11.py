@@ -2,115 +2,164 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from attn_course.checks.lesson11 import check_my_cache_bytes, check_my_expand_kv
+from attn_course.checks.lesson11 import check_my_grouped_scores, check_my_preallocated_cache
+from attn_course.kvcache import KVCache
 from exercise_answers import Answer
 
-# ------------------------------------------------------------------ expand kv heads
+# ------------------------------------------------------------------ grouped scores
 
 
-def expand_right(K, num_heads):
-    return K.repeat_interleave(num_heads // K.shape[1], dim=1)
+def scores_folded(Q, K):
+    batch, num_heads, queries, head_size = Q.shape
+    num_kv_heads = K.shape[1]
+    Q = Q.reshape(batch, num_kv_heads, -1, head_size)  # (b, kv, g * q, hs): a view
+    scores = Q @ K.transpose(-1, -2) / math.sqrt(head_size)  # (b, kv, g * q, k)
+    return scores.reshape(batch, num_heads, queries, -1)
 
 
-def expand_by_indexing(K, num_heads):
-    group_size = num_heads // K.shape[1]
-    return K[:, torch.arange(num_heads) // group_size]
+def scores_einsum(Q, K):
+    groups = Q.unflatten(1, (K.shape[1], -1))  # (b, kv, g, q, hs)
+    scores = torch.einsum("bjgqd,bjkd->bjgqk", groups, K) / math.sqrt(Q.shape[-1])
+    return scores.flatten(1, 2)
 
 
-def expand_tiled(K, num_heads):
-    return K.repeat(1, num_heads // K.shape[1], 1, 1)
+def scores_repeat_interleave(Q, K):
+    K = K.repeat_interleave(Q.shape[1] // K.shape[1], dim=1)  # g copies of every head
+    return Q @ K.transpose(-1, -2) / math.sqrt(Q.shape[-1])
 
 
-def expand_wrong_axis(K, num_heads):
-    return K.repeat_interleave(num_heads // K.shape[1], dim=2)
+def scores_broadcast(Q, K):
+    groups = Q.unflatten(1, (K.shape[1], -1))  # (b, kv, g, q, hs)
+    scores = groups @ K[:, :, None].transpose(-1, -2)  # matmul expands K to g copies
+    return scores.flatten(1, 2) / math.sqrt(Q.shape[-1])
 
 
-def expand_forgotten(K, num_heads):
-    return K
+def scores_indexed(Q, K):
+    group_size = Q.shape[1] // K.shape[1]
+    K = K[:, torch.arange(Q.shape[1]) // group_size]  # indexing copies too
+    return Q @ K.transpose(-1, -2) / math.sqrt(Q.shape[-1])
 
 
-def expand_by_num_heads(K, num_heads):
-    return K.repeat_interleave(num_heads, dim=1)
+def scores_tiled(Q, K):
+    batch, num_heads, queries, head_size = Q.shape
+    groups = Q.unflatten(1, (-1, K.shape[1])).transpose(1, 2)  # head h -> kv head h % kv
+    scores = groups.flatten(2, 3) @ K.transpose(-1, -2) / math.sqrt(head_size)
+    return scores.unflatten(2, (-1, queries)).transpose(1, 2).flatten(1, 2)
 
 
-def expand_concatenated_features(K, num_heads):
-    return K.repeat_interleave(num_heads // K.shape[1], dim=-1)
+def scores_unscaled(Q, K):
+    batch, num_heads, queries, head_size = Q.shape
+    Q = Q.reshape(batch, K.shape[1], -1, head_size)
+    return (Q @ K.transpose(-1, -2)).reshape(batch, num_heads, queries, -1)
 
 
-# ------------------------------------------------------------------ cache bytes
+def scores_kv_heads_only(Q, K):
+    return Q[:, : K.shape[1]] @ K.transpose(-1, -2) / math.sqrt(Q.shape[-1])
 
 
-def cache_right(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
+def scores_as_numpy(Q, K):
+    return scores_folded(Q, K).numpy()
 
 
-def cache_by_tensors(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    key = torch.empty(batch_size, num_kv_heads, steps, head_size, dtype=torch.uint8, device="meta")
-    return 2 * num_layers * key.numel() * bytes_per_number
+# ------------------------------------------------------------------ preallocated cache
 
 
-def cache_keys_only(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    return num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
+class CacheRight(KVCache):
+    def __init__(self, max_steps):
+        super().__init__()
+        self.max_steps, self.lengths = max_steps, []
+
+    def length(self, layer):
+        return self.lengths[layer] if layer < len(self.lengths) else 0
+
+    def update(self, layer, K, V):
+        if layer == len(self.keys):  # the first call for this layer: its buffers
+            shape = (K.shape[0], self.max_steps, K.shape[2])
+            self.keys.append(K.new_zeros(shape))
+            self.values.append(V.new_zeros(shape))
+            self.lengths.append(0)
+        start = self.lengths[layer]
+        end = start + K.shape[1]
+        self.keys[layer][:, start:end] = K
+        self.values[layer][:, start:end] = V
+        self.lengths[layer] = end
+        return self.keys[layer][:, :end], self.values[layer][:, :end]
 
 
-def cache_query_heads(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    return 2 * num_layers * batch_size * num_heads * steps * head_size * bytes_per_number
+class CacheOneBuffer(KVCache):
+    """Keys and values in one (2, batch * kv_heads, max_steps, head_size) buffer per layer."""
+
+    def __init__(self, max_steps):
+        super().__init__()
+        self.max_steps, self.buffers, self.lengths = max_steps, [], []
+
+    def length(self, layer):
+        return self.lengths[layer] if layer < len(self.lengths) else 0
+
+    def update(self, layer, K, V):
+        if layer == len(self.buffers):
+            self.buffers.append(K.new_zeros(2, K.shape[0], self.max_steps, K.shape[2]))
+            self.lengths.append(0)
+        start, end = self.lengths[layer], self.lengths[layer] + K.shape[1]
+        self.buffers[layer][:, :, start:end] = torch.stack([K, V])
+        self.lengths[layer] = end
+        return self.buffers[layer][0, :, :end], self.buffers[layer][1, :, :end]
 
 
-def cache_float(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    return 2.0 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number
+class CacheConcatenated(KVCache):
+    """KVCache itself: right logits, but every step copies the steps so far."""
+
+    def __init__(self, max_steps):
+        super().__init__()
 
 
-def cache_one_layer(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    return 2 * batch_size * num_kv_heads * steps * head_size * bytes_per_number
+class CacheCopiedOut(CacheRight):
+    def update(self, layer, K, V):
+        keys, values = super().update(layer, K, V)
+        return keys.clone(), values.clone()
 
 
-def cache_no_bytes_per_number(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    return 2 * num_layers * batch_size * num_kv_heads * steps * head_size
+class CacheWholeBuffer(CacheRight):
+    def update(self, layer, K, V):
+        super().update(layer, K, V)
+        return self.keys[layer], self.values[layer]  # max_steps steps, most of them zeros
 
 
-def cache_bits(num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number):
-    return 2 * num_layers * batch_size * num_kv_heads * steps * head_size * bytes_per_number * 8
+class CacheBufferLength(CacheRight):
+    def length(self, layer):
+        return self.keys[layer].shape[1] if layer < len(self.keys) else 0  # KVCache's
 
 
-def cache_added_layers(
-    num_layers, num_heads, num_kv_heads, head_size, steps, batch_size, bytes_per_number
-):
-    per_layer = 2 * batch_size * num_kv_heads * steps * head_size * bytes_per_number
-    return per_layer + num_layers
+class CacheSharedLayers(CacheRight):
+    def update(self, layer, K, V):
+        return super().update(0, K, V)  # every layer writes into layer 0's buffers
+
+
+class CacheKeysAsValues(CacheRight):
+    def update(self, layer, K, V):
+        return super().update(layer, K, K)
 
 
 ANSWERS = [
-    Answer(check_my_expand_kv, expand_right, "pass"),
-    Answer(check_my_expand_kv, expand_by_indexing, "pass", "gathers head h // g"),
-    Answer(check_my_expand_kv, expand_tiled, "layout", "heads 0, 1, 0, 1 instead of 0, 0, 1, 1"),
-    Answer(check_my_expand_kv, expand_wrong_axis, "shape", "repeats the steps"),
-    Answer(check_my_expand_kv, expand_forgotten, "shape", "returns K unchanged"),
-    Answer(check_my_expand_kv, expand_concatenated_features, "shape", "repeats the features"),
-    Answer(check_my_expand_kv, expand_by_num_heads, "group_size", "copies each head h times"),
-    Answer(check_my_cache_bytes, cache_right, "pass"),
-    Answer(check_my_cache_bytes, cache_by_tensors, "pass", "counts a meta tensor's entries"),
-    Answer(check_my_cache_bytes, cache_keys_only, "keys_and_values", "forgets the values"),
-    Answer(check_my_cache_bytes, cache_query_heads, "heads", "counts the query heads"),
-    Answer(check_my_cache_bytes, cache_float, "type", "returns a float"),
-    Answer(check_my_cache_bytes, cache_one_layer, "factor", "one layer only"),
-    Answer(check_my_cache_bytes, cache_no_bytes_per_number, "factor", "counts numbers, not bytes"),
-    Answer(check_my_cache_bytes, cache_bits, "factor", "counts bits"),
-    Answer(check_my_cache_bytes, cache_added_layers, "values", "adds the layers"),
+    Answer(check_my_grouped_scores, scores_folded, "pass", "g * q rows per kv head"),
+    Answer(check_my_grouped_scores, scores_einsum, "pass"),
+    Answer(check_my_grouped_scores, scores_repeat_interleave, "copied", "the lesson's copy"),
+    Answer(check_my_grouped_scores, scores_broadcast, "copied", "matmul broadcasts by copying"),
+    Answer(check_my_grouped_scores, scores_indexed, "copied", "gathers head h // g"),
+    Answer(check_my_grouped_scores, scores_tiled, "layout", "heads 0, 1, 0, 1"),
+    Answer(check_my_grouped_scores, scores_unscaled, "scale", "forgets 1 / sqrt(head_size)"),
+    Answer(check_my_grouped_scores, scores_kv_heads_only, "shape", "num_kv_heads heads out"),
+    Answer(check_my_grouped_scores, scores_as_numpy, "type", "returns a numpy array"),
+    Answer(check_my_preallocated_cache, CacheRight, "pass"),
+    Answer(check_my_preallocated_cache, CacheOneBuffer, "pass", "keys and values in one"),
+    Answer(check_my_preallocated_cache, CacheConcatenated, "moved", "torch.cat at every step"),
+    Answer(check_my_preallocated_cache, CacheCopiedOut, "moved", "returns copies"),
+    Answer(check_my_preallocated_cache, CacheWholeBuffer, "steps", "returns unfilled steps"),
+    Answer(check_my_preallocated_cache, CacheBufferLength, "length", "the buffer's length"),
+    Answer(check_my_preallocated_cache, CacheSharedLayers, "layers", "one buffer for all"),
+    Answer(check_my_preallocated_cache, CacheKeysAsValues, "values", "stores K as values"),
 ]
