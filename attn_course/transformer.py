@@ -57,15 +57,8 @@ class AddNorm(nn.Module):
 class TransformerEncoderBlock(nn.Module):
     """Self-attention, then FFN, each in Add & Norm: (batch, steps, d)."""
 
-    def __init__(
-        self,
-        num_hiddens,
-        ffn_num_hiddens,
-        num_heads,
-        dropout=0.0,
-        norm_first=False,
-        bias=True,
-    ):
+    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads,
+                 dropout=0.0, norm_first=False, bias=True):  # fmt: skip
         super().__init__()  # the parts below check the sizes
         d = num_hiddens
         self.attention = MultiHeadAttention(
