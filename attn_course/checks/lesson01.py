@@ -317,7 +317,8 @@ def _predictions_with(
 
 
 def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: the point predicts itself, rows that lose their sum,
+    """Name the typical mistakes: exponentials of the others that round to 0, the
+    point predicts itself, rows that lose their sum, the softmax over the wrong axis,
     the squared errors combined in another way."""
     if isinstance(actual, torch.Tensor) and actual.dim() == 1 and len(actual) > 1:
         return Failure(
@@ -331,14 +332,18 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
         return None  # ``compare`` names the dtype
     x, y, sigma = case.args
     if torch.isnan(actual).any() and torch.isfinite(expected).all():
-        kept = torch.softmax(-((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2), dim=1)
-        others = kept.masked_fill(torch.eye(len(x), dtype=torch.bool), 0.0)  # (n, n)
-        if bool((others.sum(dim=1) == 0).any()):
+        scores = -((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2)  # (n, n)
+        others = scores.masked_fill(torch.eye(len(x), dtype=torch.bool), float("-inf"))
+        nearest = others.max(dim=1).values  # (n,) the best score among the others
+        if bool((torch.exp(nearest) == 0).any()):
             return Failure(
-                "removed after",
-                f"NaN for sigma = {sigma:g}, where the reference is finite: here the weights "
-                "of the other points, computed next to the point's own, all round to 0, so "
-                "a row from which the point is removed afterwards holds only zeros (0 / 0)",
+                "underflow",
+                f"NaN for sigma = {sigma:g}, where the reference is finite: a point's "
+                f"nearest other point scores {float(nearest.min()):g}, and exp of that is "
+                "0 in float32, so the weights of the others all round to 0 and their row "
+                "is 0 / 0. A raw exp does this, and so does a softmax whose row still "
+                "holds the point: its own score, 0, is the row's largest, and "
+                "subtracting 0 changes nothing",
             )
         return None
     if not torch.isfinite(actual).all():
@@ -357,6 +362,14 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
         )
     if _close(actual, error_of(_predictions_with(x, y, sigma, renormalise=False))):
         return Failure("renormalise", "the weights left once the point is removed do not sum to 1")
+    scores = -((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2)  # (n, n)
+    scores = scores.masked_fill(torch.eye(len(x), dtype=torch.bool), float("-inf"))
+    if _close(actual, error_of(torch.softmax(scores, dim=0) @ y)):
+        return Failure(
+            "axis",
+            "the weights that predict one point do not sum to 1 (they do per column: "
+            "your softmax runs over the points being predicted)",
+        )
     squared = (_leave_one_out_predictions(x, y, sigma) - y) ** 2  # (n,)
     combined = {
         "sum": squared.sum(),
@@ -391,15 +404,20 @@ _LEAVE_ONE_OUT_HINTS = {
         "Work the two-point case by hand: each point's prediction, its squared error, and "
         "the number to return.",
     ],
-    "removed after": [
-        "Only the tiny sigma gives NaN. Print the row of weights that predicts point 0 in "
-        "that case, at the step where you normalise it: what does it hold, and what did it "
-        "hold before point 0 was removed?",
-        "For sigma = 0.01 the nearest other point scores -5000 next to the point's own 0. "
-        "exp(-5000) is 0 in float32, even after a softmax subtracts the largest score of the "
-        "row: which score is the largest of a row that still holds the point?",
-        "At which step could the point leave its row, so that the softmax sees only the "
-        "others and they share the whole weight?",
+    "underflow": [
+        "Only the tiny sigma gives NaN. Print the numbers that predict point 0 in that "
+        "case, step by step: at which step do they all become 0?",
+        "For sigma = 0.01 the nearest other point scores -5000, and exp(-5000) is 0 in "
+        "float32. A softmax first subtracts the largest score of its row: which score is "
+        "the largest of the row you exponentiate?",
+        "The weights of the others do not change if all their scores shift by the same "
+        "number. Which number makes the nearest one's exponential exactly 1, and what must "
+        "a row hold, and not hold, for a softmax to subtract that number?",
+    ],
+    "axis": [
+        "Add up the weights that predict one point in your code. Do they sum to 1?",
+        "Print the sums of your weight matrix along each axis: which axis holds the points "
+        "that predict one point?",
     ],
     "nan": [
         "Which case gives NaN? Print the weights that predict one point there, step by "

@@ -197,6 +197,31 @@ def leave_one_out_exp_then_renormalise(x, y, sigma):
     return ((weights @ y - y) ** 2).mean()
 
 
+def leave_one_out_mask_then_exp(x, y, sigma):
+    """The point masked to -inf before a raw exp: the others' exp still underflows."""
+    scores = _scores(x, sigma).masked_fill(torch.eye(len(x), dtype=torch.bool), float("-inf"))
+    kernel = torch.exp(scores)  # (n, n), no shift by the row's largest score
+    weights = kernel / kernel.sum(dim=1, keepdim=True)
+    return ((weights @ y - y) ** 2).mean()
+
+
+def leave_one_out_over_points_predicted(x, y, sigma):
+    """The point masked right, but the softmax runs over dim 0 (the points predicted)."""
+    scores = _scores(x, sigma)
+    scores.fill_diagonal_(float("-inf"))
+    return ((torch.softmax(scores, dim=0) @ y - y) ** 2).mean()
+
+
+def leave_one_out_loops_over_columns(x, y, sigma):
+    """Builds each column, not each row, of the weights with a softmax over the others."""
+    weights = torch.zeros(len(x), len(x))
+    for j in range(len(x)):
+        scores = -((x - x[j]) ** 2) / (2 * sigma**2)  # (n,) of column j
+        scores[j] = float("-inf")
+        weights[:, j] = torch.softmax(scores, dim=0)
+    return ((weights @ y - y) ** 2).mean()
+
+
 def leave_one_out_in_double(x, y, sigma):
     """Right, but computed and returned in float64."""
     return leave_one_out_inf_diagonal(x.double(), y.double(), sigma)
@@ -245,8 +270,11 @@ ANSWERS = [
     Answer(check_my_leave_one_out_error, leave_one_out_keeps_itself, "itself"),
     Answer(check_my_leave_one_out_error, leave_one_out_zero_score, "itself", "score 0 is the max"),
     Answer(check_my_leave_one_out_error, leave_one_out_zero_weight, "renormalise"),
-    Answer(check_my_leave_one_out_error, leave_one_out_zero_then_renormalise, "removed after"),
-    Answer(check_my_leave_one_out_error, leave_one_out_exp_then_renormalise, "removed after"),
+    Answer(check_my_leave_one_out_error, leave_one_out_zero_then_renormalise, "underflow"),
+    Answer(check_my_leave_one_out_error, leave_one_out_exp_then_renormalise, "underflow"),
+    Answer(check_my_leave_one_out_error, leave_one_out_mask_then_exp, "underflow", "raw exp"),
+    Answer(check_my_leave_one_out_error, leave_one_out_over_points_predicted, "axis"),
+    Answer(check_my_leave_one_out_error, leave_one_out_loops_over_columns, "axis", "columns"),
     Answer(check_my_leave_one_out_error, leave_one_out_in_double, "dtype"),
     Answer(check_my_leave_one_out_error, leave_one_out_root, "combine"),
     Answer(check_my_leave_one_out_error, leave_one_out_sum, "combine"),
