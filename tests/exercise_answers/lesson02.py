@@ -131,6 +131,21 @@ def highest_entropy_sum_of_squares(weights):
     return (weights**2).sum(dim=-1).argmin(dim=-1)
 
 
+def highest_entropy_top_two(weights):
+    """The smallest sum of the two largest weights: a peak proxy that a long tail fools."""
+    return weights.topk(2, dim=-1).values.sum(dim=-1).argmin(dim=-1)
+
+
+def highest_entropy_largest_smallest(weights):
+    """The row whose smallest weight is largest: no known mistake, so no named one."""
+    return weights.amin(dim=-1).argmax(dim=-1)
+
+
+def highest_entropy_count_above(weights):
+    """The row with the most weights above 0.05: a count, not the entropy."""
+    return (weights > 0.05).sum(dim=-1).argmax(dim=-1)
+
+
 def highest_entropy_returns_entropies(weights):
     """Returns the entropies, not the index."""
     return torch.special.entr(weights).sum(-1)
@@ -158,5 +173,8 @@ ANSWERS = [
     Answer(check_my_highest_entropy_query, highest_entropy_smallest_variance, "variance"),
     Answer(check_my_highest_entropy_query, highest_entropy_smallest_std, "variance"),
     Answer(check_my_highest_entropy_query, highest_entropy_sum_of_squares, "variance"),
+    Answer(check_my_highest_entropy_query, highest_entropy_top_two, "peak"),
+    Answer(check_my_highest_entropy_query, highest_entropy_largest_smallest, "values"),
+    Answer(check_my_highest_entropy_query, highest_entropy_count_above, "values"),
     Answer(check_my_highest_entropy_query, highest_entropy_returns_entropies, "shape"),
 ]
