@@ -41,7 +41,11 @@ def set_ticks(axis, count, labels=None, **text):
 def show_heatmaps(matrices, xlabel, ylabel, titles=None,
                   figsize=(2.5, 2.5), cmap="Reds",
                   xticklabels=None, yticklabels=None):  # fmt: skip
-    """Draw (rows, cols, queries, keys) or (queries, keys) on one scale."""
+    """Draw (rows, cols, queries, keys) or (queries, keys) on one scale.
+
+    figsize is the (width, height) of ONE panel in inches, not of the
+    figure: the figure is cols * width + 1 (colour bar) by rows * height.
+    """
     check_heatmaps(matrices, titles, xticklabels, yticklabels)
     matrices = matrices.detach().float().cpu()  # no autograd, on the CPU
     if matrices.dim() == 2:
