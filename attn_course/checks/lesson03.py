@@ -2,7 +2,8 @@
 
 - ``check_my_left_padded_softmax(my_left_padded_softmax)``: a masked softmax for a batch
   padded on the left (the real keys of a sequence are its last valid_lens[b] keys), with
-  all-zero rows where nothing is valid, a finite gradient and the dtype of the scores.
+  all-zero rows where nothing is valid, a finite gradient and the dtype of the scores,
+  float16 included.
 - ``check_my_cached_causal_mask(my_cached_causal_mask)``: the boolean causal mask of
   queries that are the last positions of the keys (a step of generation with a KV cache).
 - ``check_my_pad_weight(my_pad_weight)``: the predicted average weight a plain softmax
@@ -10,8 +11,9 @@
 
 Each check names the case, the entry and the property that fails (the padding taken on
 the wrong side, a mask one key off, lengths lined up with the queries axis, NaN on an
-empty row, rows that do not sum to one, the wrong axis, a NaN gradient, the input changed
-in place, a mask lined up at the wrong corner, the real tokens' share instead of the
+empty row, rows that do not sum to one, exp() underflowing below a hidden key's maximum, a
+fill value that float16 cannot hold, the wrong axis, a NaN gradient, the input changed in
+place, a mask lined up at the wrong corner, the real tokens' share instead of the
 padding's ...) and stages its hints by how often that kind failed.
 """
 
@@ -22,7 +24,7 @@ from typing import Any
 
 import torch
 
-from attn_course.checks.core import Case, Failure, evaluate, report, run_check
+from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report, run_check
 from attn_course.masking import causal_mask, masked_softmax
 
 # --- exercise 1: a masked softmax for a batch padded on the left -------------------------
@@ -56,7 +58,19 @@ def _left_padded_cases() -> list[Case]:
             (rand(2, 3, 4), torch.tensor([0, 3])),
             {"upstream": rand(2, 3, 4)},
         ),
+        Case(
+            "float16 scores, a sequence of length 0 included",
+            (rand(2, 3, 4).half(), torch.tensor([0, 3])),
+        ),
     ]
+
+
+FLOAT16_ATOL = 2e-3  # a few float16 steps at 1 (one step is about 0.001)
+
+
+def _tolerance(X: torch.Tensor) -> float:
+    """How far a row sum or a weight may be off from rounding alone, in X's dtype."""
+    return FLOAT16_ATOL if X.dtype == torch.float16 else 1e-4
 
 
 def _with_gradient(function: Callable) -> Callable:
@@ -91,6 +105,10 @@ def _softmax_over(X: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
     scores = X.masked_fill(~visible, float("-inf"))
     empty = ~visible.any(-1, keepdim=True)
     return torch.softmax(scores.masked_fill(empty, 0.0), dim=-1) * visible
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 def _first(mask: torch.Tensor) -> tuple[int, ...]:
@@ -180,9 +198,10 @@ def _explains(
     if not rows.any() or not torch.isfinite(actual[rows]).all():
         return None
     guess = _softmax_over(X, mask)
-    if float((actual[rows] - guess[rows]).abs().max()) > 1e-5:
+    tolerance = _tolerance(X) / 10
+    if float((actual[rows] - guess[rows]).abs().max()) > tolerance:
         return None
-    changed = rows & ((guess - expected).abs() > 1e-5).any(-1)
+    changed = rows & ((guess - expected).abs() > tolerance).any(-1)
     return changed if changed.any() else None
 
 
@@ -198,10 +217,11 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
         return _diagnose_gradient(actual, expected, has_key)
     X, lens = case.args
     num_keys = X.shape[-1]
-    rows_ok = ((actual.sum(-1) - 1).abs() < 1e-4) | ~has_key  # NaN sums are not ok
+    tolerance = _tolerance(X)
+    rows_ok = ((actual.sum(-1) - 1).abs() < tolerance) | ~has_key  # NaN sums are not ok
     column_sums = actual.nan_to_num(0.0).sum(-2)  # (batch, keys)
     seen = visible.any(-2)  # (batch, keys): keys that some query may see
-    if not rows_ok.all() and ((column_sums - 1).abs() < 1e-4)[seen].all():
+    if not rows_ok.all() and ((column_sums - 1).abs() < tolerance)[seen].all():
         return Failure(
             "axis",
             "the weights sum to 1 down each column (over the queries), "
@@ -224,7 +244,7 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
         return Failure(
             "overflow",
             f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
-            f"with {int(visible[b, q].sum())} visible keys and scores "
+            f"with {_count(int(visible[b, q].sum()), 'visible key')} and scores "
             f"up to {float(X[b, q].abs().max()):.0f}",
         )
     if ((actual.abs() > 1e-6) & ~has_key.unsqueeze(-1)).any():
@@ -250,7 +270,28 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
             f"{float(actual[b, q, k]):.3g}",
         )
     sums = actual.sum(-1)  # (batch, queries)
-    off = ((sums - 1).abs() > 1e-4) & has_key
+    vanished = (sums.abs() < 1e-6) & has_key  # rows with keys whose weights are all 0
+    if vanished.any():
+        b, q = _first(vanished)
+        top = X[b, q][visible[b, q]].max()  # the largest visible score of the row
+        row_top, batch_top = X[b, q].max(), X.max()
+        if row_top > top and torch.exp(top - row_top) == 0:
+            cause = f"its largest score, {float(row_top):.0f}, is a hidden key's"
+            subtracted = row_top
+        elif batch_top > top and torch.exp(top - batch_top) == 0:
+            cause = f"the largest score of the batch is {float(batch_top):.0f}"
+            subtracted = batch_top
+        else:
+            cause = ""
+        if cause:
+            return Failure(
+                "underflow",
+                f"row (batch {b}, query {q}) has "
+                f"{_count(int(visible[b, q].sum()), 'visible key')}, yet all its "
+                f"weights are 0: {cause}, and exp(s - {float(subtracted):.0f}) is 0 "
+                f"for every visible score s (the largest is {float(top):.0f})",
+            )
+    off = ((sums - 1).abs() > tolerance) & has_key
     if off.any():
         b, q = _first(off)
         return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, not 1")
@@ -340,6 +381,22 @@ LEFT_PADDED_HINTS = {
         "runs through that row's softmax and multiplies by 0 there: 0 x NaN is NaN. Which of "
         "your steps passes that NaN on to X, and can an empty row avoid 0/0 before the softmax?",
     ],
+    "underflow": [
+        "A row that has visible keys came out all zeros. exp(x) is exactly 0 in float32 "
+        "once x is below about -104: which number did your code subtract from that row's "
+        "scores, and which key's score is it?",
+        "Subtracting a maximum keeps every exponent at most 0, so nothing overflows. But "
+        "if that maximum is not one of the row's visible scores and lies far above them "
+        "(a <pad> score, another row's), every visible key's exponent falls below -104. "
+        "Which scores should the maximum be taken over?",
+    ],
+    "fill": [
+        "Your function raised on float16 scores: a number it writes into them does not fit "
+        "float16. What is the most negative finite float16, and is your fill value below it?",
+        "A fixed fill value must fit every dtype the scores may come in and still give a "
+        "weight of 0 after the softmax. Which value does that in float16, float32 and "
+        "float64 alike?",
+    ],
     "rows": [
         "Some rows do not sum to 1. Is the softmax taken over the visible keys only, or are "
         "the padded weights removed after normalising?",
@@ -374,17 +431,39 @@ def check_my_left_padded_softmax(student: Callable) -> None:
     """Check ``student(X, valid_lens)``: X (batch, queries, keys), valid_lens (batch,), the
     real keys of sequence b being its last valid_lens[b] keys.
 
-    Compares with the reference on several inputs and on the gradient a backward pass
-    sends to ``X``, checks that ``X`` is left unchanged and that the weights have X's
-    dtype, and names the property that fails. Prints a verdict.
+    Compares with the reference on several inputs (float16 ones to a few float16 steps)
+    and on the gradient a backward pass sends to ``X``, checks that ``X`` is left unchanged
+    and that the weights have X's dtype, and names the property that fails. Prints a
+    verdict.
     """
-    run_check(
-        "my_left_padded_softmax",
-        _with_gradient(student),
-        _with_gradient(left_padded_softmax),
-        _left_padded_cases(),
-        hints=LEFT_PADDED_HINTS,
-        diagnose=_diagnose_left_padded,
+    results: list[CaseResult] | None = []
+    for case in _left_padded_cases():  # one at a time: float16 gets its own tolerance
+        X = case.args[0]
+        outcome = evaluate(
+            _with_gradient(student),
+            _with_gradient(left_padded_softmax),
+            [case],
+            atol=1e-5 if X.dtype != torch.float16 else FLOAT16_ATOL,
+            diagnose=_diagnose_left_padded,
+        )
+        if outcome is None:  # the stub is untouched
+            results = None
+            break
+        results += [_name_fill_overflow(result, X) for result in outcome]
+    report("my_left_padded_softmax", results, hints=LEFT_PADDED_HINTS)
+
+
+def _name_fill_overflow(result: CaseResult, X: torch.Tensor) -> CaseResult:
+    """A fill value that X's dtype cannot hold raises in masked_fill: say so."""
+    if result.kind != "raised" or "without overflow" not in result.detail:
+        return result
+    limit = torch.finfo(X.dtype).min
+    return CaseResult(
+        result.description,
+        False,
+        f"{result.detail}: a value written into the {str(X.dtype)[6:]} scores lies outside "
+        f"{str(X.dtype)[6:]}'s range (its most negative number is {limit:.0f})",
+        "fill",
     )
 
 
@@ -440,15 +519,38 @@ def _diagnose_cached_causal_mask(actual: Any, expected: Any, case: Case) -> Fail
             )
     for shift in range(-num_keys, num_keys + 1):
         if torch.equal(actual, ones.triu(shift)):
-            return Failure(
-                "transposed",
-                "True above the diagonal: a query sees the keys after its own position",
-            )
+            return Failure("transposed", _upper_triangle_message(actual, expected, cached))
     wrong = actual != expected
     i, j = _first(wrong)
     return Failure(
         "values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected {bool(expected[i, j])}"
     )
+
+
+def _keys_named(keys: list[int]) -> str:
+    """'key 3', 'keys 3 and 4', 'keys 0 to 4' or 'keys [0, 2]'."""
+    if len(keys) == 1:
+        return f"key {keys[0]}"
+    if len(keys) == 2:
+        return f"keys {keys[0]} and {keys[1]}"
+    if keys == list(range(keys[0], keys[-1] + 1)):
+        return f"keys {keys[0]} to {keys[-1]}"
+    return f"keys {keys}"
+
+
+def _upper_triangle_message(actual: torch.Tensor, expected: torch.Tensor, cached: int) -> str:
+    """What the first wrong row of an upper-triangular mask does: sees the future, or
+    misses keys before its own position."""
+    i = _first((actual != expected).any(-1, keepdim=True))[0]
+    future = (actual[i] & ~expected[i]).nonzero().flatten().tolist()
+    missed = (expected[i] & ~actual[i]).nonzero().flatten().tolist()
+    where = f"query {i} (key position {cached + i})"
+    parts = []
+    if future:
+        parts.append(f"sees {_keys_named(future)}, after its own position")
+    if missed:
+        parts.append(f"does not see {_keys_named(missed)}, which come before it")
+    return f"the upper triangle is True: {where} " + ", and ".join(parts)
 
 
 CACHED_CAUSAL_HINTS = {
@@ -460,8 +562,8 @@ CACHED_CAUSAL_HINTS = {
         "and every cached key came before it. Compare it with what your function returns.",
     ],
     "transposed": [
-        "Your mask lets a query see the future. Which keys come before or at a query's own "
-        "position?",
+        "Your mask keeps the wrong triangle: a query sees keys after its own position, or "
+        "misses keys before it. Which keys come before or at a query's own position?",
         "Rows are queries and columns are keys: entry [i, j] says whether query i may look at "
         "key j. Which triangle of the matrix is that?",
     ],

@@ -138,6 +138,54 @@ def left_padded_in_float32(X, valid_lens):
     return left_padded_by_comparison(X.float(), valid_lens)
 
 
+def left_padded_by_hand(X, valid_lens):
+    """exp and sum written out, the maximum over the visible keys: right, to float16's
+    rounding in float16."""
+    keep = visible(X, valid_lens)
+    scores = X.masked_fill(~keep, float("-inf"))
+    largest = scores.max(-1, keepdim=True).values.nan_to_num(0.0, neginf=0.0)
+    exps = torch.exp(scores - largest)
+    return exps / exps.sum(-1, keepdim=True).clamp_min(1e-4)
+
+
+def left_padded_lowest_of_dtype(X, valid_lens):
+    """The most negative number of X's own dtype, then the mask: right in every dtype."""
+    keep = visible(X, valid_lens)
+    return torch.softmax(X.masked_fill(~keep, torch.finfo(X.dtype).min), dim=-1) * keep
+
+
+def left_padded_max_over_all_keys(X, valid_lens):
+    """Subtracts the maximum over all keys, <pad> included: exp underflows to 0 on a row
+    whose <pad> scores are far above its real ones."""
+    exps = torch.exp(X - X.max(-1, keepdim=True).values) * visible(X, valid_lens)
+    return exps / (exps.sum(-1, keepdim=True) + 1e-9)
+
+
+def left_padded_max_of_the_batch(X, valid_lens):
+    """Subtracts one maximum for the whole batch: the same underflow."""
+    exps = torch.exp(X - X.max()) * visible(X, valid_lens)
+    return exps / exps.sum(-1, keepdim=True).clamp_min(1e-30)
+
+
+def left_padded_minus_a_billion(X, valid_lens):
+    """-1e9 then the mask: right in float32 and float64, raises on float16 scores."""
+    keep = visible(X, valid_lens)
+    return torch.softmax(X.masked_fill(~keep, -1e9), dim=-1) * keep
+
+
+def left_padded_lowest_float32(X, valid_lens):
+    """The most negative float32 as the fill, whatever X's dtype: raises on float16."""
+    keep = visible(X, valid_lens)
+    return torch.softmax(X.masked_fill(~keep, torch.finfo(torch.float32).min), dim=-1) * keep
+
+
+def left_padded_additive_billion(X, valid_lens):
+    """An additive -1e9 mask made from the bool mask: a float32 tensor, which turns float16
+    scores into float32 weights."""
+    keep = visible(X, valid_lens)
+    return torch.softmax(X + (~keep) * -1e9, dim=-1) * keep
+
+
 ANSWERS = [
     Answer(check_my_left_padded_softmax, left_padded_by_slicing, "pass"),
     Answer(check_my_left_padded_softmax, left_padded_by_comparison, "pass"),
@@ -192,6 +240,33 @@ ANSWERS = [
     ),
     Answer(
         check_my_left_padded_softmax, left_padded_in_float32, "dtype", "float64 in, float32 out"
+    ),
+    Answer(check_my_left_padded_softmax, left_padded_by_hand, "pass"),
+    Answer(check_my_left_padded_softmax, left_padded_lowest_of_dtype, "pass"),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_max_over_all_keys,
+        "underflow",
+        "the maximum of a hidden key subtracted",
+    ),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_max_of_the_batch,
+        "underflow",
+        "the batch's maximum subtracted",
+    ),
+    Answer(check_my_left_padded_softmax, left_padded_minus_a_billion, "fill", "-1e9 in float16"),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_lowest_float32,
+        "fill",
+        "float32's lowest number in float16",
+    ),
+    Answer(
+        check_my_left_padded_softmax,
+        left_padded_additive_billion,
+        "dtype",
+        "float16 in, float32 out",
     ),
 ]
 
