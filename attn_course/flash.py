@@ -54,6 +54,7 @@ class FlashAttention(torch.autograd.Function):
             dQ += dS @ K * scale  # (batch, queries, d)
             # the block's rows of dK: (batch, block, d)
             dK[:, block] = dS.transpose(1, 2) @ queries * scale
+            del scores, P, dP, dS  # free this block before the next
         return dQ, dK, dV, None, None, None  # nothing for the other inputs
 
 

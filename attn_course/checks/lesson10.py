@@ -51,7 +51,8 @@ def _merge_case(
 
 
 def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name the usual mistakes: a wrong maximum, a missing rescale, a normalised output."""
+    """Name the usual mistakes: a wrong maximum, a missing rescale (of both blocks or of one),
+    a normalised output."""
     if not (isinstance(actual, (tuple, list)) and len(actual) == 3):
         return None
     if not all(isinstance(a, torch.Tensor) for a in actual):
@@ -62,11 +63,25 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
     finite = torch.isfinite(expected[0])
     if not torch.equal(actual[0][finite], expected[0][finite]):
         return Failure("max", "the maximum returned is not the larger of the two blocks' maxima")
-    unscaled = (sum_a + sum_b, out_a + out_b)
-    if all(torch.allclose(a, u) for a, u in zip(actual[1:], unscaled, strict=True)) and not (
-        torch.allclose(unscaled[0], expected[1])
-    ):
+    shift = expected[0].masked_fill(expected[0] == NEG_INF, 0.0)
+    rescale_a, rescale_b = torch.exp(max_a - shift), torch.exp(max_b - shift)
+
+    def matches(factor_a: Any, factor_b: Any) -> bool:
+        """Does the student's (sum, output) equal the blocks added with these factors?"""
+        merged = (sum_a * factor_a + sum_b * factor_b, out_a * factor_a + out_b * factor_b)
+        wrong = not torch.allclose(merged[0], expected[1])
+        return wrong and all(torch.allclose(a, m) for a, m in zip(actual[1:], merged, strict=True))
+
+    only_a, only_b = matches(rescale_a, 1.0), matches(1.0, rescale_b)
+    if matches(1.0, 1.0) and not (only_a or only_b):
         return Failure("rescale", "the sum and output are the two blocks' added as they are")
+    for moved, left, one_sided in (("a", "b", only_a), ("b", "a", only_b)):
+        if one_sided:
+            return Failure(
+                "one_block",
+                f"only block {moved} was moved onto the merged maximum: block {left}'s sum "
+                "and output are added as they are",
+            )
     normalised = expected[2] / expected[1].masked_fill(expected[1] == 0, 1.0)
     if torch.allclose(actual[2], normalised) and not torch.allclose(normalised, expected[2]):
         return Failure("normalised", "the output is already divided by the sum")
@@ -83,6 +98,12 @@ MERGE_HINTS = {
         "of exponentials that were shifted by different amounts?",
         "What factor turns e^(s - m_a) into e^(s - m), where m is the merged maximum?",
     ],
+    "one_block": [
+        "Each block's sum and output were computed against that block's own maximum. In a "
+        "row where the other block holds the larger maximum, is that still the merged one?",
+        "Work by hand one row where the block you left as it is holds the smaller maximum: "
+        "its exponentials were shifted by its own maximum. By what should they be shifted?",
+    ],
     "normalised": [
         "The triple stays unnormalised until the very last block: is your output divided by "
         "something it should not be yet?",
@@ -98,7 +119,14 @@ def check_my_merge_partials(student: Callable) -> None:
     """Check ``my_merge_partials(max_a, sum_a, out_a, max_b, sum_b, out_b) -> (max, sum, out)``."""
     cases = [
         _merge_case("3 rows, blocks of 4 and 5 keys", 3, (4, 5), 2, 0),
-        _merge_case("large scores (maxima far apart)", 4, (3, 6), 3, 1, scale=30.0),
+        _merge_case(
+            "large scores (maxima far apart, either block larger)",
+            4,
+            (3, 6),
+            3,
+            4,
+            scale=30.0,
+        ),
         _merge_case("one row, a single key per block", 1, (1, 1), 4, 2),
         _merge_case("the second block fully masked", 2, (5, 4), 2, 3, masked=(False, True)),
         _merge_case("both blocks fully masked", 2, (3, 3), 2, 4, masked=(True, True)),

@@ -37,6 +37,27 @@ def merge_nan_on_masked(max_a, sum_a, out_a, max_b, sum_b, out_b):
     return new_max, sum_a * rescale_a + sum_b * rescale_b, out_a * rescale_a + out_b * rescale_b
 
 
+def merge_rescales_a_only(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    new_max = torch.maximum(max_a, max_b)
+    shift = new_max.masked_fill(new_max == float("-inf"), 0.0)
+    rescale_a = torch.exp(max_a - shift)  # block b left on its own maximum
+    return new_max, sum_a * rescale_a + sum_b, out_a * rescale_a + out_b
+
+
+def merge_rescales_b_only(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    new_max = torch.maximum(max_a, max_b)
+    shift = new_max.masked_fill(new_max == float("-inf"), 0.0)
+    rescale_b = torch.exp(max_b - shift)  # block a left on its own maximum
+    return new_max, sum_a + sum_b * rescale_b, out_a + out_b * rescale_b
+
+
+def merge_copied_step(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    # online_softmax_step's update, with block b's sum taken for a fresh block's
+    new_max = torch.maximum(max_a, max_b)
+    rescale = torch.where(max_a == float("-inf"), 0.0, torch.exp(max_a - new_max))
+    return new_max, sum_a * rescale + sum_b, out_a * rescale + out_b
+
+
 def merge_keeps_first_max(max_a, sum_a, out_a, max_b, sum_b, out_b):
     _, total, output = merge_right(max_a, sum_a, out_a, max_b, sum_b, out_b)
     return max_a, total, output
@@ -165,6 +186,9 @@ ANSWERS = [
     Answer(check_my_merge_partials, merge_right, "pass"),
     Answer(check_my_merge_partials, merge_by_where, "pass", "masked blocks weighted by 0"),
     Answer(check_my_merge_partials, merge_without_rescale, "rescale", "sums added as they are"),
+    Answer(check_my_merge_partials, merge_rescales_a_only, "one_block", "block b not moved"),
+    Answer(check_my_merge_partials, merge_rescales_b_only, "one_block", "block a not moved"),
+    Answer(check_my_merge_partials, merge_copied_step, "one_block", "step copied, b as fresh"),
     Answer(check_my_merge_partials, merge_nan_on_masked, "nan", "-inf - (-inf) on masked rows"),
     Answer(check_my_merge_partials, merge_keeps_first_max, "max", "the first block's maximum"),
     Answer(check_my_merge_partials, merge_normalised, "normalised", "divides by the sum early"),
