@@ -197,7 +197,7 @@ def check_my_offset_similarity(student: Callable) -> None:
     )
 
 
-SCORE_LENGTH = 40  # positions 0 .. 39: every query and key of a case
+SCORE_LENGTH = 40  # keys 0 .. 39; queries |delta| .. 39 - |delta|
 
 
 def _attended(matrix: torch.Tensor, num_hiddens: int, delta: int) -> torch.Tensor:
@@ -307,7 +307,8 @@ SCORE_HINTS = {
 
 def check_my_offset_scores(student: Callable) -> None:
     """Check ``my_offset_scores(delta, num_hiddens) -> B`` (d, d): under the score
-    ``P[i] @ B @ P[t]`` every query i attends most to the key t = i + delta."""
+    ``P[i] @ B @ P[t]`` every query i attends most to the key t = i + delta
+    (the queries |delta| to 39 - |delta|, whose keys i - delta and i + delta exist)."""
     cases = [
         _score_case("delta=1, d=8: one position on", 1, 8),
         _score_case("delta=-1, d=16: one position back", -1, 16),
