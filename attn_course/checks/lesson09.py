@@ -2,8 +2,8 @@
 
 - ``check_my_causal_valid_lens(my_causal_valid_lens)``: 2-D valid lengths that make
   ``masked_softmax`` act as the causal mask.
-- ``check_my_warmup_cosine_factor(my_warmup_cosine_factor)``: the learning-rate factor of
-  a linear warm-up followed by a cosine decay to 0, a Python float.
+- ``check_my_vaswani_rate(my_vaswani_rate)``: the learning rate of Vaswani et al. (2017),
+  a linear warm-up then a decay as the inverse square root of the step, a Python float.
 - ``check_my_pre_norm_block(my_pre_norm_block)``: a pre-norm encoder block computed
   from its parts.
 
@@ -87,63 +87,76 @@ def check_my_causal_valid_lens(student: Callable) -> None:
 # ---------------------------------------------------------------- exercise 2
 
 
-def _warmup_cosine_factor(step: int, warmup_steps: int, num_steps: int) -> float:
-    if step <= warmup_steps:
-        return step / warmup_steps
-    progress = (step - warmup_steps) / (num_steps - warmup_steps)
-    return 0.5 * (1 + math.cos(math.pi * progress))
+def _vaswani_rate(step: int, warmup_steps: int, num_hiddens: int) -> float:
+    """Vaswani et al. (2017), eq. 3: d^-0.5 min(s^-0.5, s s_w^-1.5)."""
+    return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
 
 
-def _diagnose_schedule(actual: Any, expected: Any, case: Case) -> Failure | None:
+def _diagnose_vaswani(actual: Any, expected: Any, case: Case) -> Failure | None:
     if not isinstance(actual, (int, float)) or isinstance(actual, bool):
+        return None  # compare() names the type
+    if math.isclose(actual, expected, rel_tol=1e-6):
         return None
-    if abs(actual - expected) <= 1e-6:
-        return None
-    step, warmup_steps, _ = case.args
+    step, warmup_steps, num_hiddens = case.args
+    rise, decay = step * warmup_steps**-1.5, step**-0.5
+    got = f"returned {actual:.4g}, expected {expected:.4g}"
+    for factor, how in ((num_hiddens**0.5, "missing"), (num_hiddens**-0.5, "applied twice")):
+        if math.isclose(actual, expected * factor, rel_tol=1e-6):
+            return Failure("scale", f"{got}: the factor d^-0.5 is {how}")
+    if step != warmup_steps and math.isclose(
+        actual, num_hiddens**-0.5 * max(rise, decay), rel_tol=1e-6
+    ):
+        return Failure("min", f"{got}: the larger of the two terms, not the smaller")
     phase = "warmup" if step <= warmup_steps else "decay"
-    return Failure(phase, f"returned {actual:.4f}, expected {expected:.4f}")
+    where = "during the warm-up" if phase == "warmup" else "after the warm-up"
+    return Failure(phase, f"{got} ({where})")
 
 
-SCHEDULE_HINTS = {
-    "type": [
-        "The check expects a plain Python number (a float), as the factor that LambdaLR "
-        "multiplies the learning rate by. Which line of your function makes its result "
-        "something else?",
-        "The functions of Python's math module take and return plain numbers; torch's "
-        "functions return tensors.",
+VASWANI_HINTS = {
+    "scale": [
+        "Your curve has the right shape but the wrong height. Which factor of the formula "
+        "does not depend on the step?",
+        "Evaluate the model-size factor for d = 16 by hand and compare it with what your "
+        "code multiplies by.",
+    ],
+    "min": [
+        "Before the warm-up ends, which of the two terms is smaller? And after it? Which "
+        "one does the formula keep?",
+        "At the last warm-up step the two terms are equal. On either side of it, the rate "
+        "follows the lower of the two curves.",
     ],
     "warmup": [
-        "The warm-up is wrong. What should the factor be at the last warm-up step? At step 1?",
-        "During the warm-up the factor grows in equal steps: by how much per step?",
+        "The warm-up is wrong. How should the rate change from one warm-up step to the "
+        "next: by the same amount, or by the same ratio?",
+        "At the last warm-up step both terms must be equal. Check your warm-up term there: "
+        "does it equal the decay term?",
     ],
     "decay": [
-        "The warm-up is right; the decay is not. What should the factor be at the very last "
-        "step, and right after the warm-up?",
-        "Write the decay as a function of how far through the decay you are, from 0 to 1. What "
-        "does the cosine term give at 0, at 1/2 and at 1?",
+        "The warm-up is right; the decay is not. By what factor should the rate fall when "
+        "the step number is multiplied by 4?",
+        "After the warm-up the rate is proportional to a power of the step. Which power?",
     ],
 }
 
 
-def check_my_warmup_cosine_factor(student: Callable) -> None:
-    """Check ``student(step, warmup_steps, num_steps)`` -> float. Prints a verdict."""
+def check_my_vaswani_rate(student: Callable) -> None:
+    """Check ``student(step, warmup_steps, num_hiddens)`` -> float. Prints a verdict."""
     cases = [
-        Case("step 1 of a 10-step warm-up", (1, 10, 100)),
-        Case("step 5 of a 10-step warm-up", (5, 10, 100)),
-        Case("the last warm-up step", (10, 10, 100)),
-        Case("the first step after the warm-up", (11, 10, 100)),
-        Case("a quarter of the way through the decay", (33, 10, 100)),
-        Case("half-way through the decay", (55, 10, 100)),
-        Case("the last step", (100, 10, 100)),
-        Case("no warm-up at all, step 1", (1, 0, 50)),
+        Case("step 1 of a 4000-step warm-up, d = 512", (1, 4000, 512)),
+        Case("step 1000 of a 4000-step warm-up, d = 512", (1000, 4000, 512)),
+        Case("the last warm-up step, d = 512", (4000, 4000, 512)),
+        Case("step 16000, after a 4000-step warm-up, d = 512", (16000, 4000, 512)),
+        Case("step 2 of a 4-step warm-up, d = 16", (2, 4, 16)),
+        Case("step 9, after a 4-step warm-up, d = 16", (9, 4, 16)),
+        Case("step 100, after a 1-step warm-up, d = 64", (100, 1, 64)),
     ]
     run_check(
-        "my_warmup_cosine_factor",
+        "my_vaswani_rate",
         student,
-        _warmup_cosine_factor,
+        _vaswani_rate,
         cases,
-        hints=SCHEDULE_HINTS,
-        diagnose=_diagnose_schedule,
+        hints=VASWANI_HINTS,
+        diagnose=_diagnose_vaswani,
     )
 
 
@@ -187,6 +200,10 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
         Z2 = ln2(X)
         Y2 = X + attend(Z2, valid_lens)
         ln2_twice = Y2 + ffn(ln2(Y2))
+        no_ln2 = Y1 + ffn(Y1)  # the FFN reads the sum un-normalised
+        Y3 = X + attend(X, valid_lens)
+        no_ln1 = Y3 + ffn(ln2(Y3))  # the attention reads X un-normalised
+        right = Y1 + ffn(ln2(Y1))
     return {
         "post_norm": post,
         "padding": no_padding,
@@ -195,6 +212,10 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
         "ffn_input": stale_ffn_input,
         "ln1_twice": ln1_twice,
         "ln2_twice": ln2_twice,
+        "no_ln2": no_ln2,
+        "no_ln1": no_ln1,
+        "ln1_after": ln1(right),
+        "ln2_after": ln2(right),
     }
 
 
@@ -217,6 +238,24 @@ def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
         )
     if _close(actual, variants["ln1_twice"]) or _close(actual, variants["ln2_twice"]):
         return Failure("shared_norm", "both sublayers used the same layer norm: each has its own")
+    if _close(actual, variants["no_ln2"]):
+        return Failure(
+            "missing_norm",
+            "the FFN read its input un-normalised: each sublayer normalises what comes into "
+            "it, with its own norm",
+        )
+    if _close(actual, variants["no_ln1"]):
+        return Failure(
+            "missing_norm",
+            "the attention read X un-normalised: each sublayer normalises what comes into "
+            "it, with its own norm",
+        )
+    if _close(actual, variants["ln1_after"]) or _close(actual, variants["ln2_after"]):
+        return Failure(
+            "extra_norm",
+            "the block's output was normalised: a pre-norm block returns the residual sum "
+            "as it is; only what enters each sublayer is normalised",
+        )
     return None
 
 
@@ -239,6 +278,17 @@ BLOCK_HINTS = {
         "input, or what the first sublayer handed on?",
         "Each sublayer normalises what comes into it, with its own norm. Which tensor comes "
         "into the FFN's sublayer?",
+    ],
+    "missing_norm": [
+        "One sublayer reads its input as it comes. In a pre-norm block, what does every "
+        "sublayer do to its input first?",
+        "The block has two layer norms and two sublayers. Does each norm appear in your "
+        "code, in front of its sublayer?",
+    ],
+    "extra_norm": [
+        "Your sublayers are right, but something happens after the last sum. What does a "
+        "pre-norm block hand on to the next block?",
+        "Where do the layer norms sit in x + f(LN(x))? Is there one outside f?",
     ],
     "shared_norm": [
         "The block has two layer norms with different weights. Which one belongs to which "

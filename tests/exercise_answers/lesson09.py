@@ -1,4 +1,5 @@
-"""Right and wrong answers to lesson 09's exercises (causal lengths, schedule, pre-norm block)."""
+"""Right and wrong answers to lesson 09's exercises (causal lengths, Vaswani et al.'s
+rate, pre-norm block)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from attn_course.checks.lesson09 import (
     check_my_causal_valid_lens,
     check_my_pre_norm_block,
-    check_my_warmup_cosine_factor,
+    check_my_vaswani_rate,
 )
 from exercise_answers import Answer
 
@@ -44,51 +45,42 @@ def float_lens(batch_size, num_steps):
     return torch.arange(1, num_steps + 1).repeat(batch_size, 1).float()
 
 
-# ---------------------------------------------------------------- the schedule
+# ---------------------------------------------------------------- Vaswani's rate
 
 
-def schedule(step, warmup_steps, num_steps):
-    if step <= warmup_steps:
-        return step / warmup_steps
-    progress = (step - warmup_steps) / (num_steps - warmup_steps)
-    return 0.5 * (1 + math.cos(math.pi * progress))
+def vaswani_rate(step, warmup_steps, num_hiddens):
+    return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
 
 
-def schedule_from_remaining(step, warmup_steps, num_steps):
-    if step <= warmup_steps:
-        return step / warmup_steps
-    remaining = (num_steps - step) / (num_steps - warmup_steps)  # 1 -> 0
-    return 0.5 * (1 - math.cos(math.pi * remaining))
+def vaswani_rate_two_branches(step, warmup_steps, num_hiddens):
+    if step < warmup_steps:
+        return step / (warmup_steps * math.sqrt(warmup_steps * num_hiddens))
+    return 1 / math.sqrt(step * num_hiddens)
 
 
-def warmup_one_step_late(step, warmup_steps, num_steps):
-    if step <= warmup_steps:
-        return step / (warmup_steps + 1)
-    return schedule(step, warmup_steps, num_steps)
+def rate_without_model_size(step, warmup_steps, num_hiddens):
+    return min(step**-0.5, step * warmup_steps**-1.5)
 
 
-def no_warmup(step, warmup_steps, num_steps):
-    return 0.5 * (1 + math.cos(math.pi * step / num_steps))
+def rate_over_model_size(step, warmup_steps, num_hiddens):
+    return num_hiddens**-1 * min(step**-0.5, step * warmup_steps**-1.5)
 
 
-def linear_decay(step, warmup_steps, num_steps):
-    if step <= warmup_steps:
-        return step / warmup_steps
-    return (num_steps - step) / (num_steps - warmup_steps)
+def rate_with_max(step, warmup_steps, num_hiddens):
+    return num_hiddens**-0.5 * max(step**-0.5, step * warmup_steps**-1.5)
 
 
-def full_cosine_period(step, warmup_steps, num_steps):
-    if step <= warmup_steps:
-        return step / warmup_steps
-    progress = (step - warmup_steps) / (num_steps - warmup_steps)
-    return 0.5 * (1 + math.cos(2 * math.pi * progress))  # back up to 1 at the end
+def warmup_exponent_half(step, warmup_steps, num_hiddens):
+    return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-0.5)
 
 
-def schedule_as_tensor(step, warmup_steps, num_steps):
-    if step <= warmup_steps:
-        return torch.tensor(step / warmup_steps)
-    progress = torch.tensor((step - warmup_steps) / (num_steps - warmup_steps))
-    return 0.5 * (1 + torch.cos(torch.pi * progress))  # a 0-d tensor
+def decay_as_one_over_step(step, warmup_steps, num_hiddens):
+    return num_hiddens**-0.5 * min(warmup_steps**0.5 / step, step * warmup_steps**-1.5)
+
+
+def rate_as_tensor(step, warmup_steps, num_hiddens):
+    step = torch.tensor(float(step))
+    return num_hiddens**-0.5 * torch.minimum(step**-0.5, step * warmup_steps**-1.5)
 
 
 # ---------------------------------------------------------------- pre-norm block
@@ -135,6 +127,21 @@ def first_norm_twice(block, X, valid_lens):
     return X + block.ffn(block.addnorm1.ln(X))
 
 
+def ffn_input_not_normalised(block, X, valid_lens):
+    Z = block.addnorm1.ln(X)
+    X = X + block.attention(Z, Z, Z, valid_lens)
+    return X + block.ffn(X)  # the second norm is missing
+
+
+def attention_input_not_normalised(block, X, valid_lens):
+    X = X + block.attention(X, X, X, valid_lens)  # the first norm is missing
+    return X + block.ffn(block.addnorm2.ln(X))
+
+
+def normalises_the_output(block, X, valid_lens):
+    return block.addnorm2.ln(pre_norm(block, X, valid_lens))
+
+
 def normalises_in_place(block, X, valid_lens):
     X.copy_(block.addnorm1.ln(X))  # writes into the input
     return pre_norm(block, X, valid_lens)
@@ -148,13 +155,14 @@ ANSWERS = [
     Answer(check_my_causal_valid_lens, every_key, "not_causal"),
     Answer(check_my_causal_valid_lens, one_row, "shape"),
     Answer(check_my_causal_valid_lens, float_lens, "dtype"),
-    Answer(check_my_warmup_cosine_factor, schedule, "pass"),
-    Answer(check_my_warmup_cosine_factor, schedule_from_remaining, "pass"),
-    Answer(check_my_warmup_cosine_factor, warmup_one_step_late, "warmup"),
-    Answer(check_my_warmup_cosine_factor, no_warmup, "warmup"),
-    Answer(check_my_warmup_cosine_factor, linear_decay, "decay"),
-    Answer(check_my_warmup_cosine_factor, full_cosine_period, "decay"),
-    Answer(check_my_warmup_cosine_factor, schedule_as_tensor, "type", "torch.cos: a tensor"),
+    Answer(check_my_vaswani_rate, vaswani_rate, "pass"),
+    Answer(check_my_vaswani_rate, vaswani_rate_two_branches, "pass"),
+    Answer(check_my_vaswani_rate, rate_without_model_size, "scale", "d^-0.5 missing"),
+    Answer(check_my_vaswani_rate, rate_over_model_size, "scale", "d^-1"),
+    Answer(check_my_vaswani_rate, rate_with_max, "min"),
+    Answer(check_my_vaswani_rate, warmup_exponent_half, "warmup"),
+    Answer(check_my_vaswani_rate, decay_as_one_over_step, "decay"),
+    Answer(check_my_vaswani_rate, rate_as_tensor, "type", "torch.minimum: a tensor"),
     Answer(check_my_pre_norm_block, pre_norm, "pass"),
     Answer(check_my_pre_norm_block, post_norm, "post_norm"),
     Answer(check_my_pre_norm_block, padding_ignored, "padding"),
@@ -162,5 +170,8 @@ ANSWERS = [
     Answer(check_my_pre_norm_block, ffn_on_stale_input, "ffn_input"),
     Answer(check_my_pre_norm_block, second_norm_twice, "shared_norm"),
     Answer(check_my_pre_norm_block, first_norm_twice, "shared_norm"),
+    Answer(check_my_pre_norm_block, ffn_input_not_normalised, "missing_norm", "no LN2"),
+    Answer(check_my_pre_norm_block, attention_input_not_normalised, "missing_norm", "no LN1"),
+    Answer(check_my_pre_norm_block, normalises_the_output, "extra_norm"),
     Answer(check_my_pre_norm_block, normalises_in_place, "mutated"),
 ]
