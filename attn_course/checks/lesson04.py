@@ -9,7 +9,8 @@
 Each check names the case and the property that fails (axes in the wrong order, an axis too
 many, a transposed W, scores that differ by a constant per row, a flipped sign, a wrong
 scale, a tensor of differences d times the size of the scores, a divisor whose dependence on
-sigma, on d or on both is wrong, found across the cases together ...) and stages its hints.
+sigma, on d or on both is wrong, or that depends on something besides sigma and d, found
+across the cases together ...) and stages its hints.
 """
 
 from __future__ import annotations
@@ -403,6 +404,26 @@ def _power_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float,
     return a, b, math.exp(float(rest.mean()))
 
 
+def _multiples(calls: list[_Call], cases: Sequence[Case]) -> list[float] | None:
+    """The factor c with scores = c * expected on every case, or None if one case has none."""
+    found = []
+    for call, case in zip(calls, cases, strict=True):
+        expected = _reference_scaled_scores(*case.args)
+        actual = call.output
+        if (
+            not isinstance(actual, torch.Tensor)
+            or actual.shape != expected.shape
+            or not actual.is_floating_point()
+            or not torch.isfinite(actual).all()
+        ):
+            return None
+        c = _multiple(actual, expected)
+        if c is None or c <= 0:
+            return None
+        found.append(c)
+    return found
+
+
 def _variances(actual: torch.Tensor, expected: torch.Tensor) -> str:
     variance, wanted = float(actual.double().var()), float(expected.double().var())
     return (
@@ -416,10 +437,12 @@ def _review_scaled(
 ) -> list[CaseResult]:
     """Names a wrong divisor from all cases together: how it depends on sigma and on d."""
     law = _power_law(calls, cases)
+    multiples = _multiples(calls, cases)
     reviewed = []
     for result, call, case in zip(results, calls, cases, strict=True):
         if result.kind == "values":
-            failure = _diagnose_scaled(call.output, _reference_scaled_scores(*case.args), law)
+            expected = _reference_scaled_scores(*case.args)
+            failure = _diagnose_scaled(call.output, expected, law, multiples)
             if failure is not None:
                 result = CaseResult(result.description, False, failure.detail, failure.kind)
         reviewed.append(result)
@@ -427,8 +450,13 @@ def _review_scaled(
 
 
 def _diagnose_scaled(
-    actual: torch.Tensor, expected: torch.Tensor, law: tuple[float, float, float] | None
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    law: tuple[float, float, float] | None,
+    multiples: list[float] | None = None,
 ) -> Failure | None:
+    """``multiples``: the factor between the student's scores and the expected ones on every
+    case (None unless the scores are a positive multiple of the expected ones on each)."""
     if not torch.isfinite(actual).all():
         return None
     measured = _variances(actual, expected)
@@ -445,6 +473,14 @@ def _diagnose_scaled(
         return None
     here = f"your scores are {c:.3g} times the expected ones"
     if law is None:
+        if multiples is not None and max(multiples) - min(multiples) > 1e-3 * max(multiples):
+            return Failure(
+                "not_sigma_d",
+                f"{here}, but the factor changes from case to case "
+                f"({', '.join(f'{m:.3g}' for m in multiples)}) in a way that no power of sigma "
+                f"times a power of d explains: your divisor depends on something besides "
+                f"sigma and d: {measured}",
+            )
         return Failure("scale", f"{here}: {measured}")
     a, b, c0 = law
     factor = " ".join(
@@ -453,20 +489,29 @@ def _diagnose_scaled(
         + [_power("d", b)] * (b != 0)
     )
     across = f"{here}; over all the cases the factor is {factor}"
-    if a != 0 and b != 0:
-        return Failure(
-            "sigma_and_dimension",
-            f"{across}, so your divisor grows the wrong way with both sigma and d: {measured}",
-        )
-    if b != 0:
-        return Failure(
-            "dimension", f"{across}, so your divisor grows the wrong way with d: {measured}"
-        )
-    if a != 0:
-        return Failure(
-            "sigma", f"{across}, so your divisor grows the wrong way with sigma: {measured}"
-        )
+    # scores = q^T k / divisor, so the divisor goes as sigma^(2 - a) d^(1/2 - b)
+    wrong = [
+        _divisor_law(name, exact - exponent, exact)
+        for name, exponent, exact in [("sigma", a, 2.0), ("d", b, 0.5)]
+        if exponent != 0
+    ]
+    kind = "sigma_and_dimension" if a != 0 and b != 0 else "dimension" if b != 0 else "sigma"
+    if wrong:
+        return Failure(kind, f"{across}, so your divisor {' and '.join(wrong)}: {measured}")
     return Failure("scale", f"{across}, the same on every case: {measured}")
+
+
+def _as_power(name: str, exponent: float) -> str:
+    return f"sqrt({name})" if exponent == 0.5 else _power(name, exponent)
+
+
+def _divisor_law(name: str, exponent: float, exact: float) -> str:
+    """How a divisor that goes as name^exponent misses name^exact, in words."""
+    if exponent == 0:
+        return f"ignores {name} (the exact one goes as {_as_power(name, exact)})"
+    return (
+        f"goes as {_as_power(name, exponent)} where the exact one goes as {_as_power(name, exact)}"
+    )
 
 
 SCALED_HINTS = {
@@ -495,6 +540,13 @@ SCALED_HINTS = {
         "number: can you predict Var(q^T k) from sigma and d alone?",
         "Work out Var(q^T k) on paper for entries of variance sigma^2, then divide by a "
         "number computed from that prediction, never from the scores.",
+    ],
+    "not_sigma_d": [
+        "Your divisor changes from case to case in a way no power of sigma and d explains. "
+        "Which quantity does it use besides sigma and d: the number of queries or keys, or a "
+        "spread measured from the tensors?",
+        "Predict Var(q^T k) on paper from sigma and d alone, and divide by a number computed "
+        "from that prediction: use the sigma you are given, never one measured from the data.",
     ],
     "scale": [
         "Your scores are a constant multiple of the expected ones. Predict Var(q^T k) for "

@@ -117,6 +117,17 @@ def standardised(queries, keys, sigma):
     return scores / scores.std()
 
 
+def scaled_by_measured_sigma(queries, keys, sigma):
+    """sigma estimated from the tensors: a divisor that changes with the draw."""
+    scores = torch.bmm(queries, keys.transpose(1, 2))
+    return scores / (queries.std() * keys.std() * queries.shape[-1] ** 0.5)
+
+
+def scaled_by_number_of_keys(queries, keys, sigma):
+    """sqrt(keys) for sqrt(d): a divisor that is no function of sigma and d."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * keys.shape[1] ** 0.5)
+
+
 def scaled_keys_first(queries, keys, sigma):
     return scaled_by_variance(queries, keys, sigma).transpose(1, 2)
 
@@ -143,5 +154,7 @@ ANSWERS = [
     Answer(check_my_scaled_scores, scaled_twice_too_much, "scale", "twice the divisor"),
     Answer(check_my_scaled_scores, unscaled, "sigma_and_dimension", "no scale at all"),
     Answer(check_my_scaled_scores, standardised, "standardised", "divided by scores.std()"),
+    Answer(check_my_scaled_scores, scaled_by_measured_sigma, "not_sigma_d", "sigma measured"),
+    Answer(check_my_scaled_scores, scaled_by_number_of_keys, "not_sigma_d", "sqrt(keys)"),
     Answer(check_my_scaled_scores, scaled_keys_first, "axes", "axes swapped"),
 ]
