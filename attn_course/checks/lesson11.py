@@ -81,10 +81,13 @@ def check_my_grouped_scores(student: Callable) -> None:
             and K.shape[1] > 1
             and torch.allclose(actual, _grouped_scores(Q, K, tiled=True), atol=1e-5)
         ):
+            heads, kv_heads = Q.shape[1], K.shape[1]
+            tiled = ", ".join(str(h % kv_heads) for h in range(heads))
+            grouped = ", ".join(str(h // group_size) for h in range(heads))
             return Failure(
                 "layout",
-                "query head 1 read key-value head 1: the heads were grouped 0, 1, 0, 1, "
-                "not 0, 0, 1, 1",
+                f"query head 1 read key-value head 1: query heads 0 to {heads - 1} read "
+                f"key-value heads {tiled}, not {grouped}",
             )
         if torch.allclose(actual, expected * math.sqrt(Q.shape[-1]), atol=1e-4):
             return Failure("scale", "the scores are sqrt(head_size) times too large")
