@@ -469,8 +469,11 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
     if torch.isnan(actual).any():
         return None  # the generic NaN diagnosis names the index
     common = (queries, keys, values, W_q, W_k, W_v)
-    if _same(actual, _loop(*common, W_o, num_heads, valid_lens, scale_features=W_q.shape[0])):
-        return Failure("scale", "the scores are divided by the wrong number")
+    head_size = W_q.shape[0] // num_heads
+    # Wrong scales: sqrt(num_hiddens), no division at all, the head size without the root.
+    for features in (W_q.shape[0], 1, head_size**2):
+        if _same(actual, _loop(*common, W_o, num_heads, valid_lens, scale_features=features)):
+            return Failure("scale", "the scores reach the softmax at the wrong scale")
     if valid_lens is not None and _same(actual, _loop(*common, W_o, num_heads, None)):
         return Failure("mask", "the result ignores valid_lens: padded keys get weight")
     if (
@@ -490,10 +493,10 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
 
 LOOP_HINTS = {
     "scale": [
-        "Only the case with one head passes. What changes in a single head's dot product "
-        "when there are more heads?",
-        "How many features does one head's dot product sum over, and what does the scale "
-        "of lesson 04 depend on?",
+        "The scores reach the softmax at the wrong scale. What does lesson 04 divide the "
+        "scores by, and why that number?",
+        "How many features does one head's dot product sum over, and how does the scale "
+        "of lesson 04 depend on that number?",
     ],
     "mask": [
         "The cases without valid_lens pass. What should a query do with the keys past its "

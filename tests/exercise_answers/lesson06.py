@@ -200,6 +200,18 @@ def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, 
     return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads, valid_lens)
 
 
+def not_scaled(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
+    # No division: the same as growing W_q by sqrt(head_size).
+    head_size = W_o.shape[0] // num_heads
+    return loop(queries, keys, values, W_q * head_size**0.5, W_k, W_v, W_o, num_heads, valid_lens)
+
+
+def scaled_by_head_size(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
+    # Dividing by p instead of sqrt(p): W_q shrunk by sqrt(head_size).
+    head_size = W_o.shape[0] // num_heads
+    return loop(queries, keys, values, W_q * head_size**-0.5, W_k, W_v, W_o, num_heads, valid_lens)
+
+
 def ignores_valid_lens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     return loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, None)
 
@@ -282,6 +294,8 @@ ANSWERS = [
     Answer(check_my_neighbour_heads, neighbour_heads_same_position, "values"),
     Answer(check_my_multihead_loop, loop, "pass"),
     Answer(check_my_multihead_loop, scaled_by_num_hiddens, "scale"),
+    Answer(check_my_multihead_loop, not_scaled, "scale"),
+    Answer(check_my_multihead_loop, scaled_by_head_size, "scale"),
     Answer(check_my_multihead_loop, ignores_valid_lens, "mask"),
     Answer(check_my_multihead_loop, forgets_W_o, "projection"),
     Answer(check_my_multihead_loop, masks_with_minus_infinity, "nan"),
