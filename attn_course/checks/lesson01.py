@@ -2,8 +2,9 @@
 
 - ``check_my_nadaraya_watson(my_nadaraya_watson)``: Nadaraya-Watson kernel
   regression with a Gaussian kernel, for queries and keys of any feature size.
-- ``check_my_hard_pooling(my_hard_pooling)``: hard attention that returns, for
-  each query, the value of its highest-scoring key.
+- ``check_my_straight_through_pooling(my_straight_through_pooling)``: hard attention
+  whose output is the value of each query's highest-scoring key and whose gradient
+  with respect to the scores is soft attention's (the straight-through estimator).
 - ``check_my_leave_one_out_error(my_leave_one_out_error)``: the leave-one-out error
   of Gaussian-kernel regression, which chooses the width without the true function.
 
@@ -58,7 +59,7 @@ def _nadaraya_watson_cases() -> list[Case]:
             (torch.tensor([[63.0, 170.0]]), _PEOPLE_FEATURES, _PEOPLE_AGES, 5.0),
         ),
         Case("3 features, values of size 2", (random_queries, random_keys, random_values, 1.0)),
-        Case("a tiny bandwidth (sigma = 0.02)", (far_queries, keys_1d, values_1d, 0.02)),
+        Case("a tiny width (sigma = 0.02)", (far_queries, keys_1d, values_1d, 0.02)),
     ]
 
 
@@ -182,12 +183,31 @@ def check_my_nadaraya_watson(student: Callable) -> None:
     )
 
 
-def _hard_pooling(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Reference: the value of the highest-scoring key for each query."""
-    return values[scores.argmax(dim=-1)]  # (n_q, d_v)
+def _straight_through_pooling(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Reference: hard attention's output with soft attention's gradient."""
+    soft = torch.softmax(scores, dim=-1) @ values  # (n_q, d_v)
+    hard = values[scores.argmax(dim=-1)]  # (n_q, d_v)
+    return soft + (hard - soft).detach()  # the value of hard, the gradient of soft
 
 
-def _hard_pooling_cases() -> list[Case]:
+def _with_gradient(function: Callable, scores: torch.Tensor, values: torch.Tensor) -> tuple:
+    """Run ``function(scores, values)`` with scores that require a gradient; return its
+    output and the gradient, with respect to the scores, of a fixed random projection of
+    that output (None if no gradient reaches the scores)."""
+    scores.requires_grad_()
+    output = function(scores, values)
+    if not isinstance(output, torch.Tensor):
+        return output, None
+    gradient = None
+    if output.requires_grad and output.is_floating_point():
+        probe = torch.randn(  # the same for the reference and a right answer
+            output.shape, generator=torch.Generator().manual_seed(4), dtype=output.dtype
+        )
+        (gradient,) = torch.autograd.grad((output * probe).sum(), scores, allow_unused=True)
+    return output.detach(), gradient
+
+
+def _straight_through_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(2)
     values = torch.arange(12.0).reshape(4, 3)  # (4 keys, 3 features)
     return [
@@ -201,49 +221,76 @@ def _hard_pooling_cases() -> list[Case]:
     ]
 
 
-def _diagnose_hard_pooling(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: a soft average, the lowest score, one row per key."""
-    if not isinstance(actual, torch.Tensor) or not actual.is_floating_point():
-        return None
-    if actual.dtype != expected.dtype:
-        return None  # ``compare`` names the dtype
-    if _close(actual, expected, atol=1e-5):
-        return None
-    scores, values = case.args
-    if _close(actual, torch.softmax(scores, dim=-1) @ values):
-        return Failure("soft", "your rows are weighted averages of the values")
-    if _close(actual, values[scores.argmin(dim=-1)]):
+def _diagnose_hard_output(
+    output: torch.Tensor, expected: torch.Tensor, case: Case
+) -> Failure | None:
+    """Name the typical mistakes of the forward pass: a soft average, the lowest score,
+    one row per key, the same row for every query."""
+    scores, values = (arg.detach() for arg in case.args)
+    if _close(output, torch.softmax(scores, dim=-1) @ values):
+        return Failure("soft", "your output rows are weighted averages of the values")
+    if _close(output, values[scores.argmin(dim=-1)]):
         return Failure("lowest", "each query gets the value of one key, but not the right key")
-    if scores.shape[0] != scores.shape[1] and _close(actual, values[scores.argmax(dim=0)]):
+    if scores.shape[0] != scores.shape[1] and _close(output, values[scores.argmax(dim=0)]):
         return Failure(
             "axis",
-            f"returned {actual.shape[0]} rows: one per key, where the exercise wants "
+            f"returned {output.shape[0]} rows: one per key, where the exercise wants "
             f"one per query ({scores.shape[0]})",
         )
     if (
-        actual.shape == expected.shape
-        and actual.shape[0] > 1
-        and bool((actual == actual[:1]).all())
+        output.shape == expected.shape
+        and output.shape[0] > 1
+        and bool((output == output[:1]).all())
         and not bool((expected == expected[:1]).all())
     ):
         return Failure("same row", "every query got the same row, but their best keys differ")
-    if actual.shape == expected.shape:
+    if output.shape == expected.shape:
         mixed = [
             i
-            for i, row in enumerate(actual)
-            if not any(_close(row, value, atol=1e-8) for value in values)
+            for i, row in enumerate(output)
+            if not any(_close(row, value, atol=1e-5) for value in values)
         ]
         if mixed:
             return Failure("soft", f"output row {mixed[0]} is not one of the value rows")
     return None
 
 
-_HARD_POOLING_HINTS = {
+def _diagnose_straight_through(actual: object, expected: tuple, case: Case) -> Failure | None:
+    """Name the typical mistakes: a wrong forward pass (see ``_diagnose_hard_output``),
+    no gradient at all, or the gradient of another expression than soft attention."""
+    output, gradient = actual  # from ``_with_gradient``
+    expected_output, expected_gradient = expected
+    if not isinstance(output, torch.Tensor) or not output.is_floating_point():
+        return None
+    if output.dtype != expected_output.dtype:
+        return None  # ``compare`` names the dtype
+    if not _close(output, expected_output, atol=1e-5):
+        return _diagnose_hard_output(output, expected_output, case)
+    if gradient is None or not bool(gradient.any()):
+        return Failure(
+            "no gradient",
+            "your output is hard attention's, but no gradient reaches the scores from it",
+        )
+    if _close(gradient, -expected_gradient, atol=1e-5):
+        return Failure(
+            "gradient", "your output is right, but its gradient is minus soft attention's"
+        )
+    if not _close(gradient, expected_gradient, atol=1e-5):
+        difference = float((gradient - expected_gradient).abs().max())
+        return Failure(
+            "gradient",
+            "your output is right, but its gradient with respect to the scores differs "
+            f"from soft attention's by up to {difference:.3g}",
+        )
+    return None
+
+
+_STRAIGHT_THROUGH_HINTS = {
     "soft": [
-        "Hard attention returns one of the values, not a mixture. Is each of your output "
-        "rows equal to one row of `values`?",
-        "Which single key should a query take its value from, and what does your code do "
-        "with the other keys?",
+        "The output must be hard attention's, not a mixture. Is each of your output rows "
+        "equal to one row of `values`?",
+        "Which part of your expression sets the value you return, and which part should "
+        "only set the gradient?",
     ],
     "lowest": [
         "You pick one key per query, but which one? Compare the score of the key you chose "
@@ -258,18 +305,31 @@ _HARD_POOLING_HINTS = {
         "Each query has its own row of scores. Does each query's choice come from its own row?",
         "Print the index you choose for every query: how many indices are there?",
     ],
+    "no gradient": [
+        "Your output is right. Print its `requires_grad`: can a gradient flow from it back "
+        "to `scores`?",
+        "An index from argmax carries no gradient. Which expression of the scores has the "
+        "gradient you want, and how could it enter your output without changing its value?",
+    ],
+    "gradient": [
+        "Your output is right but its gradient is not. Is the expression your gradient comes "
+        "from exactly `softmax(scores) @ values`: no temperature, no change of sign?",
+        "Differentiate your expression term by term: which terms are detached, and what "
+        "gradient does each of the others contribute?",
+    ],
 }
 
 
-def check_my_hard_pooling(student: Callable) -> None:
-    """Check ``student(scores, values)``: (n_q, n_k), (n_k, d_v) -> (n_q, d_v), argmax attention."""
+def check_my_straight_through_pooling(student: Callable) -> None:
+    """Check ``student(scores, values)``: (n_q, n_k), (n_k, d_v) -> (n_q, d_v), the output
+    of argmax attention with the gradient of soft attention."""
     run_check(
-        "my_hard_pooling",
-        student,
-        _hard_pooling,
-        _hard_pooling_cases(),
-        hints=_HARD_POOLING_HINTS,
-        diagnose=_diagnose_hard_pooling,
+        "my_straight_through_pooling",
+        lambda scores, values: _with_gradient(student, scores, values),
+        lambda scores, values: _with_gradient(_straight_through_pooling, scores, values),
+        _straight_through_cases(),
+        hints=_STRAIGHT_THROUGH_HINTS,
+        diagnose=_diagnose_straight_through,
     )
 
 
@@ -300,7 +360,7 @@ def _leave_one_out_cases() -> list[Case]:
             (torch.tensor([0.0, 1.0, 3.0]), torch.tensor([0.0, 1.0, 2.0]), 1.0),
         ),
         Case("20 noisy points, sigma = 0.5", (x_random, y_random, 0.5)),
-        Case("a tiny bandwidth (sigma = 0.01)", (x_spaced, x_spaced**2, 0.01)),
+        Case("a tiny width (sigma = 0.01)", (x_spaced, x_spaced**2, 0.01)),
     ]
 
 
@@ -372,17 +432,20 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
         )
     squared = (_leave_one_out_predictions(x, y, sigma) - y) ** 2  # (n,)
     combined = {
+        "sum divided by n - 1": squared.sum() / (len(x) - 1),
         "sum": squared.sum(),
-        "root": squared.mean().sqrt(),
-        "absolute": squared.sqrt().mean(),
+        "root mean square": squared.mean().sqrt(),
+        "mean absolute error": squared.sqrt().mean(),
     }
-    for way, value in combined.items():
-        if _close(actual, value):
-            return Failure(
-                "combine",
-                f"the per-point errors are right but combined another "
-                f"way (your number matches their {way})",
-            )
+    ways = [way for way, value in combined.items() if _close(actual, value)]
+    if ways:
+        # With two points, the sum and the sum over n - 1 are one number: name both.
+        also = f", which for {len(x)} points is also their {ways[1]}" if len(ways) > 1 else ""
+        return Failure(
+            "combine",
+            f"the per-point errors are right but combined another "
+            f"way (your number matches their {ways[0]}{also})",
+        )
     return None
 
 

@@ -7,9 +7,9 @@ import math
 import torch
 
 from attn_course.checks.lesson01 import (
-    check_my_hard_pooling,
     check_my_leave_one_out_error,
     check_my_nadaraya_watson,
+    check_my_straight_through_pooling,
 )
 from exercise_answers import Answer
 
@@ -92,21 +92,38 @@ def nadaraya_watson_1d_only(queries, keys, values, sigma):
     return torch.softmax(-(differences**2) / (2 * sigma**2), dim=-1) @ values
 
 
-# ---------------------------------------------------------------- my_hard_pooling
+# ---------------------------------------------------------------- my_straight_through_pooling
 
 
-def hard_pooling_loops(scores, values):
-    rows = []
-    for row in scores.tolist():
-        best = max(range(len(row)), key=lambda j: row[j])
-        rows.append(values[best])
-    return torch.stack(rows)
+def straight_through_detach(scores, values):
+    """The output of hard attention, the gradient of soft attention."""
+    soft = torch.softmax(scores, dim=-1) @ values  # (n_q, d_v)
+    hard = values[scores.argmax(dim=-1)]  # (n_q, d_v)
+    return soft + (hard - soft).detach()
 
 
-def hard_pooling_one_hot(scores, values):
-    """Another right answer: a one-hot weight matrix times the values."""
+def straight_through_one_hot(scores, values):
+    """Another right answer: straight-through weights, one-hot forward, softmax backward."""
+    weights = torch.softmax(scores, dim=-1)  # (n_q, n_k)
     one_hot = torch.nn.functional.one_hot(scores.argmax(-1), scores.shape[-1])  # (n_q, n_k)
-    return one_hot.to(values.dtype) @ values
+    return (weights + (one_hot.to(weights.dtype) - weights).detach()) @ values
+
+
+def straight_through_add_zero(scores, values):
+    """Another right answer: hard output plus a term that is 0 but has soft's gradient."""
+    soft = torch.softmax(scores, dim=-1) @ values
+    return values[scores.argmax(dim=-1)] + (soft - soft.detach())
+
+
+def hard_pooling_only(scores, values):
+    """Plain hard attention: the right output, no gradient."""
+    return values[scores.argmax(dim=-1)]
+
+
+def straight_through_detached_everything(scores, values):
+    """Detaches the whole sum: the right output, no gradient."""
+    soft = torch.softmax(scores, dim=-1) @ values
+    return (soft + (values[scores.argmax(dim=-1)] - soft)).detach()
 
 
 def soft_pooling(scores, values):
@@ -114,29 +131,44 @@ def soft_pooling(scores, values):
     return torch.softmax(scores, dim=-1) @ values
 
 
-def hard_pooling_smallest(scores, values):
+def straight_through_detach_swapped(scores, values):
+    """Detaches the wrong part: soft's output, no gradient."""
+    soft = torch.softmax(scores, dim=-1) @ values
+    return values[scores.argmax(dim=-1)] + (soft - values[scores.argmax(dim=-1)]).detach()
+
+
+def straight_through_sharpened(scores, values):
+    """Borrows the gradient of a sharp softmax (temperature 0.05), not soft attention's."""
+    sharp = torch.softmax(scores / 0.05, dim=-1) @ values
+    return sharp + (values[scores.argmax(dim=-1)] - sharp).detach()
+
+
+def straight_through_minus(scores, values):
+    """The right output with minus soft attention's gradient."""
+    soft = torch.softmax(scores, dim=-1) @ values
+    return values[scores.argmax(dim=-1)] - (soft - soft.detach())
+
+
+def straight_through_smallest(scores, values):
     """Takes the lowest score."""
-    return values[scores.argmin(dim=-1)]
+    soft = torch.softmax(scores, dim=-1) @ values
+    return soft + (values[scores.argmin(dim=-1)] - soft).detach()
 
 
-def hard_pooling_per_key(scores, values):
+def straight_through_per_key(scores, values):
     """Chooses along the queries: one row per key."""
     return values[scores.argmax(dim=0)]
 
 
-def hard_pooling_sharpened(scores, values):
-    """A sharp softmax is not hard attention: the rows are still mixtures."""
-    return torch.softmax(scores / 0.05, dim=-1) @ values
+def straight_through_first_query_only(scores, values):
+    """The right gradient, but every query gets the row of the first query's best key."""
+    soft = torch.softmax(scores, dim=-1) @ values
+    return soft + (values[scores[0].argmax()].expand_as(soft) - soft).detach()
 
 
-def hard_pooling_in_double(scores, values):
-    """The right rows, returned in float64."""
-    return values.double()[scores.argmax(dim=-1)]
-
-
-def hard_pooling_first_query_only(scores, values):
-    """Returns the row of the first query's best key for every query."""
-    return values[scores[0].argmax()].expand(scores.shape[0], -1)
+def straight_through_in_double(scores, values):
+    """The right output and gradient, returned in float64."""
+    return straight_through_detach(scores.double(), values.double())
 
 
 # ---------------------------------------------------------------- my_leave_one_out_error
@@ -237,6 +269,11 @@ def leave_one_out_sum(x, y, sigma):
     return leave_one_out_inf_diagonal(x, y, sigma) * len(x)
 
 
+def leave_one_out_over_n_minus_1(x, y, sigma):
+    """Divides the summed squared errors by n - 1 instead of n."""
+    return leave_one_out_inf_diagonal(x, y, sigma) * len(x) / (len(x) - 1)
+
+
 def leave_one_out_per_point(x, y, sigma):
     """Returns the n squared errors, not their mean."""
     scores = _scores(x, sigma)
@@ -257,14 +294,24 @@ ANSWERS = [
     Answer(check_my_nadaraya_watson, nadaraya_watson_over_queries, "axis"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_average, "average"),
     Answer(check_my_nadaraya_watson, nadaraya_watson_1d_only, "features"),
-    Answer(check_my_hard_pooling, hard_pooling_loops, "pass"),
-    Answer(check_my_hard_pooling, hard_pooling_one_hot, "pass"),
-    Answer(check_my_hard_pooling, soft_pooling, "soft"),
-    Answer(check_my_hard_pooling, hard_pooling_sharpened, "soft", "a mixture, nearly one-hot"),
-    Answer(check_my_hard_pooling, hard_pooling_smallest, "lowest"),
-    Answer(check_my_hard_pooling, hard_pooling_per_key, "axis"),
-    Answer(check_my_hard_pooling, hard_pooling_first_query_only, "same row"),
-    Answer(check_my_hard_pooling, hard_pooling_in_double, "dtype"),
+    Answer(check_my_straight_through_pooling, straight_through_detach, "pass"),
+    Answer(check_my_straight_through_pooling, straight_through_one_hot, "pass"),
+    Answer(check_my_straight_through_pooling, straight_through_add_zero, "pass"),
+    Answer(check_my_straight_through_pooling, hard_pooling_only, "no gradient"),
+    Answer(
+        check_my_straight_through_pooling,
+        straight_through_detached_everything,
+        "no gradient",
+        "the whole output detached",
+    ),
+    Answer(check_my_straight_through_pooling, soft_pooling, "soft"),
+    Answer(check_my_straight_through_pooling, straight_through_detach_swapped, "soft"),
+    Answer(check_my_straight_through_pooling, straight_through_sharpened, "gradient"),
+    Answer(check_my_straight_through_pooling, straight_through_minus, "gradient", "sign"),
+    Answer(check_my_straight_through_pooling, straight_through_smallest, "lowest"),
+    Answer(check_my_straight_through_pooling, straight_through_per_key, "axis"),
+    Answer(check_my_straight_through_pooling, straight_through_first_query_only, "same row"),
+    Answer(check_my_straight_through_pooling, straight_through_in_double, "dtype"),
     Answer(check_my_leave_one_out_error, leave_one_out_loops, "pass"),
     Answer(check_my_leave_one_out_error, leave_one_out_inf_diagonal, "pass"),
     Answer(check_my_leave_one_out_error, leave_one_out_keeps_itself, "itself"),
@@ -278,5 +325,6 @@ ANSWERS = [
     Answer(check_my_leave_one_out_error, leave_one_out_in_double, "dtype"),
     Answer(check_my_leave_one_out_error, leave_one_out_root, "combine"),
     Answer(check_my_leave_one_out_error, leave_one_out_sum, "combine"),
+    Answer(check_my_leave_one_out_error, leave_one_out_over_n_minus_1, "combine", "n - 1"),
     Answer(check_my_leave_one_out_error, leave_one_out_per_point, "shape"),
 ]
