@@ -7,10 +7,23 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from attn_course.checks.core import Case, Failure, run_check
 
 NEG_INF = float("-inf")
+OVERFLOW = math.log(torch.finfo(torch.float64).max)  # about 709.8: e^s is inf beyond it
+
+
+def _overflowed(actual: Any, expected: Any) -> bool:
+    """Whether ``actual`` holds NaN or inf where ``expected`` is finite (tensors or tuples)."""
+    if isinstance(actual, (tuple, list)) and isinstance(expected, (tuple, list)):
+        return any(_overflowed(a, e) for a, e in zip(actual, expected, strict=False))
+    if not (isinstance(actual, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        return False
+    if actual.shape != expected.shape or not actual.is_floating_point():
+        return False
+    return bool((~torch.isfinite(actual) & torch.isfinite(expected)).any())
 
 
 def _partial(scores: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -51,8 +64,8 @@ def _merge_case(
 
 
 def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
-    """Name the usual mistakes: a wrong maximum, a missing rescale (of both blocks or of one),
-    a normalised output."""
+    """Name the usual mistakes: a wrong maximum (also for a row that saw no key), exponentials
+    that overflow, a missing rescale (of both blocks or of one), a normalised output."""
     if not (isinstance(actual, (tuple, list)) and len(actual) == 3):
         return None
     if not all(isinstance(a, torch.Tensor) for a in actual):
@@ -63,6 +76,19 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
     finite = torch.isfinite(expected[0])
     if not torch.equal(actual[0][finite], expected[0][finite]):
         return Failure("max", "the maximum returned is not the larger of the two blocks' maxima")
+    if not torch.equal(actual[0][~finite], expected[0][~finite]):
+        return Failure(
+            "masked_max",
+            "a row whose two blocks are fully masked saw no key: its maximum must stay -inf, "
+            f"not {actual[0][~finite][0].item():g}",
+        )
+    largest = torch.cat([max_a, max_b]).max()
+    if largest > OVERFLOW and _overflowed(actual, expected):
+        return Failure(
+            "overflow",
+            f"NaN or inf where the maxima reach {largest:.0f}: e^s is inf in float64 "
+            f"beyond {OVERFLOW:.1f}",
+        )
     shift = expected[0].masked_fill(expected[0] == NEG_INF, 0.0)
     rescale_a, rescale_b = torch.exp(max_a - shift), torch.exp(max_b - shift)
 
@@ -72,11 +98,13 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
         wrong = not torch.allclose(merged[0], expected[1])
         return wrong and all(torch.allclose(a, m) for a, m in zip(actual[1:], merged, strict=True))
 
-    only_a, only_b = matches(rescale_a, 1.0), matches(1.0, rescale_b)
-    if matches(1.0, 1.0) and not (only_a or only_b):
-        return Failure("rescale", "the sum and output are the two blocks' added as they are")
-    for moved, left, one_sided in (("a", "b", only_a), ("b", "a", only_b)):
-        if one_sided:
+    if matches(1.0, 1.0):  # tested first: where block a holds the maximum, "only a" looks alike
+        return Failure(
+            "rescale",
+            "the two blocks' sums and outputs are added as they are, without rescaling",
+        )
+    for moved, left, factors in (("a", "b", (rescale_a, 1.0)), ("b", "a", (1.0, rescale_b))):
+        if matches(*factors):
             return Failure(
                 "one_block",
                 f"only block {moved} was moved onto the merged maximum: block {left}'s sum "
@@ -104,6 +132,18 @@ MERGE_HINTS = {
         "Work by hand one row where the block you left as it is holds the smaller maximum: "
         "its exponentials were shifted by its own maximum. By what should they be shifted?",
     ],
+    "masked_max": [
+        "A row whose blocks are both fully masked has seen no key. Which maximum says so? "
+        "What would a later merge do with a maximum of 0 against a block whose scores are "
+        "all far below 0?",
+        "Is the shift you subtract (0 for such a row) the same thing as the maximum you return?",
+    ],
+    "overflow": [
+        "Only the case with large scores fails. Which of your exponentials can exceed the "
+        "largest float64 number, about e^709?",
+        "The lesson's online softmax keeps every exponent at most 0. Which number do you "
+        "subtract before exponentiating, and do you subtract it inside exp() or after?",
+    ],
     "normalised": [
         "The triple stays unnormalised until the very last block: is your output divided by "
         "something it should not be yet?",
@@ -120,12 +160,12 @@ def check_my_merge_partials(student: Callable) -> None:
     cases = [
         _merge_case("3 rows, blocks of 4 and 5 keys", 3, (4, 5), 2, 0),
         _merge_case(
-            "large scores (maxima far apart, either block larger)",
+            "large scores (maxima far apart, some past 709, where e^s overflows)",
             4,
             (3, 6),
             3,
             4,
-            scale=30.0,
+            scale=300.0,
         ),
         _merge_case("one row, a single key per block", 1, (1, 1), 4, 2),
         _merge_case("the second block fully masked", 2, (5, 4), 2, 3, masked=(False, True)),
@@ -140,6 +180,50 @@ def check_my_merge_partials(student: Callable) -> None:
         hints=MERGE_HINTS,
         diagnose=_diagnose_merge,
     )
+
+
+class _ShapeWatch(TorchDispatchMode):
+    """Records the shape of every tensor the operations inside the block return."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: list[tuple[int, ...]] = []
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        result = func(*args, **(kwargs or {}))
+        for tensor in result if isinstance(result, (tuple, list)) else [result]:
+            if isinstance(tensor, torch.Tensor):
+                self.shapes.append(tuple(tensor.shape))
+        return result
+
+
+class _Watched:
+    """The student's function, run under a _ShapeWatch: ``shapes`` holds the last call's."""
+
+    def __init__(self, student: Callable) -> None:
+        self.student, self.shapes = student, []
+        self.__name__ = getattr(student, "__name__", "student")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.shapes = []
+        watch = _ShapeWatch()
+        try:
+            with watch:
+                return self.student(*args, **kwargs)
+        finally:
+            self.shapes = watch.shapes
+
+
+def _whole_rows(shapes: list[tuple[int, ...]], case: Case) -> tuple[int, ...] | None:
+    """The first shape whose last two axes are (queries, keys) or (keys, queries), in a case
+    where no other tensor of the exercise can have that shape; else None."""
+    queries, keys, values, _, _, block_size, _ = case.args
+    num_queries, num_keys = queries.shape[1], keys.shape[1]
+    sizes = {queries.shape[-1], values.shape[-1]}  # d and d_v
+    if num_keys <= block_size or num_keys in sizes or num_queries in sizes | {num_keys}:
+        return None  # a block, Q or dO could have the same shape
+    wide = {(num_queries, num_keys), (num_keys, num_queries)}
+    return next((shape for shape in shapes if shape[-2:] in wide), None)
 
 
 def _row_term_case(
@@ -216,9 +300,13 @@ def _close(actual: torch.Tensor, other: torch.Tensor) -> bool:
     return actual.shape == other.shape and torch.allclose(actual, other, atol=1e-8, equal_nan=True)
 
 
-def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None:
+def _diagnose_row_term(
+    actual: Any, expected: Any, case: Case, shapes: list[tuple[int, ...]] | None = None
+) -> Failure | None:
     """Name the usual mistakes: one block's share only, weights normalised within each block
-    or not at all, a missing 1/sqrt(d), masked keys counted, no kept axis."""
+    or not at all, a missing 1/sqrt(d), masked keys counted, no kept axis, exponentials that
+    overflow; and right values from a whole (queries, keys) tensor (``shapes``: the shapes
+    the student's operations returned)."""
     if not isinstance(actual, torch.Tensor) or actual.dtype != expected.dtype:
         return None  # compare() names the type or the dtype
     batch_size, num_queries, _ = expected.shape
@@ -226,8 +314,25 @@ def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None
         if _close(actual, expected.squeeze(-1)):
             return Failure("broadcast", "the values are right but the last axis (size 1) is gone")
         return None
-    if actual.shape != expected.shape or _close(actual, expected):
+    if actual.shape != expected.shape:
         return None
+    if _close(actual, expected):
+        whole = _whole_rows(shapes or [], case)
+        if whole is None:
+            return None
+        return Failure(
+            "whole",
+            f"the values are right, but a tensor of shape {whole} holds every key of every "
+            "query at once",
+        )
+    queries, keys, _, _, _, _, lens = case.args
+    largest = _scores(queries, keys, lens).max()
+    if largest > OVERFLOW and _overflowed(actual, expected):
+        return Failure(
+            "overflow",
+            f"NaN or inf where the scores reach {largest:.0f}: e^s is inf in float64 "
+            f"beyond {OVERFLOW:.1f}",
+        )
     shares = _block_shares(case)
     if len(shares) > 1 and _close(actual, shares[-1]):
         return Failure(
@@ -258,6 +363,17 @@ def _diagnose_row_term(actual: Any, expected: Any, case: Case) -> Failure | None
 
 
 ROW_TERM_HINTS = {
+    "whole": [
+        "The exercise allows one block of keys at a time. Which line of your function "
+        "looks at all the keys at once?",
+        "Only keys[:, start : start + block_size] and the same slice of values may meet the "
+        "queries; what you carry from block to block is one number per query.",
+    ],
+    "overflow": [
+        "Only the case with large scores fails. Which of your exponentials can exceed the "
+        "largest float64 number, about e^709?",
+        "P = e^(S - L) never exceeds 1. Is that what you compute, or e^S and e^(-L) apart?",
+    ],
     "accumulate": [
         "D_i sums over every key of row i. Does your result hold every block's share, or "
         "only one block's?",
@@ -304,7 +420,8 @@ ROW_TERM_HINTS = {
 
 def check_my_row_term_by_blocks(student: Callable) -> None:
     """Check ``my_row_term_by_blocks(queries, keys, values, dO, logsumexp, block_size,
-    valid_lens) -> D`` (batch, queries, 1) against sum_k P_ik dP_ik from whole rows."""
+    valid_lens) -> D`` (batch, queries, 1) against sum_k P_ik dP_ik from whole rows, and that
+    no operation of the student's returns a (queries, keys) tensor."""
     cases = [
         _row_term_case("5 queries, 8 keys, blocks of 3 (the last holds 2)", 5, 8, 3, 0),
         _row_term_case("blocks of 1 key", 3, 4, 1, 1),
@@ -318,14 +435,25 @@ def check_my_row_term_by_blocks(student: Callable) -> None:
             4,
             valid_lens=[[3, 0, 5, 1], [5, 5, 2, 4]],
         ),
-        _row_term_case("large scores (queries 20 times larger)", 3, 6, 4, 5, scale=20.0),
+        _row_term_case(
+            "large scores (queries 500 times larger, a score past 709, where e^s overflows)",
+            3,
+            6,
+            4,
+            5,
+            scale=500.0,
+        ),
+        _row_term_case("many keys: 6 queries, 40 keys, blocks of 8", 6, 40, 8, 6),
     ]
+    watched = _Watched(student)
     run_check(
         "my_row_term_by_blocks",
-        student,
+        watched,
         None,
         cases,
         atol=1e-8,
         hints=ROW_TERM_HINTS,
-        diagnose=_diagnose_row_term,
+        diagnose=lambda actual, expected, case: _diagnose_row_term(
+            actual, expected, case, watched.shapes
+        ),
     )

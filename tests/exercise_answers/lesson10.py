@@ -58,6 +58,23 @@ def merge_copied_step(max_a, sum_a, out_a, max_b, sum_b, out_b):
     return new_max, sum_a * rescale + sum_b, out_a * rescale + out_b
 
 
+def merge_max_is_shift(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    new_max, total, output = merge_right(max_a, sum_a, out_a, max_b, sum_b, out_b)
+    return new_max.masked_fill(new_max == float("-inf"), 0.0), total, output  # the shift
+
+
+def merge_exp_of_maxima(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    new_max = torch.maximum(max_a, max_b)
+    shift = new_max.masked_fill(new_max == float("-inf"), 0.0)
+    weight_a, weight_b = torch.exp(max_a), torch.exp(max_b)  # overflow past about 709.8
+    undo = torch.exp(-shift)
+    return (
+        new_max,
+        (sum_a * weight_a + sum_b * weight_b) * undo,
+        (out_a * weight_a + out_b * weight_b) * undo,
+    )
+
+
 def merge_keeps_first_max(max_a, sum_a, out_a, max_b, sum_b, out_b):
     _, total, output = merge_right(max_a, sum_a, out_a, max_b, sum_b, out_b)
     return max_a, total, output
@@ -115,6 +132,27 @@ def row_term_through_output(queries, keys, values, dO, logsumexp, block_size, va
         K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
         output = output + torch.exp(block_scores(queries, K, start, valid_lens) - logsumexp) @ V
     return (dO * output).sum(dim=-1, keepdim=True)
+
+
+def row_term_whole_rows(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    P = torch.exp(block_scores(queries, keys, 0, valid_lens) - logsumexp)  # every key at once
+    return (P * (dO @ values.transpose(1, 2))).sum(dim=-1, keepdim=True)
+
+
+def row_term_full_softmax(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    scores = block_scores(queries, keys, 0, valid_lens)  # (batch, queries, keys)
+    P = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # L and block_size unused
+    return (P * (dO @ values.transpose(1, 2))).sum(dim=-1, keepdim=True)
+
+
+def row_term_exp_apart(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
+    D = torch.zeros_like(logsumexp)
+    for start in range(0, keys.shape[1], block_size):
+        K, V = keys[:, start : start + block_size], values[:, start : start + block_size]
+        S = block_scores(queries, K, start, valid_lens)
+        P = torch.exp(S) * torch.exp(-logsumexp)  # e^S overflows past about 709.8
+        D = D + (P * (dO @ V.transpose(1, 2))).sum(dim=-1, keepdim=True)
+    return D
 
 
 def row_term_last_block_only(queries, keys, values, dO, logsumexp, block_size, valid_lens=None):
@@ -191,6 +229,8 @@ ANSWERS = [
     Answer(check_my_merge_partials, merge_copied_step, "one_block", "step copied, b as fresh"),
     Answer(check_my_merge_partials, merge_nan_on_masked, "nan", "-inf - (-inf) on masked rows"),
     Answer(check_my_merge_partials, merge_keeps_first_max, "max", "the first block's maximum"),
+    Answer(check_my_merge_partials, merge_max_is_shift, "masked_max", "0 for a row with no key"),
+    Answer(check_my_merge_partials, merge_exp_of_maxima, "overflow", "e^m_a, e^m_b, then e^-m"),
     Answer(check_my_merge_partials, merge_normalised, "normalised", "divides by the sum early"),
     Answer(check_my_merge_partials, merge_squeezed, "shape", "drops the trailing axis"),
     Answer(check_my_merge_partials, merge_in_place, "mutated", "writes into out_a"),
@@ -198,6 +238,9 @@ ANSWERS = [
     Answer(check_my_row_term_by_blocks, row_term_right, "pass"),
     Answer(check_my_row_term_by_blocks, row_term_by_hand, "pass", "own scores and masks"),
     Answer(check_my_row_term_by_blocks, row_term_through_output, "pass", "O rebuilt, then dO.O"),
+    Answer(check_my_row_term_by_blocks, row_term_whole_rows, "whole", "scores of every key"),
+    Answer(check_my_row_term_by_blocks, row_term_full_softmax, "whole", "softmax of whole rows"),
+    Answer(check_my_row_term_by_blocks, row_term_exp_apart, "overflow", "e^S times e^-L"),
     Answer(check_my_row_term_by_blocks, row_term_last_block_only, "accumulate", "D overwritten"),
     Answer(
         check_my_row_term_by_blocks,
