@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report
 
 LAYER_NAMES = ("Conv1d", "GRU", "self-attention")
 
@@ -60,7 +60,7 @@ def _ratio(actual: float, expected: float) -> str:
 
 
 def _diagnose_multiply_adds(actual: Any, expected: tuple, case: Case) -> Failure | None:
-    """Name the layer whose count is wrong, and how it misses."""
+    """Name the layer whose count is wrong, and how it misses (W_o is named by the check)."""
     if isinstance(actual, list):
         actual = tuple(actual)
     if not isinstance(actual, tuple):
@@ -88,16 +88,41 @@ def _diagnose_multiply_adds(actual: Any, expected: tuple, case: Case) -> Failure
                 "entry 0 (Conv1d) leaves out the taps that fall on the zero padding at the "
                 "ends; nn.Conv1d multiplies those zeros too",
             )
-        if position == 2 and value == wanted + n * d * d:
-            return Failure(
-                "output_projection",
-                "entry 2 (self-attention) counts one (d x d) projection too many: "
-                "SelfAttentionLayer has no output projection W_o",
-            )
         kind = ("conv", "gru", "attention")[position]
+        if position == 2 and value > wanted:
+            kind = "attention_extra"
         name = LAYER_NAMES[position]
         return Failure(kind, f"entry {position} ({name}) is {_ratio(value, wanted)}")
     return None
+
+
+def _name_output_projection(results: list[CaseResult], answers: dict[int, Any]) -> None:
+    """Name W_o where the self-attention entry is one n * d * d too large on every failing case.
+
+    On a single token of size 1 any extra term (the softmax's n * n, a scaling's n * d) is one
+    n * d * d too, so the mistake is named only if it fits every case the answer fails.
+    """
+    failing = [number for number, result in enumerate(results) if not result.passed]
+    cases = _MULTIPLY_ADD_CASES
+
+    def extra_projection(number: int) -> bool:
+        n, d, k = cases[number].args
+        conv, gru, attention = _multiply_adds(n, d, k)
+        return results[number].kind == "attention_extra" and tuple(answers[number]) == (
+            conv,
+            gru,
+            attention + n * d * d,
+        )
+
+    if failing and all(extra_projection(number) for number in failing):
+        for number in failing:
+            results[number] = CaseResult(
+                cases[number].description,
+                False,
+                "entry 2 (self-attention) counts one (d x d) projection too many: "
+                "SelfAttentionLayer has no output projection W_o",
+                "output_projection",
+            )
 
 
 MULTIPLY_ADD_HINTS = {
@@ -114,10 +139,16 @@ MULTIPLY_ADD_HINTS = {
         "matrix (nn.GRU's weight_ih_l0 and weight_hh_l0 hold them). Count one step, then n steps.",
     ],
     "attention": [
-        "Your self-attention count is off. Did you count the projections as well as the products "
-        "between positions?",
+        "Your self-attention count is too small. Did you count the projections as well as the "
+        "products between positions?",
         "Write down the shapes: X W_q is (n x d) times (d x d); Q K^T is (n x d) times (d x n); "
         "the weights times V is (n x n) times (n x d). A product (a x b)(b x c) costs a * b * c.",
+    ],
+    "attention_extra": [
+        "Your self-attention count is too large. Does it count work the exercise says to "
+        "ignore (the softmax, the scaling by 1 / sqrt(d), biases)?",
+        "Count matrix products only: which ones do SelfAttentionLayer and DotProductAttention "
+        "compute? A product (a x b)(b x c) costs a * b * c.",
     ],
     "padding": [
         "Near the ends of the sequence some taps of the kernel fall on the zero padding. Does "
@@ -144,22 +175,29 @@ MULTIPLY_ADD_HINTS = {
 }
 
 
+_MULTIPLY_ADD_CASES = [
+    Case("n=10, d=4, k=3", (10, 4, 3)),
+    Case("a single token of size 1", (1, 1, 3)),
+    Case("n=128, d=64, k=5", (128, 64, 5)),
+    Case("n=1000, d=512, k=7 (long and wide)", (1000, 512, 7)),
+]
+
+
 def check_my_multiply_adds(student: Callable) -> None:
     """Check ``my_multiply_adds(num_steps, num_hiddens, kernel_size) -> (conv, gru, attention)``."""
-    cases = [
-        Case("n=10, d=4, k=3", (10, 4, 3)),
-        Case("a single token of size 1", (1, 1, 3)),
-        Case("n=128, d=64, k=5", (128, 64, 5)),
-        Case("n=1000, d=512, k=7 (long and wide)", (1000, 512, 7)),
-    ]
-    run_check(
-        "my_multiply_adds",
-        _plain_numbers(student),
-        _multiply_adds,
-        cases,
-        hints=MULTIPLY_ADD_HINTS,
-        diagnose=_diagnose_multiply_adds,
+    answers: dict[int, Any] = {}  # case number -> the student's tuple
+
+    def diagnose(actual: Any, expected: tuple, case: Case) -> Failure | None:
+        number = next(i for i, known in enumerate(_MULTIPLY_ADD_CASES) if known is case)
+        answers[number] = actual
+        return _diagnose_multiply_adds(actual, expected, case)
+
+    results = evaluate(
+        _plain_numbers(student), _multiply_adds, _MULTIPLY_ADD_CASES, diagnose=diagnose
     )
+    if results is not None:
+        _name_output_projection(results, answers)
+    report("my_multiply_adds", results, hints=MULTIPLY_ADD_HINTS)
 
 
 def _dilated_layers_needed(num_steps: int, kernel_size: int) -> int:
@@ -194,58 +232,141 @@ def _smallest_power_at_least(base: int, value: int) -> int:
     return power
 
 
-def _base_k_counts(num_steps: int, kernel_size: int) -> set[int]:
-    """Counts with a logarithm to the base k, as the paper's O(log_k n) suggests.
-
-    ceil(log_k n), computed exactly and as ``math.ceil(math.log(n, k))`` gives it (the
-    paper's entry taken as a count; exact for causal kernels, taps 0 to k - 1, with
-    dilations 1, k, k^2, ...), and ceil(log_k(2n - 1)), the reaches r (1 + k + ... + k^(L-1))
-    summed as if same-padded kernels with those dilations left no gaps (they do).
-    """
-    counts = {
-        _smallest_power_at_least(kernel_size, num_steps),
-        _smallest_power_at_least(kernel_size, 2 * num_steps - 1),
-    }
-    if num_steps > 1:
-        counts.add(math.ceil(math.log(num_steps, kernel_size)))
-    return counts
+def _log2_of_reaches(num_steps: int, kernel_size: int, plus: int) -> float:
+    """log2((n - 1) / r + plus), the logarithm that closed forms of the count take."""
+    return math.log2((num_steps - 1) / ((kernel_size - 1) // 2) + plus)
 
 
-def _diagnose_dilated(actual: Any, expected: int, case: Case) -> Failure | None:
-    """Tell apart a linear count, a logarithm to the wrong base, a wrong reach, an off-by-one."""
+def _layers_reaching_r_2_to_the_l(num_steps: int, kernel_size: int) -> int:
+    """The smallest L with r * 2**L >= n - 1: as if L layers reached r * 2**L together."""
+    reach_per_layer, layers = (kernel_size - 1) // 2, 0
+    while reach_per_layer * 2**layers < num_steps - 1:
+        layers += 1
+    return layers
+
+
+def _one_layer_too_many(num_steps: int, kernel_size: int) -> int:
+    """Layers added until the reach exceeds n - 1 (a reach of exactly n - 1 is enough)."""
+    reach_per_layer, layers, reach = (kernel_size - 1) // 2, 0, 0
+    while reach <= num_steps - 1:
+        reach += reach_per_layer * 2**layers
+        layers += 1
+    return layers
+
+
+def _k_fold_dilations(num_steps: int, kernel_size: int) -> int:
+    """Layers with dilations 1, k, k^2, ... if the reaches r k^l added up without gaps."""
+    reach_per_layer, layers, reach = (kernel_size - 1) // 2, 0, 0
+    while reach < num_steps - 1:
+        reach += reach_per_layer * kernel_size**layers
+        layers += 1
+    return layers
+
+
+# Known wrong answers: (kind, count, what the count does), each a whole function of (n, k).
+# A wrong answer is named only if it equals one of them on every case (tests/exercise_answers/
+# lesson07.py lists them). A count rounded down and a reach of 2r per layer are only ever one
+# layer too few, and ceil(log2((n - 1) / r)) one too few where a rounded-down count is too:
+# on one case they agree, and only the cases together tell them apart.
+_DILATED_MISTAKES: list[tuple[str, Callable[[int, int], int], str]] = [
+    ("linear", _plain_layers_needed, "the count for convolutions without dilation"),
+    *(
+        (
+            "log_k",
+            count,
+            "a count with a logarithm to the base k = {k}, like the paper's O(log_k n); "
+            "these dilations double",
+        )
+        for count in (
+            # the paper's entry taken as a count (exact for causal kernels, dilations k^l)
+            lambda n, k: _smallest_power_at_least(k, n),
+            lambda n, k: math.ceil(math.log(n, k)) if n > 1 else 0,
+            # reaches r (1 + k + ... + k^(L-1)) summed as if same-padded kernels left no gaps
+            lambda n, k: _smallest_power_at_least(k, 2 * n - 1),
+            _k_fold_dilations,
+        )
+    ),
+    (
+        "reach",
+        lambda n, k: _doubling_layers_needed(n, 1),
+        "the count for a kernel of size 3; this kernel has size {k}",
+    ),
+    (
+        "reach",
+        lambda n, k: _doubling_layers_needed(n, k - 1),
+        "the count if one layer moved information {two_r} positions towards input n - 1 at "
+        "dilation 1",
+    ),
+    *(
+        (
+            "rounded_down",
+            count,
+            "a count rounded down, as if a reach just short of n - 1 were enough",
+        )
+        for count in (
+            lambda n, k: math.floor(_log2_of_reaches(n, k, 1)),
+            lambda n, k: ((n - 1) // ((k - 1) // 2)).bit_length(),
+            lambda n, k: 1 + math.floor(_log2_of_reaches(n, k, 0)) if n > 1 else 0,
+        )
+    ),
+    *(
+        ("sum", count, "the count if L layers together moved information r * 2**L positions")
+        for count in (
+            _layers_reaching_r_2_to_the_l,
+            lambda n, k: math.ceil(_log2_of_reaches(n, k, 0)) if n > 1 else 0,
+        )
+    ),
+    (
+        "off_by_one",
+        _one_layer_too_many,
+        "output 0 already sees input n - 1 one layer earlier",
+    ),
+]
+
+
+def _diagnose_dilated_type(actual: Any, expected: int, case: Case) -> Failure | None:
+    """A float or a bool is named here; wrong counts are named from all cases together."""
     if isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
         return Failure("type", f"returned a {type(actual).__name__}, expected an int")
-    if actual == expected:
-        return None
-    num_steps, kernel_size = case.args
-    reach = (kernel_size - 1) // 2
-    if actual == _plain_layers_needed(num_steps, kernel_size):
-        return Failure("linear", f"returned {actual}, the count for convolutions without dilation")
-    if actual in _base_k_counts(num_steps, kernel_size):
-        return Failure(
-            "log_k",
-            f"returned {actual}, a count with a logarithm to the base k = {kernel_size}, like "
-            "the paper's O(log_k n); these dilations double",
-        )
-    if kernel_size > 3 and actual == _doubling_layers_needed(num_steps, 1):
-        return Failure(
-            "reach",
-            f"returned {actual}, the count for a kernel of size 3; this kernel has size "
-            f"{kernel_size}",
-        )
-    if actual == _doubling_layers_needed(num_steps, 2 * reach):
-        # Always one fewer than expected, which a count rounded down gives too: the case
-        # n=62, k=5 comes first, where only the rounded-down count fails.
-        return Failure(
-            "reach",
-            f"returned {actual}, one layer too few: the count if one layer moved information "
-            f"{2 * reach} positions towards input n - 1 at dilation 1 (or a count rounded down)",
-        )
-    more = actual > expected
-    if abs(actual - expected) == 1:
-        word = "many" if more else "few"
-        return Failure("off_by_one", f"returned {actual}: one layer too {word}")
-    return Failure("values", f"returned {actual}, {'too many' if more else 'too few'} layers")
+    return None
+
+
+def _how_far_off(actual: int, expected: int) -> str:
+    """'one layer too few', '2 layers too many'."""
+    off = abs(actual - expected)
+    amount = "one layer" if off == 1 else f"{off} layers"
+    return f"{amount} too {'many' if actual > expected else 'few'}"
+
+
+def _name_dilated_mistake(results: list[CaseResult], answers: dict[int, Any]) -> None:
+    """Name the known mistake that the answer equals on every case, or say how far it is off."""
+    cases = _DILATED_CASES
+    if len(answers) < len(cases) or any(result.kind == "type" for result in results):
+        return  # an error or a float: those cases name themselves
+    values = [answers[number] for number in range(len(cases))]
+
+    def matches(count: Callable[[int, int], int]) -> bool:
+        try:
+            pairs = zip(cases, values, strict=True)
+            return all(count(*case.args) == value for case, value in pairs)
+        except (ValueError, ZeroDivisionError):
+            return False
+
+    named = [(kind, detail) for kind, count, detail in _DILATED_MISTAKES if matches(count)]
+    failing = [number for number, result in enumerate(results) if not result.passed]
+    expected = {number: _dilated_layers_needed(*cases[number].args) for number in failing}
+    if len({kind for kind, _ in named}) == 1:
+        kind, detail = named[0]
+    else:  # no known mistake, or one the cases cannot tell apart: how far off only
+        above = {values[number] > expected[number] for number in failing}
+        kind = "values" if len(above) > 1 else "too_many" if above.pop() else "too_few"
+        detail = ""
+    for number in failing:
+        num_steps, kernel_size = cases[number].args
+        said = f"returned {values[number]}, {_how_far_off(values[number], expected[number])}"
+        if detail:
+            said += ": " + detail.format(k=kernel_size, two_r=kernel_size - 1)
+        results[number] = CaseResult(cases[number].description, False, said, kind)
 
 
 DILATED_HINTS = {
@@ -265,36 +386,70 @@ DILATED_HINTS = {
         "information at dilation 1? Only the taps on one side of the centre lead there.",
         "Work n = 100 with k = 5 by hand: how far does output 0 see after 1, 2 and 3 layers?",
     ],
+    "rounded_down": [
+        "Your count is one layer short on some cases. Where does it round down (an integer "
+        "division, a floor)? A reach that falls short of n - 1 by part of a position still "
+        "misses input n - 1.",
+        "Work n = 8 with k = 5 by hand: how far does output 0 see after 2 layers, and after 3?",
+    ],
+    "sum": [
+        "Layer l moves information r * 2**(l-1) positions. How far do layers 1 to L move it "
+        "together?",
+        "Work n = 33 with k = 3 by hand: how far does output 0 see after 5 layers, and after 6?",
+    ],
     "off_by_one": [
-        "Off by one layer. Should the reach after L layers be greater than n - 1, or is equal "
-        "enough? And how many layers does n = 1 need?",
+        "One layer too many. Should the reach after L layers be greater than n - 1, or is "
+        "equal enough? And how many layers does n = 1 need?",
         "Work n = 8 and n = 33 with k = 3 by hand: how far does output 0 see after each layer?",
+    ],
+    "too_few": [
+        "Your count is too small on some cases: after that many layers output 0 does not yet "
+        "see input n - 1. How far does it see after each layer?",
+        "Work n = 8 with k = 5 by hand: how far does output 0 see after 1, 2 and 3 layers?",
+    ],
+    "too_many": [
+        "Your count is too large on some cases: output 0 sees input n - 1 after fewer layers. "
+        "How far does it see after each layer?",
+        "Work n = 8 and n = 33 with k = 3 by hand: how far does output 0 see after each layer?",
+    ],
+    "values": [
+        "Your count is too large on some cases and too small on others. How far does output 0 "
+        "see after each layer?",
+        "Work the smallest failing case by hand, layer by layer, and compare with your code.",
     ],
     "type": [
         "A number of layers is a whole number: return an int, rounded the right way.",
     ],
 }
 
+# Together they tell apart every known mistake (each equals the reference on some cases);
+# n=2, k=5 and n=8, k=5 fail a count rounded down, where (n - 1) / r is no whole number.
+_DILATED_CASES = [
+    Case("one token needs no layer", (1, 3)),
+    Case("two tokens, k=5 (reach 2 at dilation 1)", (2, 5)),
+    Case("n=8, k=3 (reach 1 + 2 + 4 = 7)", (8, 3)),
+    Case("n=8, k=5", (8, 5)),
+    Case("n=3, k=7", (3, 7)),
+    Case("n=62, k=5", (62, 5)),
+    Case("n=33, k=3 (one past a power of two)", (33, 3)),
+    Case("n=100, k=5", (100, 5)),
+    Case("n=50, k=7", (50, 7)),
+    Case("n=200, k=11", (200, 11)),
+    Case("n=1000, k=7 (long)", (1000, 7)),
+]
+
 
 def check_my_dilated_layers_needed(student: Callable) -> None:
     """Check ``my_dilated_layers_needed(num_steps, kernel_size) -> int``."""
-    # Chosen so that every wrong answer the hints name fails on a case of its own, with a
-    # value no other wrong answer gives there (tests/exercise_answers/lesson07.py).
-    cases = [
-        Case("one token needs no layer", (1, 3)),
-        Case("n=8, k=3 (reach 1 + 2 + 4 = 7)", (8, 3)),
-        Case("n=62, k=5", (62, 5)),
-        Case("n=33, k=3 (one past a power of two)", (33, 3)),
-        Case("n=100, k=5 (reach 2 at dilation 1)", (100, 5)),
-        Case("n=50, k=7", (50, 7)),
-        Case("n=200, k=11", (200, 11)),
-        Case("n=1000, k=7 (long)", (1000, 7)),
-    ]
-    run_check(
-        "my_dilated_layers_needed",
-        _plain_numbers(student),
-        _dilated_layers_needed,
-        cases,
-        hints=DILATED_HINTS,
-        diagnose=_diagnose_dilated,
+    answers: dict[int, Any] = {}  # case number -> the student's count
+
+    def diagnose(actual: Any, expected: int, case: Case) -> Failure | None:
+        answers[next(i for i, known in enumerate(_DILATED_CASES) if known is case)] = actual
+        return _diagnose_dilated_type(actual, expected, case)
+
+    results = evaluate(
+        _plain_numbers(student), _dilated_layers_needed, _DILATED_CASES, diagnose=diagnose
     )
+    if results is not None and not all(result.passed for result in results):
+        _name_dilated_mistake(results, answers)
+    report("my_dilated_layers_needed", results, hints=DILATED_HINTS)

@@ -36,6 +36,10 @@ def attention_with_output_projection(n, d, k):
     return k * n * d * d, 6 * n * d * d, 4 * n * d * d + 2 * n * n * d
 
 
+def attention_with_softmax(n, d, k):
+    return k * n * d * d, 6 * n * d * d, 3 * n * d * d + 2 * n * n * d + n * n  # + the softmax
+
+
 def gru_one_matrix_per_gate(n, d, k):
     return k * n * d * d, 3 * n * d * d, 3 * n * d * d + 2 * n * n * d
 
@@ -95,6 +99,29 @@ def floor_instead_of_ceiling(n, k):
     return math.floor(math.log2((n - 1) / ((k - 1) // 2) + 1))
 
 
+def integer_division(n, k):
+    return ((n - 1) // ((k - 1) // 2)).bit_length()  # smallest L with 2**L > (n - 1) // r
+
+
+def one_plus_floor_log(n, k):
+    return 1 + math.floor(math.log2((n - 1) / ((k - 1) // 2))) if n > 1 else 0
+
+
+def reach_without_minus_one(n, k):
+    return math.ceil(math.log2((n - 1) / ((k - 1) // 2))) if n > 1 else 0  # r 2^L, not r(2^L - 1)
+
+
+def reach_without_minus_one_loop(n, k):
+    r, layers = (k - 1) // 2, 0
+    while r * 2**layers < n - 1:  # as if L layers together reached r * 2**L
+        layers += 1
+    return layers
+
+
+def one_short_when_long(n, k):
+    return dilated(n, k) - 1 if n > 150 else dilated(n, k)
+
+
 def papers_log_k(n, k):
     return math.ceil(math.log(n, k)) if n > 1 else 0  # the paper's O(log_k n) taken as a count
 
@@ -136,6 +163,7 @@ ANSWERS = [
     Answer(
         check_my_multiply_adds, attention_with_output_projection, "output_projection", "counts W_o"
     ),
+    Answer(check_my_multiply_adds, attention_with_softmax, "attention_extra", "counts the softmax"),
     Answer(check_my_multiply_adds, gru_one_matrix_per_gate, "gru", "forgot the hidden matrices"),
     Answer(check_my_multiply_adds, attention_without_projections, "attention", "no W_q, W_k, W_v"),
     Answer(check_my_multiply_adds, conv_without_kernel, "conv", "one matrix per position"),
@@ -147,7 +175,12 @@ ANSWERS = [
     Answer(check_my_dilated_layers_needed, reach_both_sides, "reach", "k - 1 per layer"),
     Answer(check_my_dilated_layers_needed, plain_convolutions, "linear", "no dilation"),
     Answer(check_my_dilated_layers_needed, one_layer_too_many, "off_by_one", "<= for <"),
-    Answer(check_my_dilated_layers_needed, floor_instead_of_ceiling, "off_by_one", "floor"),
+    Answer(check_my_dilated_layers_needed, floor_instead_of_ceiling, "rounded_down", "floor"),
+    Answer(check_my_dilated_layers_needed, integer_division, "rounded_down", "(n - 1) // r"),
+    Answer(check_my_dilated_layers_needed, one_plus_floor_log, "rounded_down", "1 + floor"),
+    Answer(check_my_dilated_layers_needed, reach_without_minus_one, "sum", "r 2^L"),
+    Answer(check_my_dilated_layers_needed, reach_without_minus_one_loop, "sum", "r 2^L, a loop"),
+    Answer(check_my_dilated_layers_needed, one_short_when_long, "too_few", "unknown, too few"),
     Answer(check_my_dilated_layers_needed, papers_log_k, "log_k", "ceil(log_k n)"),
     Answer(check_my_dilated_layers_needed, dilations_grow_k_fold, "log_k", "dilations k-fold"),
     Answer(check_my_dilated_layers_needed, reach_ignored, "reach", "ceil(log2 n)"),
