@@ -136,8 +136,21 @@ def _table_case(delta: int, num_hiddens: int, position: int) -> Case:
 SIMILARITY_ATOL = 1e-3
 
 
-def _diagnose_similarity(actual: Any, expected: float, case: Case) -> Failure | None:
-    """Name what a wrong similarity breaks: its value at 0, its sign symmetry, or an offset."""
+def _is_close(value: Any, expected: float) -> bool:
+    """Whether ``value`` is a number within the check's tolerance of ``expected``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value - expected) <= SIMILARITY_ATOL
+
+
+def _diagnose_similarity(
+    actual: Any, expected: float, case: Case, student: Callable | None = None
+) -> Failure | None:
+    """Name what a wrong similarity breaks: its value at 0, its sign symmetry, or an offset.
+
+    A wrong value at a negative offset is a sign mistake only if the student's value at the
+    positive offset is right (the similarity is even in delta); otherwise it is an offset
+    mistake like any other."""
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
         return None  # the generic type diagnosis
     if abs(actual - expected) <= SIMILARITY_ATOL:
@@ -148,8 +161,16 @@ def _diagnose_similarity(actual: Any, expected: float, case: Case) -> Failure | 
             "at_zero",
             f"at delta=0 returned {actual:.4g}; a row's squared length is the right value there",
         )
-    if delta < 0:
-        return Failure("negative", f"wrong for the negative offset delta={delta}")
+    if delta < 0 and student is not None:
+        try:
+            mirrored = student(-delta, num_hiddens)
+        except Exception:  # a failure at +delta is reported by its own case
+            mirrored = None
+        if _is_close(mirrored, expected):
+            return Failure(
+                "negative",
+                f"wrong for the negative offset delta={delta}, right for delta={-delta}",
+            )
     return Failure(
         "offset",
         f"delta={delta}, d={num_hiddens}: returned {actual:.4g}, off by "
@@ -192,7 +213,9 @@ def check_my_offset_similarity(student: Callable) -> None:
         _offset_similarity,
         cases,
         hints=SIMILARITY_HINTS,
-        diagnose=_diagnose_similarity,
+        diagnose=lambda actual, expected, case: _diagnose_similarity(
+            actual, expected, case, student
+        ),
         atol=SIMILARITY_ATOL,
     )
 
