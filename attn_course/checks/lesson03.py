@@ -13,8 +13,8 @@ Each check names the case, the entry and the property that fails (the padding ta
 the wrong side, a mask one key off, lengths lined up with the queries axis, NaN on an
 empty row, rows that do not sum to one, exp() underflowing below a hidden key's maximum, a
 fill value that float16 cannot hold, the wrong axis, a NaN gradient, the input changed in
-place, a mask lined up at the wrong corner, the real tokens' share instead of the
-padding's ...) and stages its hints by how often that kind failed.
+place, a mask lined up at the wrong corner, a mask that is not causal at all, the real
+tokens' share instead of the padding's ...) and stages its hints by how often that kind failed.
 """
 
 from __future__ import annotations
@@ -500,6 +500,13 @@ def _diagnose_cached_causal_mask(actual: Any, expected: Any, case: Case) -> Fail
             "diagonal",
             f"query 0 (key position {cached}) does not see key {cached}, its own position",
         )
+    if actual.all():  # every query sees every key: no causal mask at all
+        future = list(range(cached + 1, num_keys))  # after query 0's own position
+        return Failure(
+            "not_causal",
+            f"every query sees all {num_keys} keys: query 0 (key position {cached}) also "
+            f"sees {_keys_named(future)}, after its own position",
+        )
     queries = (
         f"the {num_queries} queries are the last {num_queries}"
         if num_queries > 1
@@ -560,6 +567,12 @@ CACHED_CAUSAL_HINTS = {
         "come before it?",
         "Write the mask for 1 query and 5 keys by hand: the one query is the newest token, "
         "and every cached key came before it. Compare it with what your function returns.",
+    ],
+    "not_causal": [
+        "Your mask lets every query see every key. The cached keys all came before the new "
+        "tokens, but do the new tokens all come before one another?",
+        "Take 3 queries and 5 keys: query 0 is the token at key position 2. Which keys come "
+        "after it, and may it look at them?",
     ],
     "transposed": [
         "Your mask keeps the wrong triangle: a query sees keys after its own position, or "

@@ -307,6 +307,11 @@ def cached_causal_as_floats(num_queries, num_keys):
     return torch.ones(num_queries, num_keys).tril(diagonal=num_keys - num_queries)
 
 
+def cached_causal_all_visible(num_queries, num_keys):
+    """Every cached key is visible, so every key is: not causal at all."""
+    return torch.ones(num_queries, num_keys, dtype=torch.bool)
+
+
 def cached_causal_square(num_queries, num_keys):
     return torch.ones(num_keys, num_keys, dtype=torch.bool).tril()
 
@@ -320,6 +325,7 @@ ANSWERS += [
     Answer(check_my_cached_causal_mask, cached_causal_one_ahead, "alignment", "sees one ahead"),
     Answer(check_my_cached_causal_mask, cached_causal_upper, "transposed", "sees the future"),
     Answer(check_my_cached_causal_mask, cached_causal_strict, "diagonal", "hides its own key"),
+    Answer(check_my_cached_causal_mask, cached_causal_all_visible, "not_causal", "all True"),
     Answer(check_my_cached_causal_mask, cached_causal_as_floats, "dtype", "float ones"),
     Answer(check_my_cached_causal_mask, cached_causal_square, "shape", "all the positions"),
 ]
