@@ -5,7 +5,8 @@
 - ``check_my_vaswani_rate(my_vaswani_rate)``: the learning rate of Vaswani et al. (2017),
   a linear warm-up then a decay as the inverse square root of the step, a Python float.
 - ``check_my_pre_norm_block(my_pre_norm_block)``: a pre-norm encoder block computed
-  from its parts.
+  from its parts; the student gets a copy of the block whose own ``forward`` and whose
+  ``AddNorm``s' raise, so calling them fails the check.
 
 Each check diagnoses the kind of a failure and gives hints in stages; no hint states
 the recipe.
@@ -13,6 +14,7 @@ the recipe.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -177,6 +179,43 @@ def _pre_norm(block: TransformerEncoderBlock, X: torch.Tensor, valid_lens: Any) 
     return block(X, valid_lens)
 
 
+class _Forbidden(Exception):
+    """Raised by a part the exercise says not to call; its message names the part."""
+
+
+class _Called:
+    """The student's function called a forbidden part, passed on for the diagnosis to name."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+
+def _guarded(block: TransformerEncoderBlock) -> TransformerEncoderBlock:
+    """A copy of ``block`` whose ``forward`` and whose AddNorms' ``forward`` raise."""
+    guarded = copy.deepcopy(block)
+    parts = (("block", guarded), ("block.addnorm1", guarded.addnorm1))
+    for part, module in (*parts, ("block.addnorm2", guarded.addnorm2)):
+
+        def refuse(*args: Any, _part: str = part, **kwargs: Any) -> None:
+            raise _Forbidden(_part)
+
+        module.forward = refuse  # the instance's forward, called by module(...)
+    return guarded
+
+
+def _from_parts(student: Callable) -> Callable:
+    """Run ``student`` on a guarded copy of the block: a call of the block or of an
+    AddNorm comes back as ``_Called``."""
+
+    def run(block: TransformerEncoderBlock, X: torch.Tensor, valid_lens: Any) -> Any:
+        try:
+            return student(_guarded(block), X, valid_lens)
+        except _Forbidden as called:
+            return _Called(str(called))
+
+    return run
+
+
 def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.Tensor]:
     """Known wrong computations, by failure kind."""
     ln1, ln2, attention, ffn = block.addnorm1.ln, block.addnorm2.ln, block.attention, block.ffn
@@ -220,6 +259,11 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
 
 
 def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
+    if isinstance(actual, _Called):
+        return Failure(
+            "called_block",
+            f"called {actual.part}, which computes the block for you: build it from its parts",
+        )
     if not isinstance(actual, torch.Tensor) or _close(actual, expected):
         return None
     block, X, valid_lens = case.args
@@ -260,6 +304,12 @@ def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
 
 
 BLOCK_HINTS = {
+    "called_block": [
+        "Calling the block, or an AddNorm, lets it do the work the exercise asks you to "
+        "write. Which four parts does the exercise name?",
+        "A pre-norm block is two sums of the form x + f(LN(x)). In each, which part is f "
+        "and which norm is LN?",
+    ],
     "post_norm": [
         "Your block normalises the sum. In a pre-norm block, what does the layer norm see: "
         "the sublayer's input or its output?",
@@ -315,5 +365,10 @@ def check_my_pre_norm_block(student: Callable) -> None:
         ),
     ]
     run_check(
-        "my_pre_norm_block", student, _pre_norm, cases, hints=BLOCK_HINTS, diagnose=_diagnose_block
+        "my_pre_norm_block",
+        _from_parts(student),
+        _pre_norm,
+        cases,
+        hints=BLOCK_HINTS,
+        diagnose=_diagnose_block,
     )

@@ -142,6 +142,19 @@ def normalises_the_output(block, X, valid_lens):
     return block.addnorm2.ln(pre_norm(block, X, valid_lens))
 
 
+def calls_the_block(block, X, valid_lens):
+    return block(X, valid_lens)
+
+
+def calls_the_addnorms(block, X, valid_lens):
+    X = block.addnorm1(X, lambda Z: block.attention(Z, Z, Z, valid_lens))
+    return block.addnorm2(X, block.ffn)
+
+
+def calls_forward(block, X, valid_lens):
+    return block.forward(X, valid_lens)
+
+
 def normalises_in_place(block, X, valid_lens):
     X.copy_(block.addnorm1.ln(X))  # writes into the input
     return pre_norm(block, X, valid_lens)
@@ -174,4 +187,7 @@ ANSWERS = [
     Answer(check_my_pre_norm_block, attention_input_not_normalised, "missing_norm", "no LN1"),
     Answer(check_my_pre_norm_block, normalises_the_output, "extra_norm"),
     Answer(check_my_pre_norm_block, normalises_in_place, "mutated"),
+    Answer(check_my_pre_norm_block, calls_the_block, "called_block"),
+    Answer(check_my_pre_norm_block, calls_the_addnorms, "called_block", "block.addnorm1"),
+    Answer(check_my_pre_norm_block, calls_forward, "called_block", "block.forward"),
 ]
