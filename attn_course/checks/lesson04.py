@@ -2,7 +2,8 @@
 
 - ``check_my_bilinear_scores(my_bilinear_scores)``: q^T W k for every query-key pair.
 - ``check_my_gaussian_scores(my_gaussian_scores)``: -|q - k|^2 / (2 sigma^2) through dot products,
-  without allocating a (batch, queries, keys, d) tensor of differences.
+  without allocating a tensor of differences, (batch, queries, keys, d) or one sequence's
+  (queries, keys, d).
 - ``check_my_scaled_scores(my_scaled_scores)``: dot products divided by the number that brings
   their variance back to 1 for entries of variance sigma^2, compared with the exact divisor.
 
@@ -267,8 +268,9 @@ GAUSSIAN_HINTS = {
     ],
     "differences": [
         "Your scores are right, but on the way your function allocates a tensor as large as "
-        "(batch, queries, keys, d). How many bytes would that take for a batch of 64, 512 "
-        "queries, 512 keys and d = 64 in float32?",
+        "the differences of a whole sequence, (queries, keys, d), or larger. How many bytes "
+        "would (batch, queries, keys, d) take for a batch of 64, 512 queries, 512 keys and "
+        "d = 64 in float32, and how many one sequence's share of it?",
         "Expand |q - k|^2 into three terms. Which of them involves a query and a key "
         "together, and which single batched operation gives it for every pair at once?",
     ],
@@ -292,9 +294,9 @@ def check_my_gaussian_scores(student: Callable) -> None:
     """Check ``student(queries, keys, sigma)`` -> (batch, queries, keys) Gaussian-kernel scores.
 
     Queries (batch, queries, d), keys (batch, keys, d), sigma a positive float; the scores
-    are -|q - k|^2 / (2 sigma^2). Right values computed through a tensor as large as
-    (batch, queries, keys, d) fail too: the check records the largest tensor the function
-    allocates. Prints a verdict.
+    are -|q - k|^2 / (2 sigma^2). Right values computed through a tensor as large as one
+    sequence's differences, (queries, keys, d), fail too: the check records the largest tensor
+    the function allocates. Prints a verdict.
     """
     cases = [
         Case(
@@ -333,21 +335,24 @@ def check_my_gaussian_scores(student: Callable) -> None:
 def _review_gaussian(
     results: list[CaseResult], calls: list[_Call], cases: Sequence[Case]
 ) -> list[CaseResult]:
-    """A case with right values fails if the function allocated batch * queries * keys * d
-    numbers or more (only where that is more than any of the inputs or the scores)."""
+    """A case with right values fails if the function allocated queries * keys * d numbers or
+    more, the differences of one sequence (a loop over the batch is caught too), where that is
+    more than any of the inputs or the scores hold."""
     reviewed = []
     for result, call, case in zip(results, calls, cases, strict=True):
         queries, keys, _ = case.args
         (batch, num_queries, d), num_keys = queries.shape, keys.shape[1]
-        differences = batch * num_queries * num_keys * d
-        if result.passed and min(num_queries, num_keys, d) > 1 and call.largest >= differences:
-            scores = batch * num_queries * num_keys
+        differences = num_queries * num_keys * d  # one sequence's (queries, keys, d)
+        scores = batch * num_queries * num_keys
+        needed = max(queries.numel(), keys.numel(), scores)
+        if result.passed and differences > needed and call.largest >= differences:
             result = CaseResult(
                 result.description,
                 False,
-                f"right values, but your function allocated a tensor of {call.largest} numbers, "
-                f"as many as (batch, queries, keys, d) = {(batch, num_queries, num_keys, d)} "
-                f"holds; the scores hold {scores}",
+                f"right values, but your function allocated a tensor of {call.largest} numbers; "
+                f"the differences of one sequence, (queries, keys, d) = "
+                f"{(num_queries, num_keys, d)}, hold {differences}, the scores of the whole "
+                f"batch {scores}",
                 "differences",
             )
         reviewed.append(result)
@@ -496,6 +501,8 @@ def _diagnose_scaled(
         if exponent != 0
     ]
     kind = "sigma_and_dimension" if a != 0 and b != 0 else "dimension" if b != 0 else "sigma"
+    if kind == "sigma" and abs(c0 - 1) > 1e-3:
+        kind = "sigma_and_scale"  # wrong on sigma = 1 too: a constant factor besides sigma
     if wrong:
         return Failure(kind, f"{across}, so your divisor {' and '.join(wrong)}: {measured}")
     return Failure("scale", f"{across}, the same on every case: {measured}")
@@ -520,6 +527,14 @@ SCALED_HINTS = {
         "q_j and k_j each have variance sigma^2, what is the variance of their product?",
         "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Then add d "
         "independent products: how does the variance of the sum depend on sigma?",
+    ],
+    "sigma_and_scale": [
+        "Your divisor follows sigma the wrong way, and it is off by a constant factor too, "
+        "so it is wrong for sigma = 1 as well. Predict on paper: if q_j and k_j each have "
+        "variance sigma^2, what is the variance of their product?",
+        "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Add d "
+        "independent products, then write the standard deviation of the sum: which power "
+        "of sigma and which number does your divisor need?",
     ],
     "dimension": [
         "You are off by a factor that follows d. How does the variance of a sum of d "

@@ -52,6 +52,16 @@ def gaussian_by_differences(queries, keys, sigma):
     return -((queries.unsqueeze(2) - keys.unsqueeze(1)) ** 2).sum(-1) / (2 * sigma**2)
 
 
+def gaussian_by_differences_per_sequence(queries, keys, sigma):
+    """A loop over the batch: a (queries, keys, d) tensor of differences for each sequence."""
+    return torch.stack(
+        [
+            -((q.unsqueeze(1) - k.unsqueeze(0)) ** 2).sum(-1) / (2 * sigma**2)
+            for q, k in zip(queries, keys, strict=True)
+        ]
+    )
+
+
 def gaussian_by_cdist(queries, keys, sigma):
     """torch.cdist never holds the differences of every pair: allowed, if not the exercise."""
     return -(torch.cdist(queries, keys) ** 2) / (2 * sigma**2)
@@ -128,6 +138,11 @@ def scaled_by_number_of_keys(queries, keys, sigma):
     return torch.bmm(queries, keys.transpose(1, 2)) / (sigma**2 * keys.shape[1] ** 0.5)
 
 
+def scaled_by_two_sigma_sqrt_d(queries, keys, sigma):
+    """2 sigma sqrt(d): right on sigma = 2 only, where 2 sigma = sigma^2; wrong on sigma = 1."""
+    return torch.bmm(queries, keys.transpose(1, 2)) / (2 * sigma * queries.shape[-1] ** 0.5)
+
+
 def scaled_keys_first(queries, keys, sigma):
     return scaled_by_variance(queries, keys, sigma).transpose(1, 2)
 
@@ -142,6 +157,12 @@ ANSWERS = [
     Answer(check_my_gaussian_scores, gaussian_by_expansion, "pass"),
     Answer(check_my_gaussian_scores, gaussian_by_cdist, "pass"),
     Answer(check_my_gaussian_scores, gaussian_by_differences, "differences", "a 4-D tensor"),
+    Answer(
+        check_my_gaussian_scores,
+        gaussian_by_differences_per_sequence,
+        "differences",
+        "a 3-D tensor per sequence",
+    ),
     Answer(check_my_gaussian_scores, gaussian_without_query_term, "row_constant", "no |q|^2"),
     Answer(check_my_gaussian_scores, gaussian_distance, "sign", "a distance"),
     Answer(check_my_gaussian_scores, gaussian_without_the_two, "scale", "sigma^2, not 2 sigma^2"),
@@ -149,6 +170,7 @@ ANSWERS = [
     Answer(check_my_scaled_scores, scaled_by_variance, "pass"),
     Answer(check_my_scaled_scores, scaled_sqrt_d_only, "sigma", "assumes sigma = 1"),
     Answer(check_my_scaled_scores, scaled_sigma_sqrt_d, "sigma", "sigma, not sigma^2"),
+    Answer(check_my_scaled_scores, scaled_by_two_sigma_sqrt_d, "sigma_and_scale", "2 sigma"),
     Answer(check_my_scaled_scores, scaled_by_d, "dimension", "d, not sqrt(d)"),
     Answer(check_my_scaled_scores, scaled_by_d_only, "sigma_and_dimension", "d, without sigma"),
     Answer(check_my_scaled_scores, scaled_twice_too_much, "scale", "twice the divisor"),
