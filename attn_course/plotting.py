@@ -8,6 +8,7 @@ The code that lesson builds: notebooks/02_attention_heatmaps.ipynb.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
 from attn_course.support.validation import check_heatmaps
@@ -38,6 +39,16 @@ def set_ticks(axis, count, labels=None, **text):
         axis.set_major_locator(MaxNLocator(5, integer=True))
 
 
+def colour_scale(matrices):
+    """One Normalize from the smallest to the largest number drawn; a range
+    of no width (all numbers equal) is widened by a tenth on each side."""
+    low, high = matrices.min().item(), matrices.max().item()
+    if low == high:  # as matplotlib's colour bar would, but for every panel
+        pad = abs(low) / 10 or 0.1  # 0.1 for a grid of zeros
+        low, high = low - pad, high + pad
+    return Normalize(low, high)
+
+
 def show_heatmaps(matrices, xlabel, ylabel, titles=None,
                   figsize=(2.5, 2.5), cmap="Reds",
                   xticklabels=None, yticklabels=None):  # fmt: skip
@@ -56,9 +67,9 @@ def show_heatmaps(matrices, xlabel, ylabel, titles=None,
     fig, axes = plt.subplots(
         rows, cols, sharex=True, sharey=True, squeeze=False, figsize=size
     )
-    vmin, vmax = matrices.min().item(), matrices.max().item()  # one scale
+    norm = colour_scale(matrices)  # one object for every panel and the bar
     for ax, matrix in zip(axes.flat, matrices.flatten(0, 1), strict=True):
-        image = ax.imshow(matrix.numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
+        image = ax.imshow(matrix.numpy(), cmap=cmap, norm=norm)
     label_axes(axes, xlabel, ylabel, titles, xticklabels, yticklabels)
     fig.colorbar(image, ax=axes, shrink=0.6)  # one colour bar for the grid
     return fig

@@ -33,6 +33,21 @@ def test_grid_of_matrices_shares_one_colour_scale():
     assert fig.axes[2].get_xlabel() == "Keys" and fig.axes[0].get_ylabel() == "Queries"
 
 
+@pytest.mark.parametrize("value", [0.25, 0.0])
+def test_a_grid_of_equal_numbers_gets_one_widened_colour_scale(value):
+    """A range of no width is widened once, for every panel, not by the colour bar for the
+    last panel only: every panel draws the same number in the same colour."""
+    fig = show_heatmaps(torch.full((2, 3, 4, 4), value), "Keys", "Queries")
+    drawn = images(fig)
+    pad = abs(value) / 10 or 0.1
+    assert {image.get_clim() for image in drawn} == {(value - pad, value + pad)}
+    assert len({id(image.norm) for image in drawn}) == 1, "one Normalize for the grid"
+    fig.canvas.draw()  # the colour bar has had its say
+    colours = {tuple(image.to_rgba(image.get_array())[0, 0]) for image in drawn}
+    assert len(colours) == 1, colours
+    assert fig.axes[-1].get_ylim() == pytest.approx((value - pad, value + pad))
+
+
 def test_matrix_is_drawn_as_given():
     matrix = torch.rand(2, 5, generator=torch.Generator().manual_seed(0))
     fig = show_heatmaps(matrix, "Keys", "Queries")

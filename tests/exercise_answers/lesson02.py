@@ -40,6 +40,21 @@ def find_transposed_first_row(grid):
     return ~torch.isclose(grid[..., 0, :].sum(-1), torch.tensor(1.0))
 
 
+def find_transposed_row_one(grid):
+    """Looks at row 1 only: every transposed panel with a bad row 1 is caught, not others."""
+    return ~torch.isclose(grid.sum(-1)[..., 1], torch.tensor(1.0), atol=1e-4)
+
+
+def find_transposed_rows_zero_one(grid):
+    """Looks at rows 0 and 1 only."""
+    return ~torch.isclose(grid.sum(-1)[..., :2], torch.tensor(1.0), atol=1e-4).all(-1)
+
+
+def find_transposed_loose(grid):
+    """Right rows, but a tolerance of 0.14: a row sum of 0.9 or 1.02 passes as 1."""
+    return ~torch.isclose(grid.sum(-1), torch.tensor(1.0), atol=0.14).all(-1)
+
+
 def find_transposed_any_row(grid):
     """Calls a panel fine as soon as one row sums to 1."""
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0)).any(-1)
@@ -94,6 +109,11 @@ def highest_entropy_loops(weights):
 def highest_entropy_categorical(weights):
     """Another right answer: torch.distributions.Categorical computes the entropy."""
     return torch.distributions.Categorical(probs=weights).entropy().argmax(dim=-1)
+
+
+def highest_entropy_softmax_again(weights):
+    """A softmax of the weights, then the entropy: the weights are probabilities already."""
+    return torch.distributions.Categorical(logits=weights).entropy().argmax(dim=-1)
 
 
 def highest_entropy_lowest(weights):
@@ -158,6 +178,9 @@ ANSWERS = [
     Answer(check_my_find_transposed, find_transposed_exact, "exact"),
     Answer(check_my_find_transposed, find_transposed_first_row, "rows"),
     Answer(check_my_find_transposed, find_transposed_any_row, "rows"),
+    Answer(check_my_find_transposed, find_transposed_row_one, "rows"),
+    Answer(check_my_find_transposed, find_transposed_rows_zero_one, "rows"),
+    Answer(check_my_find_transposed, find_transposed_loose, "tolerance"),
     Answer(check_my_find_transposed, find_transposed_columns, "columns"),
     Answer(check_my_find_transposed, find_transposed_small_peak, "necessary"),
     Answer(check_my_find_transposed, find_transposed_two_large, "necessary"),
@@ -166,6 +189,7 @@ ANSWERS = [
     Answer(check_my_find_transposed, find_transposed_as_int, "dtype"),
     Answer(check_my_highest_entropy_query, highest_entropy_loops, "pass"),
     Answer(check_my_highest_entropy_query, highest_entropy_categorical, "pass"),
+    Answer(check_my_highest_entropy_query, highest_entropy_softmax_again, "softmax"),
     Answer(check_my_highest_entropy_query, highest_entropy_lowest, "lowest"),
     Answer(check_my_highest_entropy_query, highest_entropy_columns, "columns"),
     Answer(check_my_highest_entropy_query, highest_entropy_naive_log, "zeros"),
