@@ -14,15 +14,15 @@ from attn_course.support.validation import check_rotary
 
 
 def apply_rotary(X, positions=None):
-    """Turn pair (2i, 2i+1) of X (batch, steps, d) at position m by
-    lesson 08's rotation(m, theta_i), theta_i = 10000^(-2i/d)."""
+    """Turn pair (2j, 2j+1) of X (batch, steps, d) at position m by
+    lesson 08's rotation(m, theta_j), theta_j = 10000^(-2j/d)."""
     check_rotary(X, positions)
     d = X.shape[-1]
     if positions is None:
         positions = torch.arange(X.shape[1], device=X.device)  # (steps,)
     dtype = torch.promote_types(X.dtype, torch.float32)
-    i2 = torch.arange(0, d, 2, device=X.device, dtype=dtype)  # 2i: (d/2,)
-    thetas = 10000 ** (-i2 / d)  # (d/2,)
+    j2 = torch.arange(0, d, 2, device=X.device, dtype=dtype)  # 2j: (d/2,)
+    thetas = 10000 ** (-j2 / d)  # (d/2,)
     angles = positions[..., None].to(dtype) * thetas  # ((b,) steps, d/2)
     cos, sin = torch.cos(angles).to(X.dtype), torch.sin(angles).to(X.dtype)
     even, odd = X[..., 0::2], X[..., 1::2]  # (batch, steps, d/2) each

@@ -3,11 +3,13 @@
 - ``check_my_grouped_scores(my_grouped_scores)``: grouped-query scores in which query head h
   reads key-value head h // g, computed without making copies of the keys.
 - ``check_my_preallocated_cache(MyPreallocatedCache)``: a key-value cache that writes into
-  buffers made once, run inside a ``TinyDecoder`` against lesson 11's ``KVCache``.
+  buffers of ``max_steps`` steps made once, run inside a ``TinyDecoder`` against lesson 11's
+  ``KVCache``, and that raises a ``ValueError`` when the new steps do not fit.
 
 Each check names the case and the property that breaks: the tiled order of heads, a missing
 scale, keys copied once per query head; a length or a number of steps that is not the number
-cached, keys that move to new memory at every step.
+cached, keys that move to new memory at every step, buffers larger than ``max_steps``, a
+step past ``max_steps`` that ``update`` does not refuse.
 """
 
 from __future__ import annotations
@@ -139,12 +141,14 @@ def _decode(
 ) -> torch.Tensor:
     """Logits (batch, steps, vocab) of a 2-layer TinyDecoder fed a 4-token prompt, then one
     token at a time, through ``cache_class(max_steps)``. ``seen`` records the first call at
-    which the cache's length or returned steps disagreed with what it was given, and the
-    first time a layer's keys moved to new memory."""
+    which the cache's length or returned steps disagreed with what it was given, the first
+    time a layer's keys moved to new memory, the first layer whose keys and values sit in
+    memory with room for more than ``max_steps`` steps, and a ``ValueError`` that ``update``
+    raised."""
     from attn_course.kvcache import TinyDecoder
 
     seen = {} if seen is None else seen
-    seen.update(problem=None, moved=None, addresses={})
+    seen.update(problem=None, moved=None, addresses={}, room=None, refused=None)
     generator = torch.Generator().manual_seed(steps * 100 + kv_heads)
     with torch.random.fork_rng():  # seeded weights; the global generator is left alone
         torch.manual_seed(kv_heads)
@@ -161,7 +165,11 @@ def _decode(
         return said
 
     def watched_update(layer: int, K: torch.Tensor, V: torch.Tensor) -> Any:
-        result = update(layer, K, V)
+        try:
+            result = update(layer, K, V)
+        except ValueError:
+            seen["refused"] = (layer, cached[layer] + K.shape[1])
+            raise
         cached[layer] += K.shape[1]
         keys = result[0] if isinstance(result, (tuple, list)) and result else None
         if isinstance(keys, torch.Tensor) and keys.dim() == 3:
@@ -172,6 +180,15 @@ def _decode(
             first = seen["addresses"].setdefault(layer, address)
             if seen["moved"] is None and address != first:
                 seen["moved"] = (layer, cached[layer])
+            values = result[1] if len(result) > 1 else None
+            if seen["room"] is None and isinstance(values, torch.Tensor):
+                # the memory behind this layer's keys and values, counted once if shared
+                storages = {keys.untyped_storage().data_ptr(): keys.untyped_storage().nbytes()}
+                storages[values.untyped_storage().data_ptr()] = values.untyped_storage().nbytes()
+                step_bytes = 2 * K.shape[0] * K.shape[2] * K.element_size()  # a K and a V
+                room = sum(storages.values()) // step_bytes
+                if room > max_steps:
+                    seen["room"] = (layer, room)
         return result
 
     cache.length, cache.update = watched_length, watched_update
@@ -190,7 +207,8 @@ def _reference_logits(steps: int, kv_heads: int, batch: int) -> torch.Tensor:
 
 def check_my_preallocated_cache(student: Callable) -> None:
     """Check ``MyPreallocatedCache(max_steps)``: ``length(layer)`` and ``update(layer, K, V)``
-    as in ``KVCache``, writing into buffers of ``max_steps`` steps made once per layer."""
+    as in ``KVCache``, writing into buffers of ``max_steps`` steps made once per layer;
+    ``update`` raises a ``ValueError`` when the new steps do not fit."""
     seen_by_case: dict[tuple, dict[str, Any]] = {}
 
     def case(description: str, steps: int, max_steps: int, kv_heads: int, batch: int) -> Case:
@@ -201,21 +219,38 @@ def check_my_preallocated_cache(student: Callable) -> None:
         case("4-token prompt, 6 more tokens, room for 16 steps", 10, 16, 2, 1),
         case("batch 3, 1 kv head, room for 32 steps", 12, 32, 1, 3),
         case("the buffers filled exactly: 9 steps in room for 9", 9, 9, 4, 2),
+        Case("one step too many: the 10th of 10 steps in room for 9", (10, 9, 4, 2), {}, _REFUSED),
     ]
 
     def run(steps: int, max_steps: int, kv_heads: int, batch: int) -> torch.Tensor | None:
         seen = seen_by_case.setdefault((steps, max_steps, kv_heads, batch), {})
         try:
-            return _decode(student, steps, max_steps, kv_heads, batch, seen)
+            logits = _decode(student, steps, max_steps, kv_heads, batch, seen)
         except NotImplementedError:
             raise
-        except Exception:
+        except Exception as error:
+            if steps > max_steps:  # the case that overflows: was it update that refused?
+                if seen.get("refused") is not None:
+                    return _REFUSED
+                seen["late"] = f"{type(error).__name__}: {error}"
+                return None
             if seen.get("problem") is None:
                 raise  # reported as an error of the student's code
             return None  # a wrong length or step count made the decoder fail: name it
+        return logits
 
     def diagnose(actual: Any, expected: Any, case: Case) -> Failure | None:
         seen = seen_by_case.get(case.args, {})
+        steps, max_steps = case.args[:2]
+        if steps > max_steps:
+            if isinstance(actual, str) and actual == _REFUSED:
+                return None
+            late = seen.get("late")
+            then = f"; the decoding then failed with {late}" if late else ""
+            return Failure(
+                "overflow",
+                f"update raised no ValueError when step {steps} came to room for {max_steps}{then}",
+            )
         if seen.get("problem") is not None:
             kind, layer, said, truth = seen["problem"]
             if kind == "length":
@@ -238,10 +273,19 @@ def check_my_preallocated_cache(student: Callable) -> None:
                 f"right logits, but the keys of layer {layer} moved to new memory when "
                 f"{truth} steps were cached",
             )
+        if seen.get("room") is not None and torch.allclose(actual, expected, atol=1e-5):
+            layer, room = seen["room"]
+            return Failure(
+                "room",
+                f"right logits, but the keys and values of layer {layer} sit in memory with "
+                f"room for {room} steps, and max_steps is {max_steps}",
+            )
         return None
 
     run_check("MyPreallocatedCache", run, None, cases, hints=CACHE_HINTS, diagnose=diagnose)
 
+
+_REFUSED = "update raised a ValueError"
 
 CACHE_HINTS = {
     "length": [
@@ -266,6 +310,18 @@ CACHE_HINTS = {
         "tensor of all the steps. Which line builds one?",
         "Does what update returns share memory with the buffer it wrote into? A slice of a "
         "tensor does; torch.cat and clone make new memory.",
+    ],
+    "room": [
+        "The logits are right. How many steps can your buffers hold, and how many did "
+        "MyPreallocatedCache(max_steps) ask for?",
+        "The buffers are made once, at a layer's first call: what size does your code give "
+        "their steps axis?",
+    ],
+    "overflow": [
+        "What does your update do when the new steps do not fit in the buffers? Writing into "
+        "a slice past the end of a tensor raises no error.",
+        "Before writing, how many steps would this layer hold after the call, and how does "
+        "that compare with max_steps? What should update do when it is more?",
     ],
     "values": [
         "The logits differ from KVCache's. Does every layer keep its own buffers, and do the "

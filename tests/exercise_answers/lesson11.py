@@ -84,6 +84,8 @@ class CacheRight(KVCache):
             self.lengths.append(0)
         start = self.lengths[layer]
         end = start + K.shape[1]
+        if end > self.max_steps:
+            raise ValueError(f"room for {self.max_steps} steps, got {end}")
         self.keys[layer][:, start:end] = K
         self.values[layer][:, start:end] = V
         self.lengths[layer] = end
@@ -105,6 +107,8 @@ class CacheOneBuffer(KVCache):
             self.buffers.append(K.new_zeros(2, K.shape[0], self.max_steps, K.shape[2]))
             self.lengths.append(0)
         start, end = self.lengths[layer], self.lengths[layer] + K.shape[1]
+        if end > self.max_steps:
+            raise ValueError(f"room for {self.max_steps} steps, got {end}")
         self.buffers[layer][:, :, start:end] = torch.stack([K, V])
         self.lengths[layer] = end
         return self.buffers[layer][0, :, :end], self.buffers[layer][1, :, :end]
@@ -144,6 +148,29 @@ class CacheKeysAsValues(CacheRight):
         return super().update(layer, K, K)
 
 
+class CacheTooLarge(CacheRight):
+    """Ignores max_steps: buffers of 4096 steps, and nothing ever overflows them."""
+
+    def __init__(self, max_steps):
+        super().__init__(4096)
+
+
+class CacheNoGuard(CacheRight):
+    """Buffers of max_steps steps, but a step past them is sliced away without an error."""
+
+    def update(self, layer, K, V):
+        if layer == len(self.keys):
+            shape = (K.shape[0], self.max_steps, K.shape[2])
+            self.keys.append(K.new_zeros(shape))
+            self.values.append(V.new_zeros(shape))
+            self.lengths.append(0)
+        start, end = self.lengths[layer], self.lengths[layer] + K.shape[1]
+        self.keys[layer][:, start:end] = K  # past the end: an empty slice, nothing written
+        self.values[layer][:, start:end] = V
+        self.lengths[layer] = end
+        return self.keys[layer][:, :end], self.values[layer][:, :end]
+
+
 ANSWERS = [
     Answer(check_my_grouped_scores, scores_folded, "pass", "g * q rows per kv head"),
     Answer(check_my_grouped_scores, scores_einsum, "pass"),
@@ -162,4 +189,6 @@ ANSWERS = [
     Answer(check_my_preallocated_cache, CacheBufferLength, "length", "the buffer's length"),
     Answer(check_my_preallocated_cache, CacheSharedLayers, "layers", "one buffer for all"),
     Answer(check_my_preallocated_cache, CacheKeysAsValues, "values", "stores K as values"),
+    Answer(check_my_preallocated_cache, CacheTooLarge, "room", "ignores max_steps"),
+    Answer(check_my_preallocated_cache, CacheNoGuard, "overflow", "writes past the end silently"),
 ]
