@@ -70,17 +70,17 @@ class GRUEncoder(Encoder):
         )
 
     def forward(self, X, valid_lens):
-        """X (batch, steps), lengths (batch,) -> (batch, steps, h), state."""
+        """X (batch, steps), lengths (batch,) -> (batch, steps, d), state."""
         check_source(X, valid_lens)
         embs = self.embedding(X)  # (batch, steps, embed_size)
         packed = nn.utils.rnn.pack_padded_sequence(  # the real tokens only
             embs, valid_lens.cpu(), batch_first=True, enforce_sorted=False
         )
-        packed_outputs, last = self.rnn(packed)  # last: (2, batch, h // 2)
+        packed_outputs, last = self.rnn(packed)  # last: (2, batch, d // 2)
         outputs, _ = nn.utils.rnn.pad_packed_sequence(
             packed_outputs, batch_first=True, total_length=X.shape[1]
-        )  # (batch, steps, num_hiddens), zeros at padding
-        state = torch.cat([last[0], last[1]], dim=-1)  # (batch, num_hiddens)
+        )  # (batch, steps, d), zeros at padding
+        state = torch.cat([last[0], last[1]], dim=-1)  # (batch, d)
         return outputs, state
 
 
@@ -88,10 +88,10 @@ class DecoderState:
     """What the GRU decoders carry from one step to the next."""
 
     def __init__(self, enc_outputs, enc_valid_lens, context, hidden):
-        self.enc_outputs = enc_outputs  # (batch, src_steps, h): keys, values
+        self.enc_outputs = enc_outputs  # (batch, src_steps, d): keys, values
         self.enc_valid_lens = enc_valid_lens  # (batch,)
-        self.context = context  # (batch, h): the baseline's fixed context c
-        self.hidden = hidden  # (batch, h): the decoder state s_{t-1}
+        self.context = context  # (batch, d): the baseline's fixed context c
+        self.hidden = hidden  # (batch, d): the decoder state s_{t-1}
 
 
 class Seq2SeqDecoder(Decoder):
@@ -104,12 +104,12 @@ class Seq2SeqDecoder(Decoder):
         self.dense = nn.Linear(2 * num_hiddens, vocab_size)  # W_o and b_o
 
     def init_state(self, enc_outputs, enc_state, enc_valid_lens):
-        """s_0 = c = the encoder's final state (batch, num_hiddens)."""
-        s_0 = c = enc_state  # the context and the first state: (batch, h)
+        """s_0 = c = the encoder's final state (batch, d)."""
+        s_0 = c = enc_state  # the context and the first state: (batch, d)
         return DecoderState(enc_outputs, enc_valid_lens, c, s_0)
 
     def context(self, hidden, state):
-        """After s_{t-1} = hidden (batch, h): the fixed c, and no weights."""
+        """After s_{t-1} = hidden (batch, d): the fixed c, and no weights."""
         return state.context, None
 
     def forward(self, X, state):
@@ -118,10 +118,10 @@ class Seq2SeqDecoder(Decoder):
         embs = self.embedding(X)  # (batch, steps, embed_size)
         hidden, outputs, weights = state.hidden, [], []
         for t in range(X.shape[1]):
-            context, step_weights = self.context(hidden, state)  # c_t: (b, h)
-            step_input = torch.cat([embs[:, t], context], -1)  # (b, e + h)
-            hidden = self.rnn(step_input, hidden)  # s_t: (batch, h)
-            outputs.append(torch.cat([hidden, context], dim=-1))  # (b, 2 h)
+            context, step_weights = self.context(hidden, state)  # c_t: (b, d)
+            step_input = torch.cat([embs[:, t], context], -1)  # (b, e + d)
+            hidden = self.rnn(step_input, hidden)  # s_t: (batch, d)
+            outputs.append(torch.cat([hidden, context], dim=-1))  # (b, 2 d)
             weights.append(step_weights)  # (batch, source_steps) or None
         state.hidden = hidden
         self.attention_weights = (
@@ -136,13 +136,13 @@ class BahdanauDecoder(Seq2SeqDecoder):
 
     def __init__(self, vocab_size, embed_size, num_hiddens):
         super().__init__(vocab_size, embed_size, num_hiddens)
-        h = num_hiddens  # keys, queries and the score's hidden layer
-        self.attention = AdditiveAttention(h, h, h)
+        d = num_hiddens  # keys, queries and the score's hidden layer
+        self.attention = AdditiveAttention(d, d, d)
 
     def context(self, hidden, state):
-        """s_{t-1} (batch, h) -> c_t (batch, h), weights (batch, src)."""
-        query = hidden.unsqueeze(1)  # (batch, 1, num_hiddens)
-        keys = values = state.enc_outputs  # (batch, src_steps, num_hiddens)
+        """s_{t-1} (batch, d) -> c_t (batch, d), weights (batch, src)."""
+        query = hidden.unsqueeze(1)  # (batch, 1, d)
+        keys = values = state.enc_outputs  # (batch, src_steps, d)
         context = self.attention(query, keys, values, state.enc_valid_lens)
         weights = self.attention.attention_weights  # (batch, 1, src_steps)
         return context.squeeze(1), weights.squeeze(1)

@@ -8,6 +8,7 @@ stages that name a property to check, never the recipe.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,10 @@ def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
         ),  # fmt: skip
         "denominator-batch": (f"the right sum divided by the batch size {batch}", real_sum / batch),
         "denominator-none": ("the right sum, not divided at all", real_sum),
+        "denominator-mean": (
+            "the right sum divided by the mean length, not the number of tokens",
+            real_sum / float(valid_lens.float().mean()),
+        ),
         "per_sentence": ("the mean of the per-sentence means", float(per_sentence.mean())),
     }
     positions = torch.arange(steps)[None, :]  # (1, steps)
@@ -112,6 +117,9 @@ def _diagnose_loss(actual: Any, expected: Any, case: Case) -> Failure | None:
     for kind, (what, mistake) in _loss_mistakes(*case.args).items():
         if _close(value, mistake):
             return Failure(kind.split("-")[0], f"returned {value:.4f}, which is {what}")
+    if math.isfinite(value) and actual.shape == expected.shape and actual.dtype == expected.dtype:
+        off = abs(value - right)  # one number: no index to name
+        return Failure("values", f"returned {value:.4f}, which is off by {off:.3g}")
     return None
 
 

@@ -46,6 +46,20 @@ def loss_mask_drops_last(logits, labels, valid_lens):
     return (per_token * mask).sum() / valid_lens.sum()
 
 
+def loss_divides_by_mean_length(logits, labels, valid_lens):
+    mask = real_tokens(labels, valid_lens)
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return (per_token * mask).sum() / valid_lens.float().mean()
+
+
+def loss_smoothed(logits, labels, valid_lens):
+    mask = real_tokens(labels, valid_lens)
+    per_token = F.cross_entropy(
+        logits.transpose(1, 2), labels, reduction="none", label_smoothing=0.1
+    )
+    return (per_token * mask).sum() / mask.sum()
+
+
 def loss_per_token(logits, labels, valid_lens):
     per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
     return per_token * real_tokens(labels, valid_lens)
@@ -110,6 +124,8 @@ ANSWERS = [
     Answer(check_masked_ce_loss, loss_averages_sentences, "per_sentence", "mean of means"),
     Answer(check_masked_ce_loss, loss_mask_keeps_one_pad, "mask", "arange <= valid_lens"),
     Answer(check_masked_ce_loss, loss_mask_drops_last, "mask", "arange < valid_lens - 1"),
+    Answer(check_masked_ce_loss, loss_divides_by_mean_length, "denominator", "mean length"),
+    Answer(check_masked_ce_loss, loss_smoothed, "values", "label smoothing"),
     Answer(check_masked_ce_loss, loss_per_token, "shape", "no reduction"),
     Answer(check_masked_ce_loss, loss_writes_into_logits, "mutated", "masked_fill_ on logits"),
     Answer(check_alignment_accuracy, accuracy_right, "pass"),
