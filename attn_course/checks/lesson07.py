@@ -25,7 +25,7 @@ def _plain_numbers(student: Callable) -> Callable:
     """``student`` with integers of any kind (``numpy.int64`` ...) returned as Python ints.
 
     A count is right whatever integer type carries it; the checks then compare plain ints.
-    Floats and bools are left alone, for the diagnosis to name.
+    Floats and bools are left alone, for the diagnosis to name (a count is a whole number).
     """
 
     def plain(value: Any) -> Any:
@@ -48,9 +48,13 @@ def _conv_real_taps(num_steps: int, num_hiddens: int, kernel_size: int) -> int:
     return taps * num_hiddens * num_hiddens
 
 
-def _ratio(actual: float, expected: float) -> str:
-    """'3 times too small', 'off by 12' ...: how a count misses, without giving it away."""
-    if actual > 0 and expected > 0:
+def _ratio(actual: float, expected: float, factors: bool = True) -> str:
+    """'3 times too small', 'too large' ...: how a count misses, without giving it away.
+
+    ``factors=False`` on a single token of size 1, where any extra n * d or n * n term looks
+    like a whole factor of n * d * d: there only the direction is told.
+    """
+    if factors and actual > 0 and expected > 0:
         for factor in (2, 3, 4, 6):
             if actual * factor == expected:
                 return f"{factor} times too small"
@@ -70,8 +74,13 @@ def _diagnose_multiply_adds(actual: Any, expected: tuple, case: Case) -> Failure
         count = len(actual)
         return Failure("shape", f"returned {count} entries, expected 3 (Conv1d, GRU, attention)")
     for position, value in enumerate(actual):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            return Failure("type", f"entry {position} is a {type(value).__name__}, not a number")
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            kind = type(value).__name__
+            return Failure(
+                "type",
+                f"entry {position} is a {kind}: a count of multiply-adds is a whole number, "
+                "return ints",
+            )
     if actual == tuple(2 * wanted for wanted in expected):
         return Failure(
             "flops",
@@ -92,7 +101,8 @@ def _diagnose_multiply_adds(actual: Any, expected: tuple, case: Case) -> Failure
         if position == 2 and value > wanted:
             kind = "attention_extra"
         name = LAYER_NAMES[position]
-        return Failure(kind, f"entry {position} ({name}) is {_ratio(value, wanted)}")
+        how = _ratio(value, wanted, factors=(n, d) != (1, 1))
+        return Failure(kind, f"entry {position} ({name}) is {how}")
     return None
 
 
@@ -167,7 +177,7 @@ MULTIPLY_ADD_HINTS = {
         "attention's output as it is.",
     ],
     "type": [
-        "Return one tuple of three numbers, in the order (Conv1d, GRU, self-attention).",
+        "Return one tuple of three ints, in the order (Conv1d, GRU, self-attention).",
     ],
     "shape": [
         "How many layers does the exercise ask about? Return one count for each, in a tuple.",

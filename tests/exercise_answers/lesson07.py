@@ -52,6 +52,10 @@ def conv_without_kernel(n, d, k):
     return n * d * d, 6 * n * d * d, 3 * n * d * d + 2 * n * n * d
 
 
+def multiply_adds_as_floats(n, d, k):
+    return tuple(float(count) for count in multiply_adds(n, d, k))
+
+
 def total_only(n, d, k):
     return sum(multiply_adds(n, d, k))
 
@@ -167,6 +171,7 @@ ANSWERS = [
     Answer(check_my_multiply_adds, gru_one_matrix_per_gate, "gru", "forgot the hidden matrices"),
     Answer(check_my_multiply_adds, attention_without_projections, "attention", "no W_q, W_k, W_v"),
     Answer(check_my_multiply_adds, conv_without_kernel, "conv", "one matrix per position"),
+    Answer(check_my_multiply_adds, multiply_adds_as_floats, "type", "floats, not ints"),
     Answer(check_my_multiply_adds, total_only, "type", "one number instead of three"),
     Answer(check_my_multiply_adds, two_layers_only, "shape", "two entries"),
     Answer(check_my_dilated_layers_needed, dilated, "pass"),
