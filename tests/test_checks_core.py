@@ -111,3 +111,14 @@ def test_a_numpy_number_is_a_number():
 
     assert core.compare(np.int64(3), 3) is None
     assert core.compare(np.float32(0.5), 0.5) is None
+
+
+def test_a_scalar_result_is_reported_without_an_index():
+    """A 0-d tensor has one entry: the message gives the difference, not 'index ()'."""
+    failure = core.compare(torch.tensor(2.5), torch.tensor(2.0))
+    assert failure.kind == "values" and "by up to 0.5" in failure.detail
+    assert "index" not in failure.detail
+    failure = core.compare(torch.tensor(float("nan")), torch.tensor(2.0))
+    assert failure.kind == "nan" and "index" not in failure.detail
+    failure = core.compare(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]))
+    assert "(largest at index (1,))" in failure.detail

@@ -104,6 +104,11 @@ class Failure:
     detail: str
 
 
+def _at(where: tuple[int, ...]) -> str:
+    """' at index (i, j)' for an entry of a tensor, '' for a 0-d tensor's only entry."""
+    return f" at index {where}" if where else ""
+
+
 def compare(actual: Any, expected: Any, atol: float = 1e-5) -> Failure | None:
     """None if ``actual`` matches ``expected``, else the first property that breaks."""
     if isinstance(expected, torch.Tensor):
@@ -119,18 +124,18 @@ def compare(actual: Any, expected: Any, atol: float = 1e-5) -> Failure | None:
             nan = torch.isnan(actual) & ~torch.isnan(expected)
             if nan.any():
                 where = tuple(int(i) for i in nan.nonzero()[0])
-                return Failure("nan", f"NaN at index {where}, where the reference is finite")
+                return Failure("nan", f"NaN{_at(where)}, where the reference is finite")
             inf = torch.isinf(actual) & ~torch.isinf(expected)
             if inf.any():
                 where = tuple(int(i) for i in inf.nonzero()[0])
-                return Failure("inf", f"inf at index {where}, where the reference is finite")
+                return Failure("inf", f"inf{_at(where)}, where the reference is finite")
         difference = (actual.double() - expected.double()).abs()
         if difference.numel() and float(difference.max()) > atol:
             where = tuple(int(i) for i in (difference == difference.max()).nonzero()[0])
             return Failure(
                 "values",
-                f"values differ from the reference by up to {float(difference.max()):.3g} "
-                f"(largest at index {where})",
+                f"values differ from the reference by up to {float(difference.max()):.3g}"
+                + (f" (largest at index {where})" if where else ""),
             )
         return None
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
