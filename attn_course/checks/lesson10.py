@@ -50,12 +50,16 @@ def _merge_case(
     seed: int,
     masked: tuple[bool, bool] = (False, False),
     scale: float = 1.0,
+    offsets: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
 ) -> Case:
-    """Two blocks of keys of one set of rows; a masked block has every score -inf."""
+    """Two blocks of keys of one set of rows; a masked block has every score -inf; ``offsets``
+    adds one number per row to each block's scores."""
     generator = torch.Generator().manual_seed(seed)
     args: list[torch.Tensor] = []
-    for size, is_masked in zip(sizes, masked, strict=True):
+    for block, (size, is_masked) in enumerate(zip(sizes, masked, strict=True)):
         scores = scale * torch.randn(rows, size, generator=generator, dtype=torch.float64)
+        if offsets is not None:
+            scores = scores + torch.tensor(offsets[block], dtype=torch.float64)[:, None]
         if is_masked:
             scores = torch.full_like(scores, NEG_INF)
         values = torch.randn(size, d_v, generator=generator, dtype=torch.float64)
@@ -83,11 +87,13 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
             f"not {actual[0][~finite][0].item():g}",
         )
     largest = torch.cat([max_a, max_b]).max()
-    if largest > OVERFLOW and _overflowed(actual, expected):
+    both = torch.isfinite(max_a) & torch.isfinite(max_b)
+    gap = (max_a - max_b)[both].abs().max() if both.any() else torch.tensor(0.0)
+    if max(largest, gap) > OVERFLOW and _overflowed(actual, expected):
         return Failure(
             "overflow",
-            f"NaN or inf where the maxima reach {largest:.0f}: e^s is inf in float64 "
-            f"beyond {OVERFLOW:.1f}",
+            f"NaN or inf where the maxima reach {largest:.0f} and lie up to {gap:.0f} apart: "
+            f"e^x is inf in float64 for x beyond {OVERFLOW:.1f}",
         )
     shift = expected[0].masked_fill(expected[0] == NEG_INF, 0.0)
     rescale_a, rescale_b = torch.exp(max_a - shift), torch.exp(max_b - shift)
@@ -139,7 +145,7 @@ MERGE_HINTS = {
         "Is the shift you subtract (0 for such a row) the same thing as the maximum you return?",
     ],
     "overflow": [
-        "Only the case with large scores fails. Which of your exponentials can exceed the "
+        "Only cases with large scores fail. Which of your exponentials can exceed the "
         "largest float64 number, about e^709?",
         "The lesson's online softmax keeps every exponent at most 0. Which number do you "
         "subtract before exponentiating, and do you subtract it inside exp() or after?",
@@ -160,12 +166,20 @@ def check_my_merge_partials(student: Callable) -> None:
     cases = [
         _merge_case("3 rows, blocks of 4 and 5 keys", 3, (4, 5), 2, 0),
         _merge_case(
-            "large scores (maxima far apart, some past 709, where e^s overflows)",
+            "large scores (some maxima past 709, where e^s overflows)",
             4,
             (3, 6),
             3,
             4,
             scale=300.0,
+        ),
+        _merge_case(
+            "maxima about 800 apart, block a's or block b's the larger (e^800 overflows)",
+            2,
+            (3, 4),
+            2,
+            5,
+            offsets=((0.0, 800.0), (800.0, 0.0)),
         ),
         _merge_case("one row, a single key per block", 1, (1, 1), 4, 2),
         _merge_case("the second block fully masked", 2, (5, 4), 2, 3, masked=(False, True)),
@@ -370,7 +384,7 @@ ROW_TERM_HINTS = {
         "queries; what you carry from block to block is one number per query.",
     ],
     "overflow": [
-        "Only the case with large scores fails. Which of your exponentials can exceed the "
+        "Only cases with large scores fail. Which of your exponentials can exceed the "
         "largest float64 number, about e^709?",
         "P = e^(S - L) never exceeds 1. Is that what you compute, or e^S and e^(-L) apart?",
     ],

@@ -75,6 +75,28 @@ def merge_exp_of_maxima(max_a, sum_a, out_a, max_b, sum_b, out_b):
     )
 
 
+def merge_onto_a(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    # block b moved onto block a's maximum (e^(m_b - m_a) > 1 can overflow), then the pair
+    shift_a = max_a.masked_fill(max_a == float("-inf"), 0.0)
+    factor_b = torch.exp(max_b - shift_a)
+    new_max = torch.maximum(max_a, max_b)
+    factor = torch.exp(shift_a - new_max.masked_fill(new_max == float("-inf"), 0.0))
+    return new_max, (sum_a + sum_b * factor_b) * factor, (out_a + out_b * factor_b) * factor
+
+
+def merge_onto_smaller_max(max_a, sum_a, out_a, max_b, sum_b, out_b):
+    # both blocks moved onto the smaller maximum (exponents up to m_b - m_a > 0), then the pair
+    new_max, low = torch.maximum(max_a, max_b), torch.minimum(max_a, max_b)
+    low = low.masked_fill(low == float("-inf"), 0.0)
+    factor_a, factor_b = torch.exp(max_a - low), torch.exp(max_b - low)
+    factor = torch.exp(low - new_max.masked_fill(new_max == float("-inf"), 0.0))
+    return (
+        new_max,
+        (sum_a * factor_a + sum_b * factor_b) * factor,
+        (out_a * factor_a + out_b * factor_b) * factor,
+    )
+
+
 def merge_keeps_first_max(max_a, sum_a, out_a, max_b, sum_b, out_b):
     _, total, output = merge_right(max_a, sum_a, out_a, max_b, sum_b, out_b)
     return max_a, total, output
@@ -231,6 +253,8 @@ ANSWERS = [
     Answer(check_my_merge_partials, merge_keeps_first_max, "max", "the first block's maximum"),
     Answer(check_my_merge_partials, merge_max_is_shift, "masked_max", "0 for a row with no key"),
     Answer(check_my_merge_partials, merge_exp_of_maxima, "overflow", "e^m_a, e^m_b, then e^-m"),
+    Answer(check_my_merge_partials, merge_onto_a, "overflow", "b onto a's maximum, then"),
+    Answer(check_my_merge_partials, merge_onto_smaller_max, "overflow", "onto the smaller max"),
     Answer(check_my_merge_partials, merge_normalised, "normalised", "divides by the sum early"),
     Answer(check_my_merge_partials, merge_squeezed, "shape", "drops the trailing axis"),
     Answer(check_my_merge_partials, merge_in_place, "mutated", "writes into out_a"),
