@@ -20,9 +20,10 @@ from collections.abc import Callable
 
 import torch
 
-from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report, run_check
+from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report
 
 TOLERANCE = 1e-4  # how far from 1 a row sum may be and still count as 1
+_INVERTED = "each panel's answer is the opposite of the right one"
 
 
 def _rows_sum_to_one(grid: torch.Tensor) -> torch.Tensor:
@@ -71,6 +72,8 @@ def _find_transposed_cases() -> list[Case]:
     ).T
     # Transposed, its row sums are 0.98, 1.01, 1.01: a loose tolerance misses it.
     near_one = torch.tensor([[0.5, 0.3, 0.2], [0.2, 0.41, 0.39], [0.28, 0.3, 0.42]]).T
+    # Transposed, its row sums are 0.998, 1.003, 0.999: a tolerance of a hundredth misses it.
+    nearer_one = torch.tensor([[0.5, 0.3, 0.2], [0.198, 0.404, 0.398], [0.3, 0.299, 0.401]]).T
     return [
         Case("one valid 3 x 3 matrix", (valid,)),
         Case("one transposed 3 x 3 matrix", (valid.T.contiguous(),)),
@@ -83,6 +86,7 @@ def _find_transposed_cases() -> list[Case]:
         Case("a (rows, cols, 4, 4) grid, two panels transposed", (grid,)),
         Case("identity and uniform panels, attention either way round", (both_ways,)),
         Case("a transposed panel whose row sums are within 0.02 of 1", (near_one[None],)),
+        Case("a transposed panel whose row sums are within 0.003 of 1", (nearer_one[None],)),
         Case(
             "a transposed 4 x 4 panel whose rows 0 and 1 sum to 1",
             (torch.stack([_attention(generator, 4, 4), two_rows_fine]),),
@@ -105,7 +109,7 @@ def _missed_panel(panel: torch.Tensor) -> str:
         passes.append("no row has two cells above 0.5")
     sums = panel.sum(dim=-1)  # (n,)
     fine = _rows_sum_to_one(panel)  # (n,)
-    text = "its row sums are " + ", ".join(f"{value:.2f}" for value in sums.tolist())
+    text = "its row sums are " + ", ".join(f"{value:.4g}" for value in sums.tolist())
     if bool(fine.any()):
         rows = fine.nonzero().flatten().tolist()
         named = f"row {rows[0]} sums" if len(rows) == 1 else f"rows {rows} sum"
@@ -127,7 +131,7 @@ def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case
     if _same(actual, ~(grid.sum(dim=-1) == 1).all(dim=-1)):
         return Failure("exact", f"{panel} is flagged; its rows sum to 1 up to rounding")
     if _same(actual, ~expected) and bool(actual.any()):
-        return Failure("inverted", "you flag exactly the panels that are not transposed")
+        return Failure("inverted", _INVERTED)
     if _same(actual, _rows_sum_to_one(grid.transpose(-2, -1)).all(dim=-1)):
         return Failure(
             "columns",
@@ -146,7 +150,7 @@ def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case
     off = (grid.sum(dim=-1) - 1).abs().amax(dim=-1)  # (...,) how far the worst row is from 1
     flagged, missed = off[actual], off[~actual & expected]
     if bool(missed.max() <= 0.05) and (flagged.numel() == 0 or bool(missed.max() < flagged.min())):
-        return Failure("tolerance", f"{detail}: up to {missed.max().item():.2f} from 1")
+        return Failure("tolerance", f"{detail}: up to {missed.max().item():.2g} from 1")
     return Failure("necessary", detail)
 
 
@@ -169,8 +173,8 @@ _FIND_TRANSPOSED_HINTS = {
         "holds one query's weights, and which axis does your test look at?",
     ],
     "necessary": [
-        "Every panel you flag is transposed, but a transposed panel got through. Every "
-        "attention matrix passes your test; must every transposed panel fail it?",
+        "A transposed panel got through, and no panel you flag is valid. Every attention "
+        "matrix passes your test; must every transposed panel fail it?",
         "Breaking a rule such as 'a row's largest cell is at least 1/n' proves a panel is not "
         "attention with queries on the rows; passing it proves nothing. Which property must "
         "every row of an attention matrix have, and does the failing panel have it?",
@@ -178,8 +182,8 @@ _FIND_TRANSPOSED_HINTS = {
     "tolerance": [
         "The panel that got through has row sums close to 1, but not 1. How far from 1 may "
         "a row sum be and still mean 1?",
-        "Rounding moves a float32 row sum by about a millionth, not by a hundredth. Which "
-        "tolerance tells the two apart?",
+        "Rounding moves a float32 row sum by about a millionth; a transposed panel's row sums "
+        "can be any distance from 1, however small. Which tolerance tells the two apart?",
     ],
     "rows": [
         "Look at the failing panel's row sums one by one. Does your code look at every row?",
@@ -190,15 +194,32 @@ _FIND_TRANSPOSED_HINTS = {
 
 
 def check_my_find_transposed(student: Callable) -> None:
-    """Check ``student(grid)``: (..., n, n) square matrices -> (...,) bool, True if transposed."""
-    run_check(
-        "my_find_transposed",
-        student,
-        _find_transposed,
-        _find_transposed_cases(),
-        hints=_FIND_TRANSPOSED_HINTS,
-        diagnose=_diagnose_find_transposed,
-    )
+    """Check ``student(grid)``: (..., n, n) square matrices -> (...,) bool, True if transposed.
+
+    An answer is called inverted when some case shows it flagging a valid panel and every
+    case it fails has each panel's answer opposite: a one-panel case alone cannot tell an
+    inverted test from a missed panel, so every failing case then gets the inverted message.
+    """
+    cases = _find_transposed_cases()
+    opposite: dict[int, bool] = {}  # case number -> is every panel's answer the opposite?
+
+    def diagnose(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
+        number = next(i for i, known in enumerate(cases) if known is case)
+        opposite[number] = (
+            isinstance(actual, torch.Tensor)
+            and actual.dtype == torch.bool
+            and _same(actual, ~expected)
+        )
+        return _diagnose_find_transposed(actual, expected, case)
+
+    results = evaluate(student, _find_transposed, cases, diagnose=diagnose)
+    if results is not None:
+        failed = [i for i, result in enumerate(results) if not result.passed]
+        named = any(results[i].kind == "inverted" for i in failed)
+        if named and all(opposite.get(i, False) for i in failed):
+            for i in failed:
+                results[i] = CaseResult(cases[i].description, False, _INVERTED, "inverted")
+    report("my_find_transposed", results, hints=_FIND_TRANSPOSED_HINTS)
 
 
 def _entropy(weights: torch.Tensor, dim: int = -1) -> torch.Tensor:

@@ -55,6 +55,16 @@ def find_transposed_loose(grid):
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0), atol=0.14).all(-1)
 
 
+def find_transposed_hundredth(grid):
+    """Right rows, but a tolerance of a hundredth: a row sum of 1.003 passes as 1."""
+    return ~((grid.sum(-1) - 1).abs() <= 0.01).all(-1)
+
+
+def find_transposed_mean_row_sum(grid):
+    """Tests the mean row sum, which is 1 for every square panel drawn either way round."""
+    return ~((grid.sum(-1).mean(-1) - 1).abs() <= 1e-4)
+
+
 def find_transposed_any_row(grid):
     """Calls a panel fine as soon as one row sums to 1."""
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0)).any(-1)
@@ -181,6 +191,8 @@ ANSWERS = [
     Answer(check_my_find_transposed, find_transposed_row_one, "rows"),
     Answer(check_my_find_transposed, find_transposed_rows_zero_one, "rows"),
     Answer(check_my_find_transposed, find_transposed_loose, "tolerance"),
+    Answer(check_my_find_transposed, find_transposed_hundredth, "tolerance"),
+    Answer(check_my_find_transposed, find_transposed_mean_row_sum, "necessary"),
     Answer(check_my_find_transposed, find_transposed_columns, "columns"),
     Answer(check_my_find_transposed, find_transposed_small_peak, "necessary"),
     Answer(check_my_find_transposed, find_transposed_two_large, "necessary"),
