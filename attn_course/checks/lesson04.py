@@ -10,8 +10,8 @@
 Each check names the case and the property that fails (axes in the wrong order, an axis too
 many, a transposed W, scores that differ by a constant per row, a flipped sign, a wrong
 scale, a tensor of differences d times the size of the scores, a divisor whose dependence on
-sigma, on d or on both is wrong, or that depends on something besides sigma and d, found
-across the cases together ...) and stages its hints.
+sigma (in either check), on d or on both is wrong, or that depends on something besides sigma
+and d, found across the cases together ...) and stages its hints.
 """
 
 from __future__ import annotations
@@ -261,6 +261,12 @@ GAUSSIAN_HINTS = {
     "sign": [
         "Near keys should score highest. Is your result a distance or minus a distance?",
     ],
+    "sigma": [
+        "Your scores are off by a factor that follows sigma. Which power of sigma does the "
+        "kernel's exponent divide by, and which does your code?",
+        "The exponent is -|q - k|^2 divided by 2 sigma^2: check the square on sigma, and "
+        "that the whole of 2 sigma^2 divides.",
+    ],
     "scale": [
         "Your scores are a constant multiple of the expected ones. Which factor of the "
         "kernel's exponent is missing or doubled?",
@@ -332,14 +338,56 @@ def check_my_gaussian_scores(student: Callable) -> None:
     )
 
 
+def _sigma_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float] | None:
+    """(a, c0) if on every case the scores are c0 sigma^a times the expected ones, with a a
+    nonzero multiple of 1/2 fitted over all the cases together (passing ones included); else
+    None."""
+    sigmas, logs = [], []
+    for call, case in zip(calls, cases, strict=True):
+        expected = _reference_gaussian_scores(*case.args)
+        actual = call.output
+        if (
+            not isinstance(actual, torch.Tensor)
+            or actual.shape != expected.shape
+            or not actual.is_floating_point()
+            or not torch.isfinite(actual).all()
+        ):
+            return None
+        c = _multiple(actual, expected)
+        if c is None or c <= 0:
+            return None
+        sigmas.append(math.log(case.args[2]))
+        logs.append(math.log(c))
+    x, y = torch.tensor(sigmas, dtype=torch.float64), torch.tensor(logs, dtype=torch.float64)
+    slope = float(((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum())
+    a = round(2 * slope) / 2
+    rest = y - a * x  # log c0 on every case if the law holds
+    if a == 0 or float(rest.max() - rest.min()) > 1e-3:
+        return None
+    return a, math.exp(float(rest.mean()))
+
+
 def _review_gaussian(
     results: list[CaseResult], calls: list[_Call], cases: Sequence[Case]
 ) -> list[CaseResult]:
     """A case with right values fails if the function allocated queries * keys * d numbers or
     more, the differences of one sequence (a loop over the batch is caught too), where that is
-    more than any of the inputs or the scores hold."""
+    more than any of the inputs or the scores hold. A factor that follows sigma over all the
+    cases is named as such."""
+    law = _sigma_law(calls, cases)
     reviewed = []
     for result, call, case in zip(results, calls, cases, strict=True):
+        if law is not None and not result.passed and result.kind in ("scale", "values"):
+            a, c0 = law
+            factor = " ".join([f"{c0:.3g}"] * (abs(c0 - 1) > 1e-3) + [_power("sigma", a)])
+            c = _multiple(call.output, _reference_gaussian_scores(*case.args))
+            result = CaseResult(
+                result.description,
+                False,
+                f"your scores are {c:.3g} times the expected ones; over all the cases the "
+                f"factor is {factor}, so your divisor {_divisor_law('sigma', 2 - a, 2.0)}",
+                "sigma",
+            )
         queries, keys, _ = case.args
         (batch, num_queries, d), num_keys = queries.shape, keys.shape[1]
         differences = num_queries * num_keys * d  # one sequence's (queries, keys, d)

@@ -82,6 +82,16 @@ def gaussian_without_the_two(queries, keys, sigma):
     return 2 * gaussian_by_expansion(queries, keys, sigma)
 
 
+def gaussian_by_two_sigma(queries, keys, sigma):
+    """2 sigma for 2 sigma^2: right on sigma = 1 only, off by sigma elsewhere."""
+    return sigma * gaussian_by_expansion(queries, keys, sigma)
+
+
+def gaussian_times_sigma_squared(queries, keys, sigma):
+    """/ 2 * sigma**2 without parentheses: multiplies by sigma^2 instead of dividing."""
+    return sigma**4 * gaussian_by_expansion(queries, keys, sigma)
+
+
 def gaussian_keys_first(queries, keys, sigma):
     return gaussian_by_expansion(queries, keys, sigma).transpose(1, 2)
 
@@ -166,6 +176,8 @@ ANSWERS = [
     Answer(check_my_gaussian_scores, gaussian_without_query_term, "row_constant", "no |q|^2"),
     Answer(check_my_gaussian_scores, gaussian_distance, "sign", "a distance"),
     Answer(check_my_gaussian_scores, gaussian_without_the_two, "scale", "sigma^2, not 2 sigma^2"),
+    Answer(check_my_gaussian_scores, gaussian_by_two_sigma, "sigma", "2 sigma, not 2 sigma^2"),
+    Answer(check_my_gaussian_scores, gaussian_times_sigma_squared, "sigma", "times sigma^2"),
     Answer(check_my_gaussian_scores, gaussian_keys_first, "axes", "axes swapped"),
     Answer(check_my_scaled_scores, scaled_by_variance, "pass"),
     Answer(check_my_scaled_scores, scaled_sqrt_d_only, "sigma", "assumes sigma = 1"),
