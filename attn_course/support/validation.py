@@ -39,7 +39,7 @@ def _shape(X, *shapes, name="valid_lens"):
     return X
 
 
-def _lens_range(valid_lens, low, high):
+def _lens_range(valid_lens, low, high, what="the number of keys"):
     """Integer lengths in [low, high]: one read of the values (none on the meta device)."""
     if valid_lens.is_floating_point() or valid_lens.is_complex() or valid_lens.dtype == torch.bool:
         raise TypeError(f"valid_lens must be an integer tensor, got dtype {valid_lens.dtype}")
@@ -49,7 +49,7 @@ def _lens_range(valid_lens, low, high):
     if shortest < low:
         least = "be at least 1 (every source needs at least 1 token)" if low else "not be negative"
         raise ValueError(f"valid_lens must {least}, got a length of {shortest}")
-    raise ValueError(f"valid_lens must be at most {high} (the sequence length), got {longest}")
+    raise ValueError(f"valid_lens must be at most {high} ({what}), got {longest}")
 
 
 @_eager_only
@@ -250,7 +250,7 @@ def check_tokens(X, vocab_size=None):
 def check_source(X, valid_lens):
     """Source ids X (batch, steps) and lengths (batch,), each in [1, steps] (one read)."""
     check_tokens(X)
-    _lens_range(_shape(valid_lens, (X.shape[0],)), 1, X.shape[1])
+    _lens_range(_shape(valid_lens, (X.shape[0],)), 1, X.shape[1], "the source's steps")
 
 
 @_eager_only
