@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.core import Case, Failure, compare, run_check
 
 # The people of the lesson: (weight in kg, height in cm) and age in years.
 _PEOPLE_FEATURES = torch.tensor([[50.0, 160.0], [65.0, 165.0], [60.0, 175.0]])
@@ -225,7 +225,8 @@ def _diagnose_hard_output(
     output: torch.Tensor, expected: torch.Tensor, case: Case
 ) -> Failure | None:
     """Name the typical mistakes of the forward pass: a soft average, the lowest score,
-    one row per key, the same row for every query."""
+    one row per key, the same row for every query, a key other than the best one (a
+    sampled pick)."""
     scores, values = (arg.detach() for arg in case.args)
     if _close(output, torch.softmax(scores, dim=-1) @ values):
         return Failure("soft", "your output rows are weighted averages of the values")
@@ -242,6 +243,7 @@ def _diagnose_hard_output(
         and output.shape[0] > 1
         and bool((output == output[:1]).all())
         and not bool((expected == expected[:1]).all())
+        and any(bool((output[0] == values[k]).all()) for k in scores.argmax(dim=-1))
     ):
         return Failure("same row", "every query got the same row, but their best keys differ")
     if output.shape == expected.shape:
@@ -252,24 +254,43 @@ def _diagnose_hard_output(
         ]
         if mixed:
             return Failure("soft", f"output row {mixed[0]} is not one of the value rows")
+        best = scores.argmax(dim=-1)  # (n_q,)
+        for i, row in enumerate(output):
+            if not _close(row, values[best[i]], atol=1e-5):
+                chosen = next(k for k, value in enumerate(values) if _close(row, value, atol=1e-5))
+                return Failure(
+                    "wrong key",
+                    f"each output row is a row of `values`, but query {i} got key {chosen}'s, "
+                    f"where its highest-scoring key is {int(best[i])}",
+                )
     return None
 
 
 def _diagnose_straight_through(actual: object, expected: tuple, case: Case) -> Failure | None:
     """Name the typical mistakes: a wrong forward pass (see ``_diagnose_hard_output``),
-    no gradient at all, or the gradient of another expression than soft attention."""
+    no gradient at all, a gradient that is zero (terms that cancel), or the gradient of
+    another expression than soft attention. A failure of the output is named as the
+    output's, not as an entry of the (output, gradient) pair the check compares."""
     output, gradient = actual  # from ``_with_gradient``
     expected_output, expected_gradient = expected
-    if not isinstance(output, torch.Tensor) or not output.is_floating_point():
-        return None
-    if output.dtype != expected_output.dtype:
-        return None  # ``compare`` names the dtype
-    if not _close(output, expected_output, atol=1e-5):
-        return _diagnose_hard_output(output, expected_output, case)
-    if gradient is None or not bool(gradient.any()):
+    if not isinstance(output, torch.Tensor):
+        return None  # ``compare`` names the type
+    failure = compare(output, expected_output, atol=1e-5)
+    if failure is not None:
+        named = None
+        if failure.kind in ("values", "shape"):
+            named = _diagnose_hard_output(output, expected_output, case)
+        return named or Failure(failure.kind, f"your output (not its gradient): {failure.detail}")
+    if gradient is None:
         return Failure(
             "no gradient",
             "your output is hard attention's, but no gradient reaches the scores from it",
+        )
+    if not bool(gradient.any()) and bool(expected_gradient.any()):
+        return Failure(
+            "zero gradient",
+            "your output is hard attention's and a gradient reaches the scores, but it "
+            "is zero everywhere: do two terms cancel?",
         )
     if _close(gradient, -expected_gradient, atol=1e-5):
         return Failure(
@@ -304,6 +325,19 @@ _STRAIGHT_THROUGH_HINTS = {
     "same row": [
         "Each query has its own row of scores. Does each query's choice come from its own row?",
         "Print the index you choose for every query: how many indices are there?",
+    ],
+    "wrong key": [
+        "Each query gets one row of `values`, but not always its best key's. Print the key "
+        "you choose for each query next to its scores: is it always the highest score?",
+        "Run your function twice on the same scores: is the output the same? The exercise's "
+        "hard attention takes each query's highest-scoring key, every time.",
+    ],
+    "zero gradient": [
+        "A gradient reaches the scores, but it is zero. Which terms of your expression "
+        "still depend on `scores` after the detaches, and do their gradients cancel?",
+        "Write your output as a sum of terms and mark each one detached or not. The "
+        "gradient is the sum of the undetached terms' gradients: which of them should be "
+        "soft attention's, and which should carry none?",
     ],
     "no gradient": [
         "Your output is right. Print its `requires_grad`: can a gradient flow from it back "

@@ -120,6 +120,20 @@ def hard_pooling_only(scores, values):
     return values[scores.argmax(dim=-1)]
 
 
+def straight_through_no_detach(scores, values):
+    """Forgets the detach: the right output, but soft - soft has a gradient of exactly 0."""
+    soft = torch.softmax(scores, dim=-1) @ values
+    return values[scores.argmax(dim=-1)] + soft - soft
+
+
+def straight_through_sampled(scores, values):
+    """Samples each query's key from the softmax instead of taking its highest score."""
+    weights = torch.softmax(scores, dim=-1)  # (n_q, n_k)
+    picks = torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))
+    soft = weights @ values
+    return soft + (values[picks.squeeze(-1)] - soft).detach()
+
+
 def straight_through_detached_everything(scores, values):
     """Detaches the whole sum: the right output, no gradient."""
     soft = torch.softmax(scores, dim=-1) @ values
@@ -304,6 +318,13 @@ ANSWERS = [
         "no gradient",
         "the whole output detached",
     ),
+    Answer(
+        check_my_straight_through_pooling,
+        straight_through_no_detach,
+        "zero gradient",
+        "two soft terms cancel",
+    ),
+    Answer(check_my_straight_through_pooling, straight_through_sampled, "wrong key", "sampled"),
     Answer(check_my_straight_through_pooling, soft_pooling, "soft"),
     Answer(check_my_straight_through_pooling, straight_through_detach_swapped, "soft"),
     Answer(check_my_straight_through_pooling, straight_through_sharpened, "gradient"),
