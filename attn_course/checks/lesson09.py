@@ -14,7 +14,9 @@ the recipe.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import math
 from collections.abc import Callable
 from typing import Any
@@ -94,7 +96,29 @@ def _vaswani_rate(step: int, warmup_steps: int, num_hiddens: int) -> float:
     return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
 
 
-def _diagnose_vaswani(actual: Any, expected: Any, case: Case) -> Failure | None:
+def _larger_everywhere(student: Callable, cases: list[Case]) -> bool:
+    """Whether ``student`` returns the larger of the two (right) terms on every case where
+    they differ, during the warm-up and after it: a max taken for the min. A wrong term on
+    one side only (a warm-up term too steep, a decay too slow) also makes the min return
+    the other, larger term there, but not on both sides."""
+    for case in cases:
+        step, warmup_steps, num_hiddens = case.args
+        if step == warmup_steps:
+            continue  # the two terms are equal
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # the run prints, not the probe
+                actual = student(*case.args)
+        except Exception:  # the run itself reports it
+            return False
+        larger = num_hiddens**-0.5 * max(step * warmup_steps**-1.5, step**-0.5)
+        if not isinstance(actual, (int, float)) or not math.isclose(actual, larger, rel_tol=1e-6):
+            return False
+    return True
+
+
+def _diagnose_vaswani(
+    actual: Any, expected: Any, case: Case, takes_larger: bool = False
+) -> Failure | None:
     if not isinstance(actual, (int, float)) or isinstance(actual, bool):
         return None  # compare() names the type
     if math.isclose(actual, expected, rel_tol=1e-6):
@@ -105,9 +129,7 @@ def _diagnose_vaswani(actual: Any, expected: Any, case: Case) -> Failure | None:
     for factor, how in ((num_hiddens**0.5, "missing"), (num_hiddens**-0.5, "applied twice")):
         if math.isclose(actual, expected * factor, rel_tol=1e-6):
             return Failure("scale", f"{got}: the factor d^-0.5 is {how}")
-    if step != warmup_steps and math.isclose(
-        actual, num_hiddens**-0.5 * max(rise, decay), rel_tol=1e-6
-    ):
+    if takes_larger and math.isclose(actual, num_hiddens**-0.5 * max(rise, decay), rel_tol=1e-6):
         return Failure("min", f"{got}: the larger of the two terms, not the smaller")
     phase = "warmup" if step <= warmup_steps else "decay"
     where = "during the warm-up" if phase == "warmup" else "after the warm-up"
@@ -152,13 +174,16 @@ def check_my_vaswani_rate(student: Callable) -> None:
         Case("step 9, after a 4-step warm-up, d = 16", (9, 4, 16)),
         Case("step 100, after a 1-step warm-up, d = 64", (100, 1, 64)),
     ]
+    takes_larger = _larger_everywhere(student, cases)
     run_check(
         "my_vaswani_rate",
         student,
         _vaswani_rate,
         cases,
         hints=VASWANI_HINTS,
-        diagnose=_diagnose_vaswani,
+        diagnose=lambda actual, expected, case: _diagnose_vaswani(
+            actual, expected, case, takes_larger
+        ),
     )
 
 
@@ -260,9 +285,10 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
 
 def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
     if isinstance(actual, _Called):
+        does = "the block" if actual.part == "block" else "a sublayer's Add & Norm"
         return Failure(
             "called_block",
-            f"called {actual.part}, which computes the block for you: build it from its parts",
+            f"called {actual.part}, which computes {does} for you: build it from its parts",
         )
     if not isinstance(actual, torch.Tensor) or _close(actual, expected):
         return None

@@ -74,6 +74,16 @@ def warmup_exponent_half(step, warmup_steps, num_hiddens):
     return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-0.5)
 
 
+def warmup_too_steep(step, warmup_steps, num_hiddens):
+    # the min then keeps the decay term during the warm-up: the larger term there
+    return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**1.5)
+
+
+def decay_too_slow(step, warmup_steps, num_hiddens):
+    # the min then keeps the warm-up term after the warm-up: the larger term there
+    return num_hiddens**-0.5 * min(step**-0.25, step * warmup_steps**-1.5)
+
+
 def decay_as_one_over_step(step, warmup_steps, num_hiddens):
     return num_hiddens**-0.5 * min(warmup_steps**0.5 / step, step * warmup_steps**-1.5)
 
@@ -175,6 +185,8 @@ ANSWERS = [
     Answer(check_my_vaswani_rate, rate_with_max, "min"),
     Answer(check_my_vaswani_rate, warmup_exponent_half, "warmup"),
     Answer(check_my_vaswani_rate, decay_as_one_over_step, "decay"),
+    Answer(check_my_vaswani_rate, warmup_too_steep, "warmup", "min kept, not a max"),
+    Answer(check_my_vaswani_rate, decay_too_slow, "decay", "min kept, not a max"),
     Answer(check_my_vaswani_rate, rate_as_tensor, "type", "torch.minimum: a tensor"),
     Answer(check_my_pre_norm_block, pre_norm, "pass"),
     Answer(check_my_pre_norm_block, post_norm, "post_norm"),
