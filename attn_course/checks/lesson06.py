@@ -1,7 +1,7 @@
 """Checks for the coding exercises of lesson 06 (multi-head attention).
 
 - ``check_my_interleaved_transpose_qkv(my_interleaved_transpose_qkv)``: heads into the
-  batch axis, head ``h`` taking every ``num_heads``-th feature from ``h`` on.
+  batch axis, head ``i`` taking every ``num_heads``-th feature from ``i`` on.
 - ``check_my_neighbour_heads(my_neighbour_heads)``: query and key weights, set by hand,
   with which head 0 attends to the next position and head 1 to the previous one, also
   with fewer features per head than positions.
@@ -35,7 +35,7 @@ def _features(*shape: int, seed: int) -> torch.Tensor:
 
 
 def _interleaved(X: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """The reference: head h takes features h, h + num_heads, ... of every step."""
+    """The reference: head i takes features i, i + num_heads, ... of every step."""
     batch_size, steps, num_hiddens = X.shape
     X = X.reshape(batch_size, steps, num_hiddens // num_heads, num_heads)  # (b, s, p, heads)
     X = X.permute(0, 3, 1, 2)  # (batch, heads, steps, p)
@@ -65,7 +65,7 @@ def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | N
         return Failure(
             "rows",
             "the right heads, but the rows are ordered head by head "
-            "(row h * batch + b instead of b * num_heads + h)",
+            "(row i * batch + b instead of b * num_heads + i, for head i)",
         )
     # One reshape straight to the output shape: of the lesson's blocks, and of the
     # interleaved heads (the head axis moved next to the features, not next to the batch).
@@ -105,8 +105,8 @@ INTERLEAVED_HINTS = {
 def check_my_interleaved_transpose_qkv(student: Callable) -> None:
     """Check ``student(X, num_heads)``: X (batch, steps, num_hiddens) -> (batch*num_heads, ...).
 
-    Head ``h`` of sequence ``b`` (row ``b * num_heads + h``) holds the features
-    ``h, h + num_heads, h + 2 * num_heads, ...`` of every step. Prints a verdict.
+    Head ``i`` of sequence ``b`` (row ``b * num_heads + i``) holds the features
+    ``i, i + num_heads, i + 2 * num_heads, ...`` of every step. Prints a verdict.
     """
     cases = [
         Case("batch 2, 3 steps, 6 features, 2 heads", (_features(2, 3, 6, seed=1), 2)),
@@ -314,7 +314,7 @@ NEIGHBOUR_HINTS = {
     "swapped": [
         "Both rules are there, but each in the other's head. Which rows of W_q make the "
         "projected features of head 0?",
-        "Head h owns the projected features h * head_size to (h + 1) * head_size - 1, as in "
+        "Head i owns the projected features i * head_size to (i + 1) * head_size - 1, as in "
         "transpose_qkv. Which rows did you fill for the rule 'next position'?",
     ],
     "flat": [
@@ -425,10 +425,12 @@ def _loop(
     valid_lens: torch.Tensor | None = None,
     scale_features: int | None = None,
     fill: float | None = None,
+    head_size: int | None = None,
 ) -> torch.Tensor:
     """Multi-head attention one head at a time; the options give known wrong answers
-    (``fill``: mask by writing that number into the padded scores, then a plain softmax)."""
-    head_size = W_q.shape[0] // num_heads
+    (``fill``: mask by writing that number into the padded scores, then a plain softmax;
+    ``head_size``: slices of that size, as when it is taken from an input's size)."""
+    head_size = head_size or W_q.shape[0] // num_heads
     scale = math.sqrt(scale_features or head_size)
     heads = []
     for h in range(num_heads):
@@ -474,6 +476,20 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
     for features in (W_q.shape[0], 1, head_size**2):
         if _same(actual, _loop(*common, W_o, num_heads, valid_lens, scale_features=features)):
             return Failure("scale", "the scores reach the softmax at the wrong scale")
+    # A head size taken from an input (query_size // num_heads, or W_q.shape[1], the
+    # in_features of nn.Linear's (out, in) weight), not from num_hiddens.
+    for size in {X.shape[-1] // num_heads for X in (queries, keys, values)} - {head_size}:
+        try:
+            wrong = _loop(*common, W_o, num_heads, valid_lens, head_size=size)
+        except RuntimeError:  # these slices do not add up to num_hiddens features
+            continue
+        if _same(actual, wrong):
+            return Failure(
+                "inputs",
+                f"the heads have {size} features each, where num_hiddens "
+                f"{W_q.shape[0]} / num_heads {num_heads} gives {head_size}: the head size "
+                "came from an input's size",
+            )
     if valid_lens is not None and _same(actual, _loop(*common, W_o, num_heads, None)):
         return Failure("mask", "the result ignores valid_lens: padded keys get weight")
     if (
@@ -516,6 +532,12 @@ LOOP_HINTS = {
         "scores are all equal again. What is the softmax of equal scores, and which "
         "function of lesson 03 gives such a row zeros instead?",
     ],
+    "inputs": [
+        "In the failing case an input's size differs from num_hiddens. Which of the two "
+        "should the head size be num_heads times smaller than?",
+        "nn.Linear stores its weight as (out_features, in_features). Which axis of W_q has "
+        "num_hiddens entries, and which one query_size?",
+    ],
     "projection": [
         "Your heads are right and concatenated in the right order. Is anything applied after "
         "the concatenation in the lesson's formula?",
@@ -535,7 +557,18 @@ def check_my_multihead_loop(student: Callable) -> None:
         # num_hiddens, num_heads, valid_lens
         ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
         ("2 heads, no valid_lens", 2, 3, 4, 8, 8, 8, 8, 2, None),
-        ("4 heads, valid_lens (batch,)", 2, 3, 5, 8, 6, 4, 8, 4, torch.tensor([2, 5])),
+        (
+            "4 heads, query_size 12, num_hiddens 8, valid_lens (batch,)",
+            2,
+            3,
+            5,
+            12,
+            6,
+            4,
+            8,
+            4,
+            torch.tensor([2, 5]),
+        ),
         (
             "3 heads, valid_lens (batch, queries)",
             2,

@@ -36,7 +36,9 @@ def blocks_of_features(X, num_heads):
 def heads_before_sequences(X, num_heads):
     batch_size, steps, num_hiddens = X.shape
     X = X.reshape(batch_size, steps, num_hiddens // num_heads, num_heads)
-    return X.permute(3, 0, 1, 2).reshape(num_heads * batch_size, steps, -1)  # row h*batch + b
+    return X.permute(3, 0, 1, 2).reshape(
+        num_heads * batch_size, steps, -1
+    )  # row i*batch + b for head i
 
 
 def one_reshape(X, num_heads):
@@ -195,6 +197,31 @@ def loop(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     return torch.cat(heads, dim=-1) @ W_o.T
 
 
+def head_size_from_queries(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
+    head_size = queries.shape[-1] // num_heads  # query_size / h, not num_hiddens / h
+    heads = []
+    for h in range(num_heads):
+        rows = slice(h * head_size, (h + 1) * head_size)
+        Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
+        scores = Q @ K.transpose(1, 2) / math.sqrt(head_size)
+        heads.append(masked_softmax(scores, valid_lens) @ V)
+    return torch.cat(heads, dim=-1) @ W_o.T
+
+
+def head_size_from_W_q_columns(
+    queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None
+):
+    # W_q is (out_features, in_features): its columns count query_size, not num_hiddens.
+    head_size = W_q.shape[1] // num_heads
+    heads = []
+    for h in range(num_heads):
+        rows = slice(h * head_size, (h + 1) * head_size)
+        Q, K, V = queries @ W_q[rows].T, keys @ W_k[rows].T, values @ W_v[rows].T
+        scores = Q @ K.transpose(1, 2) / math.sqrt(head_size)
+        heads.append(masked_softmax(scores, valid_lens) @ V)
+    return torch.cat(heads, dim=-1) @ W_o.T
+
+
 def scaled_by_num_hiddens(queries, keys, values, W_q, W_k, W_v, W_o, num_heads, valid_lens=None):
     # Dividing by sqrt(num_hiddens) is the same as shrinking W_q by num_heads ** -0.5.
     return loop(queries, keys, values, W_q * num_heads**-0.5, W_k, W_v, W_o, num_heads, valid_lens)
@@ -298,6 +325,8 @@ ANSWERS = [
     Answer(check_my_multihead_loop, scaled_by_head_size, "scale"),
     Answer(check_my_multihead_loop, ignores_valid_lens, "mask"),
     Answer(check_my_multihead_loop, forgets_W_o, "projection"),
+    Answer(check_my_multihead_loop, head_size_from_queries, "inputs"),
+    Answer(check_my_multihead_loop, head_size_from_W_q_columns, "inputs"),
     Answer(check_my_multihead_loop, masks_with_minus_infinity, "nan"),
     Answer(check_my_multihead_loop, masks_with_large_negative, "empty"),
     Answer(check_my_multihead_loop, concatenates_along_queries, "raised"),
