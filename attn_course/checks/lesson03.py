@@ -276,11 +276,15 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
         top = X[b, q][visible[b, q]].max()  # the largest visible score of the row
         row_top, batch_top = X[b, q].max(), X.max()
         if row_top > top and torch.exp(top - row_top) == 0:
-            cause = f"its largest score, {float(row_top):.0f}, is a hidden key's"
-            subtracted = row_top
+            cause = (
+                f"its largest score, {float(row_top):.0f}, is a hidden key's, so a softmax "
+                f"or a maximum over all its keys gives exp(s - {float(row_top):.0f}), which"
+            )
         elif batch_top > top and torch.exp(top - batch_top) == 0:
-            cause = f"the largest score of the batch is {float(batch_top):.0f}"
-            subtracted = batch_top
+            cause = (
+                f"the largest score of the batch is {float(batch_top):.0f}, "
+                f"and exp(s - {float(batch_top):.0f})"
+            )
         else:
             cause = ""
         if cause:
@@ -288,7 +292,7 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
                 "underflow",
                 f"row (batch {b}, query {q}) has "
                 f"{_count(int(visible[b, q].sum()), 'visible key')}, yet all its "
-                f"weights are 0: {cause}, and exp(s - {float(subtracted):.0f}) is 0 "
+                f"weights are 0: {cause} is 0 "
                 f"for every visible score s (the largest is {float(top):.0f})",
             )
     off = ((sums - 1).abs() > tolerance) & has_key
@@ -353,8 +357,9 @@ LEFT_PADDED_HINTS = {
     "nan": [
         "A row with no visible key came out NaN. What is a softmax of a row in which every "
         "score is -inf?",
-        "0/0 is NaN. Such a row has nothing to average: which value should each of its "
-        "weights have, and how can your code give it without dividing by zero?",
+        "A softmax subtracts the row's maximum first: what is the maximum of a row of -inf, "
+        "and what is -inf minus it? Such a row has nothing to average: which value should each "
+        "of its weights have, and which scores give it without a NaN on the way?",
     ],
     "overflow": [
         "A row that does have visible keys came out inf or NaN, and its scores are large. "
@@ -379,12 +384,14 @@ LEFT_PADDED_HINTS = {
         "a NaN (or a value detached from X) that a later step hides from the output?",
         "A NaN replaced after the softmax is gone from the weights, but the backward pass still "
         "runs through that row's softmax and multiplies by 0 there: 0 x NaN is NaN. Which of "
-        "your steps passes that NaN on to X, and can an empty row avoid 0/0 before the softmax?",
+        "your steps passes that NaN on to X, and can an empty row avoid its NaN before the "
+        "softmax?",
     ],
     "underflow": [
         "A row that has visible keys came out all zeros. exp(x) is exactly 0 in float32 "
-        "once x is below about -104: which number did your code subtract from that row's "
-        "scores, and which key's score is it?",
+        "once x is below about -104: which number was subtracted from that row's scores (by "
+        "your code, or by torch.softmax, which subtracts the row's maximum), and which key's "
+        "score is it?",
         "Subtracting a maximum keeps every exponent at most 0, so nothing overflows. But "
         "if that maximum is not one of the row's visible scores and lies far above them "
         "(a <pad> score, another row's), every visible key's exponent falls below -104. "
