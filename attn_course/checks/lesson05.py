@@ -73,7 +73,17 @@ def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
     mask = torch.arange(steps) < valid_lens[:, None]  # (batch, steps)
     real_sum = float((per_token * mask).sum())
     per_sentence = (per_token * mask).sum(1) / valid_lens.clamp(min=1)  # (batch,)
-    mistakes = {
+    mistakes = {}
+    if bool((labels[~mask] != 0).any()):  # some label past a valid length is not <pad>
+        # ignore_index=0 drops the <pad> labels, not the positions past the valid lengths.
+        dropping_pad = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=0)
+        which = "every position" if bool((labels != 0).all()) else "more than the real tokens"
+        mistakes["labels"] = (
+            f"the mean over the positions whose label is not <pad>, here {which}: "
+            "labels past a valid length need not be <pad>",
+            float(dropping_pad),
+        )
+    mistakes |= {
         "padding": ("the mean over every position, padding included", float(per_token.mean())),
         "denominator": (
             f"the right sum divided by batch * steps = {batch * steps}",
@@ -129,6 +139,13 @@ LOSS_HINTS = {
         "labels should count in the average, and which should not?",
         "On the case with lengths (5, 2, 3), how many of the 15 positions are real tokens? "
         "Check that only those contribute to your sum.",
+    ],
+    "labels": [
+        "Your loss skips the labels that are <pad>, which is right only where the padding "
+        "is <pad>. Which argument, rather than the labels, says where each sentence ends?",
+        'On the case "one token in one sentence", the labels past the valid length are '
+        "ordinary tokens: how many of its 5 positions should count, and how many does "
+        "your sum count?",
     ],
     "denominator": [
         "The positions you add up look right, but the average is off by a constant factor. "

@@ -24,6 +24,10 @@ def loss_counts_padding(logits, labels, valid_lens):
     return F.cross_entropy(logits.transpose(1, 2), labels)
 
 
+def loss_ignores_pad_labels(logits, labels, valid_lens):
+    return F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=0)
+
+
 def loss_divides_by_all_positions(logits, labels, valid_lens):
     per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
     return (per_token * real_tokens(labels, valid_lens)).sum() / labels.numel()
@@ -120,6 +124,7 @@ def accuracy_least_attended(attention_weights, gold_alignments):
 ANSWERS = [
     Answer(check_masked_ce_loss, loss_right, "pass"),
     Answer(check_masked_ce_loss, loss_counts_padding, "padding", "averages over padding too"),
+    Answer(check_masked_ce_loss, loss_ignores_pad_labels, "labels", "ignore_index=0"),
     Answer(check_masked_ce_loss, loss_divides_by_all_positions, "denominator", "batch * steps"),
     Answer(check_masked_ce_loss, loss_averages_sentences, "per_sentence", "mean of means"),
     Answer(check_masked_ce_loss, loss_mask_keeps_one_pad, "mask", "arange <= valid_lens"),
