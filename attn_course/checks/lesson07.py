@@ -135,6 +135,35 @@ def _name_output_projection(results: list[CaseResult], answers: dict[int, Any]) 
             )
 
 
+def _name_missing_product(results: list[CaseResult], answers: dict[int, Any]) -> None:
+    """Name one product between positions left out (n * n * d short) if it fits every failing case.
+
+    At n = 2d one n * n * d is two n * d * d (two projections left out), so no single case can
+    tell the two apart; the cases together can.
+    """
+    failing = [number for number, result in enumerate(results) if not result.passed]
+    cases = _MULTIPLY_ADD_CASES
+
+    def one_product_short(number: int) -> bool:
+        n, d, k = cases[number].args
+        conv, gru, attention = _multiply_adds(n, d, k)
+        return results[number].kind == "attention" and tuple(answers[number]) == (
+            conv,
+            gru,
+            attention - n * n * d,
+        )
+
+    if failing and all(one_product_short(number) for number in failing):
+        for number in failing:
+            results[number] = CaseResult(
+                cases[number].description,
+                False,
+                "entry 2 (self-attention) counts the projections but one product between "
+                "positions too few (it is n * n * d short)",
+                "attention_product",
+            )
+
+
 MULTIPLY_ADD_HINTS = {
     "conv": [
         "Your Conv1d count is off. For one output position, how many d x d matrices does the "
@@ -149,10 +178,16 @@ MULTIPLY_ADD_HINTS = {
         "matrix (nn.GRU's weight_ih_l0 and weight_hh_l0 hold them). Count one step, then n steps.",
     ],
     "attention": [
-        "Your self-attention count is too small. Did you count the projections as well as the "
+        "Your self-attention count is too small. Did you count the projections and both "
         "products between positions?",
         "Write down the shapes: X W_q is (n x d) times (d x d); Q K^T is (n x d) times (d x n); "
         "the weights times V is (n x n) times (n x d). A product (a x b)(b x c) costs a * b * c.",
+    ],
+    "attention_product": [
+        "Your self-attention count has the projections but one product between positions too "
+        "few. Which products between positions does DotProductAttention compute?",
+        "Write down the shapes: Q K^T is (n x d) times (d x n); the weights times V is (n x n) "
+        "times (n x d). A product (a x b)(b x c) costs a * b * c.",
     ],
     "attention_extra": [
         "Your self-attention count is too large. Does it count work the exercise says to "
@@ -207,6 +242,7 @@ def check_my_multiply_adds(student: Callable) -> None:
     )
     if results is not None:
         _name_output_projection(results, answers)
+        _name_missing_product(results, answers)
     report("my_multiply_adds", results, hints=MULTIPLY_ADD_HINTS)
 
 
@@ -301,11 +337,11 @@ _DILATED_MISTAKES: list[tuple[str, Callable[[int, int], int], str]] = [
         lambda n, k: _doubling_layers_needed(n, 1),
         "the count for a kernel of size 3; this kernel has size {k}",
     ),
-    (
-        "reach",
+    (  # reaches 2r, 4r, 8r, ...: the same count either way, so both mistakes are named
+        "double_reach",
         lambda n, k: _doubling_layers_needed(n, k - 1),
         "the count if one layer moved information {two_r} positions towards input n - 1 at "
-        "dilation 1",
+        "dilation 1, or as if the first layer already had dilation 2",
     ),
     *(
         (
@@ -395,6 +431,12 @@ DILATED_HINTS = {
         "How many positions towards input n - 1 does one layer of kernel size k move "
         "information at dilation 1? Only the taps on one side of the centre lead there.",
         "Work n = 100 with k = 5 by hand: how far does output 0 see after 1, 2 and 3 layers?",
+    ],
+    "double_reach": [
+        "Your count is as if every layer reached twice as far as it does. Which dilation does "
+        "your first layer have, and how many positions towards input n - 1 does it move "
+        "information? Only the taps on one side of the centre lead there.",
+        "Work n = 8 with k = 5 by hand: how far does output 0 see after 1, 2 and 3 layers?",
     ],
     "rounded_down": [
         "Your count is one layer short on some cases. Where does it round down (an integer "

@@ -48,6 +48,14 @@ def attention_without_projections(n, d, k):
     return k * n * d * d, 6 * n * d * d, 2 * n * n * d
 
 
+def attention_one_product_between_positions(n, d, k):
+    return k * n * d * d, 6 * n * d * d, 3 * n * d * d + n * n * d  # Q K^T only, not weights @ V
+
+
+def attention_without_two_projections(n, d, k):
+    return k * n * d * d, 6 * n * d * d, n * d * d + 2 * n * n * d  # n * n * d at n = 2d
+
+
 def conv_without_kernel(n, d, k):
     return n * d * d, 6 * n * d * d, 3 * n * d * d + 2 * n * n * d
 
@@ -83,6 +91,14 @@ def reach_both_sides(n, k):
     layers, reach = 0, 0
     while reach < n - 1:
         reach += (k - 1) * 2**layers  # k - 1 taps besides the centre, not the r on one side
+        layers += 1
+    return layers
+
+
+def first_dilation_two(n, k):
+    r, layers, reach = (k - 1) // 2, 0, 0
+    while reach < n - 1:
+        reach += r * 2 ** (layers + 1)  # dilations 2, 4, 8, ...: the first layer's is 2
         layers += 1
     return layers
 
@@ -170,6 +186,18 @@ ANSWERS = [
     Answer(check_my_multiply_adds, attention_with_softmax, "attention_extra", "counts the softmax"),
     Answer(check_my_multiply_adds, gru_one_matrix_per_gate, "gru", "forgot the hidden matrices"),
     Answer(check_my_multiply_adds, attention_without_projections, "attention", "no W_q, W_k, W_v"),
+    Answer(
+        check_my_multiply_adds,
+        attention_one_product_between_positions,
+        "attention_product",
+        "Q K^T but not the weights times V",
+    ),
+    Answer(
+        check_my_multiply_adds,
+        attention_without_two_projections,
+        "attention",
+        "two projections left out: one n^2 d product short only at n = 2d",
+    ),
     Answer(check_my_multiply_adds, conv_without_kernel, "conv", "one matrix per position"),
     Answer(check_my_multiply_adds, multiply_adds_as_floats, "type", "floats, not ints"),
     Answer(check_my_multiply_adds, total_only, "type", "one number instead of three"),
@@ -177,7 +205,8 @@ ANSWERS = [
     Answer(check_my_dilated_layers_needed, dilated, "pass"),
     Answer(check_my_dilated_layers_needed, dilated_closed_form, "pass", "the closed form"),
     Answer(check_my_dilated_layers_needed, dilated_numpy, "pass", "a numpy integer"),
-    Answer(check_my_dilated_layers_needed, reach_both_sides, "reach", "k - 1 per layer"),
+    Answer(check_my_dilated_layers_needed, reach_both_sides, "double_reach", "k - 1 per layer"),
+    Answer(check_my_dilated_layers_needed, first_dilation_two, "double_reach", "dilations 2, 4"),
     Answer(check_my_dilated_layers_needed, plain_convolutions, "linear", "no dilation"),
     Answer(check_my_dilated_layers_needed, one_layer_too_many, "off_by_one", "<= for <"),
     Answer(check_my_dilated_layers_needed, floor_instead_of_ceiling, "rounded_down", "floor"),
