@@ -156,6 +156,7 @@ def _decode(
     tokens = torch.randint(0, _VOCAB, (batch, steps), generator=generator)
     cache = cache_class(max_steps)
     cached = [0, 0]  # steps given to each layer so far
+    seen["given"] = cached
     length, update = cache.length, cache.update
 
     def watched_length(layer: int) -> int:
@@ -229,8 +230,9 @@ def check_my_preallocated_cache(student: Callable) -> None:
         except NotImplementedError:
             raise
         except Exception as error:
-            if steps > max_steps:  # the case that overflows: was it update that refused?
-                if seen.get("refused") is not None:
+            full = seen.get("given", [0])[0] >= max_steps  # failed once the buffers were full
+            if steps > max_steps and (full or seen.get("problem") is not None):
+                if seen.get("refused") is not None:  # the case that overflows: update refused
                     return _REFUSED
                 seen["late"] = f"{type(error).__name__}: {error}"
                 return None
@@ -242,17 +244,12 @@ def check_my_preallocated_cache(student: Callable) -> None:
     def diagnose(actual: Any, expected: Any, case: Case) -> Failure | None:
         seen = seen_by_case.get(case.args, {})
         steps, max_steps = case.args[:2]
-        if steps > max_steps:
-            if isinstance(actual, str) and actual == _REFUSED:
-                return None
-            late = seen.get("late")
-            then = f"; the decoding then failed with {late}" if late else ""
-            return Failure(
-                "overflow",
-                f"update raised no ValueError when step {steps} came to room for {max_steps}{then}",
-            )
-        if seen.get("problem") is not None:
-            kind, layer, said, truth = seen["problem"]
+        if steps > max_steps and isinstance(actual, str) and actual == _REFUSED:
+            return None
+        problem = seen.get("problem")
+        # a problem met only at the step past max_steps is the overflow's, reported below
+        if problem is not None and problem[3] <= max_steps:
+            kind, layer, said, truth = problem
             if kind == "length":
                 detail = f"length({layer}) said {said} when {truth} steps were cached"
             elif kind == "layers":
@@ -266,6 +263,13 @@ def check_my_preallocated_cache(student: Callable) -> None:
                     "were cached"
                 )
             return Failure(kind, detail)
+        if steps > max_steps:
+            late = seen.get("late")
+            then = f"; the decoding then failed with {late}" if late else ""
+            return Failure(
+                "overflow",
+                f"update raised no ValueError when step {steps} came to room for {max_steps}{then}",
+            )
         if seen.get("moved") is not None and torch.allclose(actual, expected, atol=1e-5):
             layer, truth = seen["moved"]
             return Failure(
@@ -318,8 +322,9 @@ CACHE_HINTS = {
         "their steps axis?",
     ],
     "overflow": [
-        "What does your update do when the new steps do not fit in the buffers? Writing into "
-        "a slice past the end of a tensor raises no error.",
+        "What does your update do when the new steps do not fit in the buffers? Writing one "
+        "step into a slice past the end of a tensor raises no error: its steps axis of size 1 "
+        "broadcasts to the empty slice.",
         "Before writing, how many steps would this layer hold after the call, and how does "
         "that compare with max_steps? What should update do when it is more?",
     ],
