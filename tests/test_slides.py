@@ -12,16 +12,17 @@ calls, type hints or lint comments, at most 20 lines), and a lecture's shape (ti
 with goals, Recap, Questions, Summary, References, a figure drawn in code).
 
 In the exported decks (tools/export_slides.py), in one headless Chromium with the
-network cut, at 1280x800 and every fragment shown: each deck loads only local
-files and typesets its maths; the arrow keys walk every slide in order; no slide is
-taller than the screen and nothing in it scrolls (scrollHeight <= clientHeight on
-every slide, code box and output); no typeset formula is clipped or leaves the
-slide; no code or output line wraps; body text >= 28 px, code >= 24 px, plot text
->= 14 px as displayed (the figure's smallest font in points, times its dpi / 72,
-times the displayed over the natural image width); no figure is enlarged beyond its
-pixels (soft on a projector); each key figure (a hide-input cell) large on a slide
-of its own; the heading of every slide at the same y; reveal's controls, progress
-bar and slide number off the content; speaker notes that the speaker view (S) shows.
+network cut, at 1280x800 and every fragment shown: each deck loads only local files
+and typesets its maths; the arrow keys walk every slide in order; no slide is taller
+than the screen and nothing in it scrolls (scrollHeight <= clientHeight on every
+slide, code box and output), a Question's answer included once opened; no typeset
+formula is clipped or leaves the slide; no code or output line wraps; body text >=
+28 px, code >= 24 px, plot text >= 14 px as displayed (the figure's smallest font in
+points, times its dpi / 72, times the displayed over the natural image width); no
+figure is enlarged beyond its pixels (soft on a projector); each key figure (a
+hide-input cell) large on a slide of its own; the heading of every slide at the same
+y; reveal's controls, progress bar and slide number off the content; speaker notes
+that the speaker view (S) shows.
 Two slides per deck are saved as screenshots in build/artifacts/.
 
 Every failing deck test lists all its problems, each naming the deck and the slide
@@ -560,6 +561,20 @@ async () => {
       if (clip) info.clippedMaths.push(Array.from(maths.textContent.trim()).slice(0, 40).join(''));
     }
     info.padBottom = parseFloat(getComputedStyle(slide).paddingBottom);
+    // A Question's answer, opened in the lecture, must fit on the slide as well.
+    const answers = Array.from(slide.querySelectorAll('details:not([open])'));
+    info.answerBottom = null;
+    if (answers.length) {
+      answers.forEach(d => { d.open = true; });
+      await new Promise(done => MathJax.Hub.Queue(() => done(true)));
+      info.answerBottom = 0;
+      for (const el of slide.querySelectorAll('details *')) {
+        if (el.closest('aside.notes') || !visible(el)) continue;
+        const r = rect(el);
+        if (r.h) info.answerBottom = Math.max(info.answerBottom, r.b);
+      }
+      answers.forEach(d => { d.open = false; });
+    }
     slides.push(info);
   }
   Reveal.slide(0, 0);
@@ -725,6 +740,11 @@ def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
         if s["scrollHeight"] > s["clientHeight"] or s["bottom"] > bottom_limit:
             tall = max(s["scrollHeight"], s["bottom"] - s["slide"]["y"] + s["padBottom"])
             problems.append(f"{where}: {tall:.0f} px tall, the slide is {HEIGHT} px")
+        if s["answerBottom"] is not None and s["answerBottom"] > bottom_limit:
+            tall = s["answerBottom"] - s["slide"]["y"] + s["padBottom"]
+            problems.append(
+                f"{where}: its answer, opened, is {tall:.0f} px tall, the slide {HEIGHT}"
+            )
         if s["right"] > WIDTH:
             problems.append(f"{where}: content reaches x = {s['right']:.0f}, beyond {WIDTH}")
         for box in s["scrollers"]:
