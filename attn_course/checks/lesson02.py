@@ -7,11 +7,11 @@
 - ``make_reading_grid()``: the four panels of exercise 1, one of them transposed (built
   here so that the lesson's cell does not show which).
 
-Each check names the kind of a failure (an inverted test, an exact float
-comparison, some rows only, columns instead of rows, a test that every attention
-matrix passes but a transposed panel can pass too, 0 log 0, the wrong axis, a proxy
-for the entropy such as the variance or the largest weight, ...) and gives hints in
-stages that ask about the property, never the recipe.
+Each check names the kind of a failure (an inverted test, a valid panel flagged, an
+exact float comparison, some rows only, columns instead of rows, a test that every
+attention matrix passes but a transposed panel can pass too, 0 log 0, the wrong axis, a
+proxy for the entropy such as the variance or the largest weight, a wrong row, ...) and
+gives hints in stages that ask about the property, never the recipe.
 """
 
 from __future__ import annotations
@@ -118,9 +118,10 @@ def _missed_panel(panel: torch.Tensor) -> str:
 
 
 def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
-    """Name the typical mistakes: exact float equality, an inverted test, the columns tested
-    instead of the rows, some rows only, and a test that every attention matrix passes but
-    that a transposed panel can pass too (its largest cells, two cells near 1)."""
+    """Name the typical mistakes: exact float equality, the columns tested instead of the
+    rows, a valid panel flagged, some rows only, and a test that every attention matrix
+    passes but that a transposed panel can pass too (its largest cells, two cells near 1).
+    An inverted test is named by the check, from all the cases together."""
     if not isinstance(actual, torch.Tensor) or actual.dtype != torch.bool:
         return None
     if actual.shape != expected.shape or _same(actual, expected):
@@ -130,15 +131,16 @@ def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case
     panel = f"panel {wrong}" if wrong else "the panel"
     if _same(actual, ~(grid.sum(dim=-1) == 1).all(dim=-1)):
         return Failure("exact", f"{panel} is flagged; its rows sum to 1 up to rounding")
-    if _same(actual, ~expected) and bool(actual.any()):
-        return Failure("inverted", _INVERTED)
     if _same(actual, _rows_sum_to_one(grid.transpose(-2, -1)).all(dim=-1)):
         return Failure(
             "columns",
             f"{panel} is flagged because its columns sum to 1; its rows sum to 1 as well",
         )
-    if bool((actual & ~expected).any()):  # a valid panel flagged: no known mistake
-        return None
+    flagged_valid = actual & ~expected  # (...,) valid panels that are flagged
+    if bool(flagged_valid.any()):  # inverted or not: decided over all cases (see the check)
+        first = tuple(int(i) for i in flagged_valid.nonzero()[0])
+        named = f"panel {first}" if first else "the panel"
+        return Failure("valid", f"{named} is flagged, but it is a valid attention matrix")
     detail = f"{panel} is transposed but not flagged: {_missed_panel(grid[wrong])}"
     fine = _rows_sum_to_one(grid)  # (..., n)
     n = grid.shape[-1]
@@ -160,6 +162,12 @@ _FIND_TRANSPOSED_HINTS = {
         "an attention matrix have, and does a transposed panel have it?",
         "Say it in words for one panel: 'this panel is transposed because ...'. Does your code "
         "return True in that case?",
+    ],
+    "valid": [
+        "A valid attention matrix is flagged. Which property do valid panels have that your "
+        "test ignores?",
+        "A panel is transposed only if it cannot be attention with the queries on the rows. "
+        "Which rule does every such matrix obey, and does the flagged panel break it?",
     ],
     "exact": [
         "A panel whose rows sum to 1 is flagged. Print its row sums with many digits: are "
@@ -196,9 +204,10 @@ _FIND_TRANSPOSED_HINTS = {
 def check_my_find_transposed(student: Callable) -> None:
     """Check ``student(grid)``: (..., n, n) square matrices -> (...,) bool, True if transposed.
 
-    An answer is called inverted when some case shows it flagging a valid panel and every
-    case it fails has each panel's answer opposite: a one-panel case alone cannot tell an
-    inverted test from a missed panel, so every failing case then gets the inverted message.
+    An answer is called inverted only when some case shows it flagging a valid panel and
+    every case it fails has each panel's answer opposite: a case alone cannot tell an
+    inverted test from one that flags too much (every panel, say), so every failing case
+    then gets the inverted message. Otherwise a flagged valid panel is named as such.
     """
     cases = _find_transposed_cases()
     opposite: dict[int, bool] = {}  # case number -> is every panel's answer the opposite?
@@ -215,8 +224,8 @@ def check_my_find_transposed(student: Callable) -> None:
     results = evaluate(student, _find_transposed, cases, diagnose=diagnose)
     if results is not None:
         failed = [i for i, result in enumerate(results) if not result.passed]
-        named = any(results[i].kind == "inverted" for i in failed)
-        if named and all(opposite.get(i, False) for i in failed):
+        flags_valid = any(results[i].kind == "valid" for i in failed)
+        if flags_valid and all(opposite.get(i, False) for i in failed):
             for i in failed:
                 results[i] = CaseResult(cases[i].description, False, _INVERTED, "inverted")
     report("my_find_transposed", results, hints=_FIND_TRANSPOSED_HINTS)
@@ -364,6 +373,14 @@ _HIGHEST_ENTROPY_HINTS = {
 }
 
 
+_HIGHEST_ENTROPY_HINTS["index"] = [
+    "The row you chose is not the one with the largest entropy. What does your code compute "
+    "for each row, and is it the entropy?",
+    "Work the entropy of every row of the smallest failing case by hand and compare it with "
+    "what your code computes for each row.",
+]
+
+
 def check_my_highest_entropy_query(student: Callable) -> None:
     """Check ``student(attention)``: (..., queries, keys) -> (...,) index of the most spread row.
 
@@ -375,12 +392,20 @@ def check_my_highest_entropy_query(student: Callable) -> None:
     cases = _highest_entropy_cases()
     matched: dict[int, dict[str, str]] = {}  # case number -> mistakes that agree there
 
-    def record(actual: object, expected: torch.Tensor, case: Case) -> None:
+    def record(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
         number = next(i for i, known in enumerate(cases) if known is case)
-        if isinstance(actual, torch.Tensor) and actual.dtype == expected.dtype:
-            if actual.shape == expected.shape:
-                matched[number] = _known_mistakes(actual, expected, case)
-        return None  # compare() reports the case; the mistakes are named below
+        if not isinstance(actual, torch.Tensor) or actual.dtype != expected.dtype:
+            return None  # compare() names the type or the dtype
+        if actual.shape != expected.shape:
+            return None
+        matched[number] = _known_mistakes(actual, expected, case)
+        if _same(actual, expected):
+            return None
+        # An index is right or wrong, never near: name the rows, not a numeric gap.
+        wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # first wrong index
+        where = f" (matrix {', '.join(map(str, wrong))})" if wrong else ""
+        chosen, best = int(actual[wrong]), int(expected[wrong])
+        return Failure("index", f"chose row {chosen}; the largest entropy is row {best}{where}")
 
     results = evaluate(student, _highest_entropy_query, cases, diagnose=record)
     if results is not None and matched:

@@ -93,6 +93,17 @@ def find_transposed_by_eye(grid):
     return find_transposed_small_peak(grid) | find_transposed_two_large(grid)
 
 
+def find_transposed_all(grid):
+    """Flags every panel: right on the transposed ones, wrong on every valid one."""
+    return torch.ones(grid.shape[:-2], dtype=torch.bool)
+
+
+def find_transposed_not_symmetric(grid):
+    """Flags a panel that is not symmetric: a valid attention matrix rarely is."""
+    symmetric = torch.isclose(grid, grid.transpose(-2, -1), atol=1e-4).all(-1).all(-1)
+    return ~symmetric
+
+
 def find_transposed_per_row(grid):
     """Returns one flag per row, not per panel."""
     return ~torch.isclose(grid.sum(-1), torch.tensor(1.0))
@@ -197,6 +208,8 @@ ANSWERS = [
     Answer(check_my_find_transposed, find_transposed_small_peak, "necessary"),
     Answer(check_my_find_transposed, find_transposed_two_large, "necessary"),
     Answer(check_my_find_transposed, find_transposed_by_eye, "necessary"),
+    Answer(check_my_find_transposed, find_transposed_all, "valid"),
+    Answer(check_my_find_transposed, find_transposed_not_symmetric, "valid"),
     Answer(check_my_find_transposed, find_transposed_per_row, "shape"),
     Answer(check_my_find_transposed, find_transposed_as_int, "dtype"),
     Answer(check_my_highest_entropy_query, highest_entropy_loops, "pass"),
@@ -210,7 +223,7 @@ ANSWERS = [
     Answer(check_my_highest_entropy_query, highest_entropy_smallest_std, "variance"),
     Answer(check_my_highest_entropy_query, highest_entropy_sum_of_squares, "variance"),
     Answer(check_my_highest_entropy_query, highest_entropy_top_two, "peak"),
-    Answer(check_my_highest_entropy_query, highest_entropy_largest_smallest, "values"),
-    Answer(check_my_highest_entropy_query, highest_entropy_count_above, "values"),
+    Answer(check_my_highest_entropy_query, highest_entropy_largest_smallest, "index"),
+    Answer(check_my_highest_entropy_query, highest_entropy_count_above, "index"),
     Answer(check_my_highest_entropy_query, highest_entropy_returns_entropies, "shape"),
 ]
