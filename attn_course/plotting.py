@@ -30,7 +30,7 @@ def label_axes(axes, xlabel, ylabel, titles, xticklabels, yticklabels):
 
 
 def set_ticks(axis, count, labels=None, **text):
-    """Tick labels if given, else whole positions: all up to 10, 5 beyond."""
+    """Tick labels if given, else positions: all to 10, at most 5 beyond."""
     if labels is not None:
         axis.set_ticks(range(count), labels, **text)
     elif count <= 10:  # a tick at every position
@@ -43,7 +43,7 @@ def colour_scale(matrices):
     """One Normalize from the smallest to the largest number drawn; a range
     of no width (all numbers equal) is widened by a tenth on each side."""
     low, high = matrices.min().item(), matrices.max().item()
-    if low == high:  # as matplotlib's colour bar would, but for every panel
+    if low == high:  # a colour bar widens it too; this works without one
         pad = abs(low) / 10 or 0.1  # 0.1 for a grid of zeros
         low, high = low - pad, high + pad
     return Normalize(low, high)
