@@ -262,7 +262,8 @@ def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | No
             return Failure(
                 "flat",
                 f"every query weighs the right key most, but some give it "
-                f"only {least:.2f} of their weight (at least {MIN_WEIGHT} asked)",
+                f"only {math.floor(least * 1000) / 1000:.3f} of their weight, "
+                f"below the {MIN_WEIGHT} asked",
             )
         return None
     if torch.equal(chosen, targets.flip(0)):
@@ -335,8 +336,9 @@ NEIGHBOUR_HINTS = {
         "has fewer. Must every key position have a projected feature of its own, or can "
         "keys share features, as long as each query still scores its own target highest?",
         "A head's score of a query and a key is a dot product of two vectors of head_size "
-        "numbers. With only two numbers per key, how can you place num_steps key vectors so "
-        "that each one is the highest-scoring key for some query vector?",
+        "numbers. With fewer numbers per key than positions (two, in the smallest case), how "
+        "can you place num_steps key vectors so that each one is the highest-scoring key for "
+        "some query vector?",
     ],
     "words": [
         "One head follows the words, so it fails on sentences whose words repeat. Which input "
