@@ -9,7 +9,8 @@
 Each check names the case and the property that breaks: the tiled order of heads, a missing
 scale, keys copied once per query head; a length or a number of steps that is not the number
 cached, keys that move to new memory at every step, buffers larger than ``max_steps``, a
-step past ``max_steps`` that ``update`` does not refuse.
+step past ``max_steps`` that ``update`` does not refuse, buffers kept where ``num_bytes()``
+does not count them.
 """
 
 from __future__ import annotations
@@ -143,12 +144,13 @@ def _decode(
     token at a time, through ``cache_class(max_steps)``. ``seen`` records the first call at
     which the cache's length or returned steps disagreed with what it was given, the first
     time a layer's keys moved to new memory, the first layer whose keys and values sit in
-    memory with room for more than ``max_steps`` steps, and a ``ValueError`` that ``update``
-    raised."""
+    memory with room for more than ``max_steps`` steps, a ``ValueError`` that ``update``
+    raised, and, after the decoding, what ``num_bytes()`` counts against the bytes of buffers of
+    ``max_steps`` steps."""
     from attn_course.kvcache import TinyDecoder
 
     seen = {} if seen is None else seen
-    seen.update(problem=None, moved=None, addresses={}, room=None, refused=None)
+    seen.update(problem=None, moved=None, addresses={}, room=None, refused=None, counted=None)
     generator = torch.Generator().manual_seed(steps * 100 + kv_heads)
     with torch.random.fork_rng():  # seeded weights; the global generator is left alone
         torch.manual_seed(kv_heads)
@@ -196,6 +198,13 @@ def _decode(
     with torch.no_grad():
         logits = [model(tokens[:, :4], cache)]  # the prompt in one call
         logits += [model(tokens[:, t : t + 1], cache) for t in range(4, steps)]
+    # K and V of every layer in buffers of max_steps steps: what num_bytes() should count
+    head_size = 32 // 4
+    buffers = 2 * len(model.layers) * batch * kv_heads * max_steps * head_size * 4  # float32
+    try:
+        seen["counted"] = (cache.num_bytes(), buffers)
+    except Exception as error:  # e.g. self.keys no longer a list of tensors
+        seen["counted"] = (f"{type(error).__name__}: {error}", buffers)
     return torch.cat(logits, dim=1)
 
 
@@ -284,6 +293,17 @@ def check_my_preallocated_cache(student: Callable) -> None:
                 f"right logits, but the keys and values of layer {layer} sit in memory with "
                 f"room for {room} steps, and max_steps is {max_steps}",
             )
+        counted = seen.get("counted")
+        if counted is not None and counted[0] != counted[1]:
+            if torch.allclose(actual, expected, atol=1e-5):
+                said, buffers = counted
+                said = f"{said:,} bytes" if isinstance(said, int) else said
+                return Failure(
+                    "bytes",
+                    f"right logits, but num_bytes() counted {said} where the buffers of "
+                    f"max_steps steps hold {buffers:,} bytes: keep the buffers in self.keys "
+                    "and self.values",
+                )
         return None
 
     run_check("MyPreallocatedCache", run, None, cases, hints=CACHE_HINTS, diagnose=diagnose)
@@ -320,6 +340,12 @@ CACHE_HINTS = {
         "MyPreallocatedCache(max_steps) ask for?",
         "The buffers are made once, at a layer's first call: what size does your code give "
         "their steps axis?",
+    ],
+    "bytes": [
+        "The logits are right. KVCache's num_bytes() adds up the tensors in self.keys and "
+        "self.values: what does it find there in your cache?",
+        "Each layer's whole buffers, of max_steps steps, belong in self.keys[layer] and "
+        "self.values[layer]; the part written so far is told by length(layer).",
     ],
     "overflow": [
         "What does your update do when the new steps do not fit in the buffers? Writing one "

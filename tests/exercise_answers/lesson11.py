@@ -93,7 +93,8 @@ class CacheRight(KVCache):
 
 
 class CacheOneBuffer(KVCache):
-    """Keys and values in one (2, batch * kv_heads, max_steps, head_size) buffer per layer."""
+    """Keys and values in one (2, batch * kv_heads, max_steps, head_size) buffer per layer,
+    whose two halves are what self.keys and self.values hold."""
 
     def __init__(self, max_steps):
         super().__init__()
@@ -105,6 +106,8 @@ class CacheOneBuffer(KVCache):
     def update(self, layer, K, V):
         if layer == len(self.buffers):
             self.buffers.append(K.new_zeros(2, K.shape[0], self.max_steps, K.shape[2]))
+            self.keys.append(self.buffers[layer][0])  # views: num_bytes counts them
+            self.values.append(self.buffers[layer][1])
             self.lengths.append(0)
         start, end = self.lengths[layer], self.lengths[layer] + K.shape[1]
         if end > self.max_steps:
@@ -155,6 +158,19 @@ class CacheTooLarge(CacheRight):
         super().__init__(4096)
 
 
+class CacheElsewhere(CacheRight):
+    """Right buffers, but under names of its own: KVCache's num_bytes() finds none."""
+
+    def update(self, layer, K, V):
+        keys, values = self.keys, self.values
+        self.keys, self.values = getattr(self, "kb", []), getattr(self, "vb", [])
+        try:
+            return super().update(layer, K, V)
+        finally:
+            self.kb, self.vb = self.keys, self.values
+            self.keys, self.values = keys, values
+
+
 class CacheNoGuard(CacheRight):
     """Buffers of max_steps steps, but a step past them is sliced away without an error."""
 
@@ -191,4 +207,5 @@ ANSWERS = [
     Answer(check_my_preallocated_cache, CacheKeysAsValues, "values", "stores K as values"),
     Answer(check_my_preallocated_cache, CacheTooLarge, "room", "ignores max_steps"),
     Answer(check_my_preallocated_cache, CacheNoGuard, "overflow", "writes past the end silently"),
+    Answer(check_my_preallocated_cache, CacheElsewhere, "bytes", "buffers not in self.keys"),
 ]
