@@ -39,7 +39,7 @@ def _shape(X, *shapes, name="valid_lens"):
     return X
 
 
-def _lens_range(valid_lens, low, high, what="the number of keys"):
+def _lens_range(valid_lens, low, high, what="the number of keys or steps to mask"):
     """Integer lengths in [low, high]: one read of the values (none on the meta device)."""
     if valid_lens.is_floating_point() or valid_lens.is_complex() or valid_lens.dtype == torch.bool:
         raise TypeError(f"valid_lens must be an integer tensor, got dtype {valid_lens.dtype}")
