@@ -675,6 +675,11 @@ def _diagnose_pad_weight(actual: Any, expected: Any, case: Case) -> Failure | No
     def close(target: float) -> bool:
         return abs(value - target) <= PAD_WEIGHT_TOLERANCE
 
+    if num_real == 0 and close(0.0):  # the real keys' share, or no weight: both are 0
+        return Failure(
+            "swapped",
+            f"returned 0, but with no real key all the weight is on the {num_pad} <pad> keys",
+        )
     if num_pad > 0 and close(0.0):
         return Failure("zero", f"returned 0 for {num_pad} <pad> keys, but nothing is masked")
     if close(num_real / total):
