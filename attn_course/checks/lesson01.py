@@ -129,7 +129,8 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
 
 _NADARAYA_WATSON_HINTS = {
     "nan": [
-        "Which case gives NaN? For a tiny sigma: what is exp(-500) in float32, and what is 0 / 0?",
+        "Which case gives NaN? For sigma = 0.02 a query 0.4 from its nearest key scores "
+        "-0.4^2 / (2 * 0.02^2) = -200: what is exp(-200) in float32, and what is 0 / 0?",
         "Each weight is a ratio of exponentials. Multiplying the top and the bottom of a ratio "
         "by the same positive number leaves it unchanged: which number would keep every "
         "exponential in range?",
