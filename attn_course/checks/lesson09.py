@@ -96,44 +96,94 @@ def _vaswani_rate(step: int, warmup_steps: int, num_hiddens: int) -> float:
     return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
 
 
-def _larger_everywhere(student: Callable, cases: list[Case]) -> bool:
-    """Whether ``student`` returns the larger of the two (right) terms on every case where
-    they differ, during the warm-up and after it: a max taken for the min. A wrong term on
-    one side only (a warm-up term too steep, a decay too slow) also makes the min return
-    the other, larger term there, but not on both sides."""
+def _probe(student: Callable, cases: list[Case]) -> list[float | None]:
+    """The student's value on every case, None where it raised or is not a number."""
+    values: list[float | None] = []
     for case in cases:
-        step, warmup_steps, num_hiddens = case.args
-        if step == warmup_steps:
-            continue  # the two terms are equal
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # the run prints, not the probe
                 actual = student(*case.args)
         except Exception:  # the run itself reports it
-            return False
-        larger = num_hiddens**-0.5 * max(step * warmup_steps**-1.5, step**-0.5)
-        if not isinstance(actual, (int, float)) or not math.isclose(actual, larger, rel_tol=1e-6):
-            return False
-    return True
+            actual = None
+        number = isinstance(actual, (int, float)) and not isinstance(actual, bool)
+        values.append(float(actual) if number and math.isfinite(actual) else None)
+    return values
+
+
+def _same(values: list[float]) -> bool:
+    return all(math.isclose(v, values[0], rel_tol=1e-6, abs_tol=1e-9) for v in values)
+
+
+def _whole_run(values: list[float | None], cases: list[Case]) -> tuple[str, Callable] | None:
+    """A mistake that only the student's ``values`` on all cases together show, as a failure
+    kind and a function of a case that says what was computed; None if none is seen.
+
+    - "scale": the same ratio to the right rate at every step, a constant (a base rate
+      multiplied in) or one power of d (d^0.5 for d^-0.5 gives d);
+    - "step": the rate of step s + 1 at every step s (the steps counted from 0);
+    - "min": the larger of the two right terms wherever they differ (a max for the min).
+    A wrong term on one side only (a warm-up too steep, a decay too slow) also makes the
+    min return the larger term there, but not on both sides."""
+    if any(value is None for value in values):
+        return None
+    args = [case.args for case in cases]
+    ratios = [value / _vaswani_rate(*arg) for value, arg in zip(values, args, strict=True)]
+    if all(ratio > 0 for ratio in ratios) and not _same([*ratios, 1.0]):
+        if _same(ratios):
+            return "scale", lambda case: f"{ratios[0]:.4g} times the right rate at every step"
+        powers = [
+            math.log(ratio) / math.log(arg[2]) for ratio, arg in zip(ratios, args, strict=True)
+        ]
+        if _same(powers):
+            power = round(powers[0], 6)
+            how = {
+                0.5: "; the factor d^-0.5 is missing",
+                -0.5: "; the factor d^-0.5 is applied twice",
+                1.0: "; d^0.5 in place of d^-0.5 gives this",
+            }.get(power, "")
+            factor = "d" if power == 1 else f"d^{power:g}"
+            return "scale", lambda case: f"off by the factor {factor} at every step{how}"
+    if all(
+        math.isclose(value, _vaswani_rate(step + 1, warmup, d), rel_tol=1e-6)
+        for value, (step, warmup, d) in zip(values, args, strict=True)
+    ):
+        return (
+            "step",
+            lambda case: (
+                f"the rate of step {case.args[0] + 1}: the formula counts steps from 1, "
+                "as the check does"
+            ),
+        )
+    larger = [d**-0.5 * max(step * warmup**-1.5, step**-0.5) for step, warmup, d in args]
+    if all(
+        step == warmup or math.isclose(value, big, rel_tol=1e-6)
+        for value, big, (step, warmup, _) in zip(values, larger, args, strict=True)
+    ):
+        return "min", lambda case: "the larger of the two terms, not the smaller"
+    return None
 
 
 def _diagnose_vaswani(
-    actual: Any, expected: Any, case: Case, takes_larger: bool = False
+    actual: Any,
+    expected: Any,
+    case: Case,
+    whole_run: tuple[str, Callable] | None = None,
+    both_phases: bool = False,
 ) -> Failure | None:
     if not isinstance(actual, (int, float)) or isinstance(actual, bool):
         return None  # compare() names the type
     if math.isclose(actual, expected, rel_tol=1e-6):
         return None
-    step, warmup_steps, num_hiddens = case.args
-    rise, decay = step * warmup_steps**-1.5, step**-0.5
-    got = f"returned {actual:.4g}, expected {expected:.4g}"
-    for factor, how in ((num_hiddens**0.5, "missing"), (num_hiddens**-0.5, "applied twice")):
-        if math.isclose(actual, expected * factor, rel_tol=1e-6):
-            return Failure("scale", f"{got}: the factor d^-0.5 is {how}")
-    if takes_larger and math.isclose(actual, num_hiddens**-0.5 * max(rise, decay), rel_tol=1e-6):
-        return Failure("min", f"{got}: the larger of the two terms, not the smaller")
-    phase = "warmup" if step <= warmup_steps else "decay"
-    where = "during the warm-up" if phase == "warmup" else "after the warm-up"
-    return Failure(phase, f"{got} ({where})")
+    step, warmup_steps, _ = case.args
+    digits = 4 if f"{actual:.4g}" != f"{expected:.4g}" else 7  # show where they differ
+    got = f"returned {actual:.{digits}g}, expected {expected:.{digits}g}"
+    if whole_run is not None:
+        kind, what = whole_run
+        return Failure(kind, f"{got}: {what(case)}")
+    where = "during the warm-up" if step <= warmup_steps else "after the warm-up"
+    if both_phases:
+        return Failure("phases", f"{got} ({where}; the rate is off in both phases)")
+    return Failure("warmup" if step <= warmup_steps else "decay", f"{got} ({where})")
 
 
 VASWANI_HINTS = {
@@ -143,11 +193,23 @@ VASWANI_HINTS = {
         "Evaluate the model-size factor for d = 16 by hand and compare it with what your "
         "code multiplies by.",
     ],
+    "step": [
+        "Your rates are right, each for the step after the one asked for. Which number "
+        "does the formula give the first step of training?",
+        "Work out the formula by hand at step 1 of a 4-step warm-up, then compare it with "
+        "what your function returns for step 1.",
+    ],
     "min": [
         "Before the warm-up ends, which of the two terms is smaller? And after it? Which "
         "one does the formula keep?",
         "At the last warm-up step the two terms are equal. On either side of it, the rate "
         "follows the lower of the two curves.",
+    ],
+    "phases": [
+        "Your rate is off both during the warm-up and after it, and not by one constant "
+        "factor. Which of the formula's three factors differ from yours?",
+        "Work out the formula by hand at step 2 of a 4-step warm-up and at step 9, with "
+        "d = 16, and compare each of its factors with your code's.",
     ],
     "warmup": [
         "The warm-up is wrong. How should the rate change from one warm-up step to the "
@@ -174,7 +236,13 @@ def check_my_vaswani_rate(student: Callable) -> None:
         Case("step 9, after a 4-step warm-up, d = 16", (9, 4, 16)),
         Case("step 100, after a 1-step warm-up, d = 64", (100, 1, 64)),
     ]
-    takes_larger = _larger_everywhere(student, cases)
+    values = _probe(student, cases)
+    whole_run = _whole_run(values, cases)
+    failing = {
+        case.args[0] <= case.args[1]  # True: a warm-up step
+        for case, value in zip(cases, values, strict=True)
+        if value is not None and not math.isclose(value, _vaswani_rate(*case.args), rel_tol=1e-6)
+    }
     run_check(
         "my_vaswani_rate",
         student,
@@ -182,7 +250,7 @@ def check_my_vaswani_rate(student: Callable) -> None:
         cases,
         hints=VASWANI_HINTS,
         diagnose=lambda actual, expected, case: _diagnose_vaswani(
-            actual, expected, case, takes_larger
+            actual, expected, case, whole_run, both_phases=len(failing) == 2
         ),
     )
 

@@ -66,6 +66,24 @@ def rate_over_model_size(step, warmup_steps, num_hiddens):
     return num_hiddens**-1 * min(step**-0.5, step * warmup_steps**-1.5)
 
 
+def model_size_exponent_flipped(step, warmup_steps, num_hiddens):
+    return num_hiddens**0.5 * min(step**-0.5, step * warmup_steps**-1.5)  # off by d
+
+
+def times_a_base_rate(step, warmup_steps, num_hiddens):
+    return 1e-3 * num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
+
+
+def steps_from_zero(step, warmup_steps, num_hiddens):
+    step = step + 1  # the rate of the next step
+    return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
+
+
+def exponents_swapped(step, warmup_steps, num_hiddens):
+    # wrong in both phases, and not by one factor
+    return num_hiddens**-0.5 * min(step**-1.5, step * warmup_steps**-0.5)
+
+
 def rate_with_max(step, warmup_steps, num_hiddens):
     return num_hiddens**-0.5 * max(step**-0.5, step * warmup_steps**-1.5)
 
@@ -182,6 +200,10 @@ ANSWERS = [
     Answer(check_my_vaswani_rate, vaswani_rate_two_branches, "pass"),
     Answer(check_my_vaswani_rate, rate_without_model_size, "scale", "d^-0.5 missing"),
     Answer(check_my_vaswani_rate, rate_over_model_size, "scale", "d^-1"),
+    Answer(check_my_vaswani_rate, model_size_exponent_flipped, "scale", "d^0.5: off by d"),
+    Answer(check_my_vaswani_rate, times_a_base_rate, "scale", "a constant factor"),
+    Answer(check_my_vaswani_rate, steps_from_zero, "step"),
+    Answer(check_my_vaswani_rate, exponents_swapped, "phases"),
     Answer(check_my_vaswani_rate, rate_with_max, "min"),
     Answer(check_my_vaswani_rate, warmup_exponent_half, "warmup"),
     Answer(check_my_vaswani_rate, decay_as_one_over_step, "decay"),
