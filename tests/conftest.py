@@ -5,8 +5,12 @@ Test modules import the constants from here (``from conftest import REPO_ROOT, L
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import matplotlib
 import matplotlib.style
@@ -61,3 +65,36 @@ def count_value_reads(call) -> int:
     with _ValueReads() as reads:
         call()
     return reads.count
+
+
+# A test marked own_process runs in a fresh Python of its own. tests/test_devices.py
+# needs it: its fake CUDA device relabels fake tensors under torch's feet, and this
+# corrupts the heap inside torch 2.13 now and then: in a process that had run other
+# tests it crashed at random (segmentation fault, abort), taking the whole run with it.
+# In a process of its own the test runs to its verdict; the child's verdict is read
+# from its report, so a crash while the child exits does not hide a passing test,
+# and a crash before the verdict fails it.
+OWN_PROCESS = "ATTN_COURSE_OWN_PROCESS"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "own_process: run the test in a fresh Python of its own")
+
+
+def pytest_pyfunc_call(pyfuncitem):
+    """Run an own_process test as ``python -m pytest <its id>`` in a child process."""
+    if pyfuncitem.get_closest_marker("own_process") is None or os.environ.get(OWN_PROCESS):
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.xml"
+        command = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-q", "-p"]
+        command += ["no:cacheprovider", "-o", "addopts=", f"--junitxml={report}"]
+        env = {**os.environ, OWN_PROCESS: "1"}
+        result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        cases = ElementTree.parse(report).getroot().iter("testcase") if report.exists() else []
+        verdicts = [[child.tag for child in case if child.tag != "system-out"] for case in cases]
+    if verdicts == [["skipped"]]:
+        pytest.skip("skipped in its own process")
+    if verdicts != [[]]:
+        pytest.fail(f"in its own process:\n{result.stdout[-6000:]}{result.stderr[-2000:]}")
+    return True

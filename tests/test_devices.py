@@ -56,6 +56,8 @@ from torch.overrides import TorchFunctionMode
 import attn_course.support.device
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.own_process
+
 FAKE_DEVICE = torch.device("cuda", 0)  # "cuda" without an index needs a real GPU
 VALUE_READS_PER_STATEMENT = 30
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
