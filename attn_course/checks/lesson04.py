@@ -342,22 +342,11 @@ def _sigma_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float]
     """(a, c0) if on every case the scores are c0 sigma^a times the expected ones, with a a
     nonzero multiple of 1/2 fitted over all the cases together (passing ones included); else
     None."""
-    sigmas, logs = [], []
-    for call, case in zip(calls, cases, strict=True):
-        expected = _reference_gaussian_scores(*case.args)
-        actual = call.output
-        if (
-            not isinstance(actual, torch.Tensor)
-            or actual.shape != expected.shape
-            or not actual.is_floating_point()
-            or not torch.isfinite(actual).all()
-        ):
-            return None
-        c = _multiple(actual, expected)
-        if c is None or c <= 0:
-            return None
-        sigmas.append(math.log(case.args[2]))
-        logs.append(math.log(c))
+    multiples = _multiples(calls, cases, _reference_gaussian_scores)
+    if multiples is None:
+        return None
+    sigmas = [math.log(case.args[2]) for case in cases]
+    logs = [math.log(c) for c in multiples]
     x, y = torch.tensor(sigmas, dtype=torch.float64), torch.tensor(logs, dtype=torch.float64)
     slope = float(((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum())
     a = round(2 * slope) / 2
@@ -457,11 +446,15 @@ def _power_law(calls: list[_Call], cases: Sequence[Case]) -> tuple[float, float,
     return a, b, math.exp(float(rest.mean()))
 
 
-def _multiples(calls: list[_Call], cases: Sequence[Case]) -> list[float] | None:
-    """The factor c with scores = c * expected on every case, or None if one case has none."""
+def _multiples(
+    calls: list[_Call], cases: Sequence[Case], reference: Callable = None
+) -> list[float] | None:
+    """The factor c > 0 with scores = c * reference's on every case (the scaled scores by
+    default), or None if one case has none."""
+    reference = reference or _reference_scaled_scores
     found = []
     for call, case in zip(calls, cases, strict=True):
-        expected = _reference_scaled_scores(*case.args)
+        expected = reference(*case.args)
         actual = call.output
         if (
             not isinstance(actual, torch.Tensor)
