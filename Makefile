@@ -19,7 +19,7 @@ TORCH := $(shell grep -oE '^torch==[0-9][0-9A-Za-z.+]*' requirements.txt)
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 CPU ?= $(if $(wildcard $(VENV)/.cpu-route),1)
 
-.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy sync bench
+.PHONY: setup setup-dev lab test lint execute times resolve-check site slides workcopy sync bench zh
 
 setup: $(VENV)/.setup-done
 setup-dev: $(VENV)/.dev-done
@@ -58,6 +58,13 @@ lint: setup-dev
 execute: setup
 	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb notebooks/solutions/*.ipynb
 
+# The Chinese edition (locale/zh_CN, notebooks/zh): bring the translation catalogues up
+# to the English text (a changed cell's translation turns fuzzy), compile the checks'
+# messages, and write and run the Chinese notebooks. On a clean clone it changes no file.
+zh: setup-dev
+	$(BIN)/python tools/i18n.py update
+	$(BIN)/python tools/i18n.py build --execute
+
 # Time every notebook without saving it.
 times: setup
 	$(BIN)/python tools/execute_notebooks.py --no-write notebooks/*.ipynb
@@ -70,13 +77,17 @@ resolve-check:
 		echo "Python $$v: resolves"; \
 	done
 
-# The course as a static HTML site in build/site/ (stored outputs, no network).
+# The course as a static HTML site in build/site/ (stored outputs, no network), and its
+# Chinese edition in build/site/zh/ (once make zh has written notebooks/zh).
 site: setup-dev
 	$(BIN)/python -m sphinx -W --keep-going -b html -c docs . build/site
+	if [ -d notebooks/zh ]; then $(BIN)/python -m sphinx -W --keep-going -b html -c docs/zh . build/site/zh; fi
 
-# reveal.js slides of every lesson and solution in build/slides/ (work offline).
+# reveal.js slides of every lesson and solution in build/slides/ (work offline), and the
+# Chinese decks in build/slides/zh/ (once make zh has written notebooks/zh).
 slides: setup-dev
 	$(BIN)/python tools/export_slides.py
+	if [ -d notebooks/zh ]; then $(BIN)/python tools/export_slides.py --language zh_CN; fi
 
 # Your own copy of the lessons in my-notebooks/ (never overwrites anything).
 # RESET=03 puts a fresh copy of lesson 03 there and keeps yours beside it.

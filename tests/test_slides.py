@@ -28,6 +28,9 @@ Two slides per deck are saved as screenshots in build/artifacts/.
 Every failing deck test lists all its problems, each naming the deck and the slide
 (number as shown on the slide, and its heading).
 
+The Chinese decks (notebooks/zh, exported with --language zh_CN) go through the same
+browser test: a translation must fit the same slides.
+
 ATTN_COURSE_LESSONS=path/a.ipynb:path/b.ipynb runs the lesson tests on those
 notebooks instead of notebooks/[0-9][0-9]_*.ipynb; ATTN_COURSE_NOTEBOOKS=DIR on the
 lessons and solutions of another notebooks folder.
@@ -65,13 +68,18 @@ if os.environ.get("ATTN_COURSE_LESSONS"):
 else:
     LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+# The Chinese lessons (made by `make zh` from the English ones and locale/zh_CN).
+ZH_NOTEBOOKS = REPO_ROOT / "notebooks" / "zh"
+ZH_LESSONS = (
+    [] if os.environ.get("ATTN_COURSE_LESSONS") else sorted(ZH_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+)
 ARTIFACTS = REPO_ROOT / "build" / "artifacts"
 SLIDE_TYPES = {"slide", "fragment", "-", "skip"}
 WIDTH, HEIGHT = 1280, 800
 MAX_SLIDES, MAX_MINUTES, MAX_CODE_LINES = 30, 40, 20
 SLIDES_PER_MUST_ASK, MAX_MEAN_WORDS = 6, 40
 BODY_PX, CODE_PX, PLOT_PX = 28, 24, 14
-DECK_NOTES = re.compile(r"Point\.")  # how the deck renders a slide's notes
+DECK_NOTES = re.compile(r"Point\.|要点：")  # how the deck renders a slide's notes
 FONT_ARG = re.compile(r"\b(?:fontsize|labelsize|size)\s*=\s*(\d+(?:\.\d+)?|['\"][a-z-]+['\"])")
 # A verdict where a number belongs: "loss below 0.05: True", or a bare True.
 VERDICT = re.compile(r"^\s*(True|False)\s*$|[:=]\s*(True|False)\s*$", re.MULTILINE)
@@ -386,10 +394,24 @@ def decks(tmp_path_factory) -> Path:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
+    if ZH_LESSONS:
+        zh = [*command[:-1], str(out / "zh"), "--language", "zh_CN", *map(str, ZH_LESSONS)]
+        result = subprocess.run(zh, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
     return out
 
 
+def is_chinese(notebook: Path) -> bool:
+    return ZH_NOTEBOOKS in notebook.parents
+
+
+def deck_name(notebook: Path) -> str:
+    """The deck's name in messages and artefacts: zh_NN_name for a Chinese deck."""
+    return f"zh_{notebook.stem}" if is_chinese(notebook) else notebook.stem
+
+
 def deck_path(out: Path, notebook: Path) -> Path:
+    out = out / "zh" if is_chinese(notebook) else out
     folder = out / "solutions" if notebook.parent.name == "solutions" else out
     return folder / f"{notebook.stem}.slides.html"
 
@@ -649,7 +671,7 @@ def speaker_view_notes(page) -> str:
     try:
         popup.wait_for_function(
             "() => { const n = document.querySelector('.speaker-controls-notes');"
-            " return n && n.textContent.includes('Point.'); }",
+            " return n && /Point\\.|要点：/.test(n.textContent); }",
             timeout=10000,
         )
         return popup.inner_text(".speaker-controls-notes")
@@ -690,7 +712,7 @@ def navigation_problems(page, deck: str, count: int) -> list[str]:
 
 def deck_problems(report: dict, notebook: Path, measured: dict) -> list[str]:
     """Everything wrong with a deck as shown; fills measured with the sizes found."""
-    deck = notebook.stem
+    deck = deck_name(notebook)
     problems = []
     measured.update(slides=len(report["slides"]), plot_px=[], heading_y=set())
     if (report["width"], report["height"]) != (WIDTH, HEIGHT) or abs(report["scale"] - 1) > 0.01:
@@ -822,31 +844,34 @@ def screenshot_two(page, report: dict, deck: str) -> list[Path]:
     return paths
 
 
-@pytest.mark.parametrize("notebook", LESSONS, ids=ids(LESSONS))
+@pytest.mark.parametrize(
+    "notebook", LESSONS + ZH_LESSONS, ids=[deck_name(p) for p in LESSONS + ZH_LESSONS]
+)
 def test_deck_is_readable_offline_and_fits(decks, page, notebook: Path):
     page.attn_requests.clear()
     page.attn_failed.clear()
     open_deck(page, deck_path(decks, notebook))
     report = page.evaluate(WALK)
-    shots = screenshot_two(page, report, notebook.stem)
+    deck = deck_name(notebook)
+    shots = screenshot_two(page, report, deck)
     page.evaluate("Reveal.slide(0, 0)")
     first_notes = DECK_NOTES.search(report["slides"][0]["notes"])
     notes = speaker_view_notes(page) if first_notes else ""
     measured: dict = {}
     problems = deck_problems(report, notebook, measured)
-    problems += navigation_problems(page, notebook.stem, len(report["slides"]))
+    problems += navigation_problems(page, deck, len(report["slides"]))
     measured.update(
         heading_y=sorted(measured["heading_y"]),
         screenshots=[path.name for path in shots],
         problems=len(problems),
     )
-    summary = ARTIFACTS / f"{notebook.stem}.json"
+    summary = ARTIFACTS / f"{deck}.json"
     summary.write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
     if first_notes and not DECK_NOTES.search(notes):
-        problems.append(f"{notebook.stem}: the speaker view (S) does not show the notes")
+        problems.append(f"{deck}: the speaker view (S) does not show the notes")
     remote = [url for url in page.attn_requests if not url.startswith(("file:", "data:", "about:"))]
     if remote:
-        problems.append(f"{notebook.stem}: asked the network for {remote[:3]}")
+        problems.append(f"{deck}: asked the network for {remote[:3]}")
     # MathJax 2's combined config names TeX fonts (for \\mathbb and the like) that
     # jupyter-server-mathjax does not ship; the STIX-Web fonts stand in for them.
     failed = [
@@ -855,7 +880,7 @@ def test_deck_is_readable_offline_and_fits(decks, page, notebook: Path):
         if not url.startswith("about:") and "/mathjax/fonts/HTML-CSS/TeX/" not in url
     ]
     if failed:
-        problems.append(f"{notebook.stem}: files that failed to load: {failed[:3]}")
+        problems.append(f"{deck}: files that failed to load: {failed[:3]}")
     if problems:
         pytest.fail(f"{len(problems)} problems:\n" + "\n".join(problems), pytrace=False)
 

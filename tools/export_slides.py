@@ -2,11 +2,13 @@
 
 Usage:
     python tools/export_slides.py [--out build/slides] [NOTEBOOK ...]
+    python tools/export_slides.py --language zh_CN   # the Chinese decks, build/slides/zh
 
 Writes build/slides/NN_name.slides.html (solutions under build/slides/solutions/)
-and an index.html linking them. The decks come from the stored outputs (no
-notebook is run) and from the cells' slide metadata (CONTRIBUTING.md, "A lesson is
-also a lecture"):
+and an index.html linking them. The Chinese decks come from notebooks/zh (made by
+``make zh``), with the speaker view's labels and the index in Chinese. The decks
+come from the stored outputs (no notebook is run) and from the cells' slide metadata
+(CONTRIBUTING.md, "A lesson is also a lecture"):
 
 - the deck is the main path: cells whose slide type is ``skip`` are left out;
 - the ``notes`` in a slide's metadata become reveal.js speaker notes (press S for
@@ -77,9 +79,11 @@ class MainPathPreprocessor(Preprocessor):
                 cells.append(cell)
             note = notes(slide[0])
             if note:
+                language = nb.metadata.get("language", "en")
                 cells.append(
                     nbformat.v4.new_markdown_cell(
-                        notes_markdown(note), metadata={"slideshow": {"slide_type": "notes"}}
+                        notes_markdown(note, language),
+                        metadata={"slideshow": {"slide_type": "notes"}},
                     )
                 )
         nb.cells = cells
@@ -153,7 +157,32 @@ def copy_local_assets(out: Path) -> None:
     copy_assets(mathjax_dir(), out / ASSETS / "mathjax")
 
 
-def index_page(sections: list[tuple[str, list[dict]]]) -> str:
+# The index page's words, per language.
+INDEX_WORDS = {
+    "en": {
+        "lang": "en",
+        "title": "attn-course lecture decks",
+        "help": "Open a deck; the arrow keys move, <kbd>S</kbd> opens the speaker view with the "
+        "notes and a timer, <kbd>F</kbd> goes full screen, <kbd>Esc</kbd> shows the overview.",
+        "lessons": "Lessons",
+        "solutions": "Worked solutions",
+        "slides": "slides",
+        "about": "about {minutes} min",
+    },
+    "zh_CN": {
+        "lang": "zh-CN",
+        "title": "attn-course 讲课幻灯片",
+        "help": "打开一份幻灯片；方向键翻页，<kbd>S</kbd> 打开带备注和计时器的演讲者视图，"
+        "<kbd>F</kbd> 全屏，<kbd>Esc</kbd> 显示总览。",
+        "lessons": "课程",
+        "solutions": "解答",
+        "slides": "张幻灯片",
+        "about": "约 {minutes} 分钟",
+    },
+}
+
+
+def index_page(sections: list[tuple[str, list[dict]]], language: str = "en") -> str:
     """The index of the decks, from templates/attn_slides/deck_index.html.j2."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / TEMPLATE_NAME),
@@ -162,14 +191,16 @@ def index_page(sections: list[tuple[str, list[dict]]]) -> str:
         lstrip_blocks=True,
     )
     page = environment.get_template("deck_index.html.j2")
-    return page.render(title="attn-course lecture decks", sections=sections)
+    words = INDEX_WORDS[language]
+    return page.render(title=words["title"], words=words, sections=sections)
 
 
-def export_all(notebooks: list[Path], out: Path) -> list[Path]:
+def export_all(notebooks: list[Path], out: Path, language: str = "en") -> list[Path]:
     """Export each notebook to out (solutions under out/solutions); return the decks."""
     copy_local_assets(out)
     exporter = make_exporter()
-    sections: dict[str, list[dict]] = {"Lessons": [], "Worked solutions": []}
+    words = INDEX_WORDS[language]
+    sections: dict[str, list[dict]] = {words["lessons"]: [], words["solutions"]: []}
     written = []
     for path in notebooks:
         is_solution = path.parent.name == "solutions"
@@ -178,11 +209,11 @@ def export_all(notebooks: list[Path], out: Path) -> list[Path]:
         target = folder / f"{path.stem}.slides.html"
         deck = export_one(exporter, path, target, assets)
         deck["href"] = target.relative_to(out).as_posix()
-        sections["Worked solutions" if is_solution else "Lessons"].append(deck)
+        sections[words["solutions"] if is_solution else words["lessons"]].append(deck)
         written.append(target)
         print(f"wrote {deck['href']}")
     listed = [(name, decks) for name, decks in sections.items() if decks]
-    (out / "index.html").write_text(index_page(listed), encoding="utf-8")
+    (out / "index.html").write_text(index_page(listed, language), encoding="utf-8")
     return written
 
 
@@ -191,14 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "notebooks", nargs="*", type=Path, help="default: every lesson and solution"
     )
-    parser.add_argument("--out", type=Path, default=REPO / "build" / "slides")
+    parser.add_argument("--out", type=Path, help="default: build/slides (zh_CN: build/slides/zh)")
+    parser.add_argument("--language", default="en", choices=sorted(INDEX_WORDS))
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or (lesson_notebooks() + solution_notebooks())
+    chinese = args.language == "zh_CN"
+    folder = REPO / "notebooks" / "zh" if chinese else REPO / "notebooks"
+    args.out = args.out or REPO / "build" / "slides" / ("zh" if chinese else "")
+    notebooks = args.notebooks or (lesson_notebooks(folder) + solution_notebooks(folder))
     if not notebooks:
         print("export_slides: no notebooks found in notebooks/", file=sys.stderr)
         return 1
     start = time.perf_counter()
-    written = export_all([p.resolve() for p in notebooks], args.out.resolve())
+    written = export_all([p.resolve() for p in notebooks], args.out.resolve(), args.language)
     seconds = time.perf_counter() - start
     print(f"{len(written)} decks in {args.out} ({seconds:.1f} s); open {args.out / 'index.html'}")
     return 0

@@ -74,12 +74,27 @@ def main_path_slides(cells: list[dict]) -> list[list[dict]]:
     return slides
 
 
-def notes_markdown(note: dict) -> str:
+# The labels of the speaker view, per language of the notebook (metadata "language").
+NOTE_LABELS = {
+    "en": {"point": "Point.", "time": "Time.", "min": "min", "ask": "Ask.", "must": "Must ask."},
+    "zh_CN": {
+        "point": "要点：",
+        "time": "时间：",
+        "min": "分钟",
+        "ask": "提问：",
+        "must": "必问：",
+    },  # noqa: E501
+}
+
+
+def notes_markdown(note: dict, language: str = "en") -> str:
     """Speaker notes as the deck's speaker view shows them: point, time, question."""
-    lines = [f"**Point.** {note['point']}", "", f"**Time.** {note['minutes']:g} min"]
+    label = NOTE_LABELS[language]
+    lines = [f"**{label['point']}** {note['point']}", ""]
+    lines.append(f"**{label['time']}** {note['minutes']:g} {label['min']}")
     if note.get("ask"):
-        label = "Must ask" if note.get("must_ask") else "Ask"
-        lines += ["", f"**{label}.** {note['ask']}"]
+        ask = label["must"] if note.get("must_ask") else label["ask"]
+        lines += ["", f"**{ask}** {note['ask']}"]
     return "\n".join(lines)
 
 
