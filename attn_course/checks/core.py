@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from attn_course.checks.i18n import N_, _
+
 PASS_MARK = "[pass]"
 FAIL_MARK = "[FAIL]"
 
@@ -50,40 +52,54 @@ def _clone(value: Any) -> Any:
 # say more, and no stage gives the recipe.
 GENERIC_HINTS: dict[str, list[str]] = {
     "raised": [
-        "Your function raised an error on this case. Which line raised it, and what shape "
-        "did that line receive?",
-        "Print the shape of every intermediate tensor for this case and compare it with the "
-        "shape comments in the lesson.",
+        N_(
+            "Your function raised an error on this case. Which line raised it, and what shape "
+            "did that line receive?"
+        ),
+        N_(
+            "Print the shape of every intermediate tensor for this case and compare it with the "
+            "shape comments in the lesson."
+        ),
     ],
     "type": [
-        "What type does your function return, and which type does the exercise ask for "
-        "(the message above names the one the check expected)?",
+        N_(
+            "What type does your function return, and which type does the exercise ask for "
+            "(the message above names the one the check expected)?"
+        ),
     ],
     "shape": [
-        "Compare the shape you return with the shape the exercise asks for, axis by axis.",
-        "Which axis has the wrong size? Track the shapes step by step on this case.",
+        N_("Compare the shape you return with the shape the exercise asks for, axis by axis."),
+        N_("Which axis has the wrong size? Track the shapes step by step on this case."),
     ],
     "dtype": [
-        "The values may be right but the dtype is not: which dtype does the exercise ask for?",
+        N_("The values may be right but the dtype is not: which dtype does the exercise ask for?"),
     ],
     "nan": [
-        "Your result contains NaN. Which operation can turn finite numbers into NaN?",
-        "Look at the rows where the NaN appears: what is special about their inputs?",
+        N_("Your result contains NaN. Which operation can turn finite numbers into NaN?"),
+        N_("Look at the rows where the NaN appears: what is special about their inputs?"),
     ],
     "inf": [
-        "Your result contains inf where the reference has none. Where can a value grow "
-        "without bound?",
+        N_(
+            "Your result contains inf where the reference has none. Where can a value grow "
+            "without bound?"
+        ),
     ],
     "mutated": [
-        "Your function changed its input tensor in place. Which operation writes into its "
-        "argument rather than returning a new tensor?",
-        "Operations whose name ends in an underscore, and assignments through indexing, "
-        "write into the tensor they are called on.",
+        N_(
+            "Your function changed its input tensor in place. Which operation writes into its "
+            "argument rather than returning a new tensor?"
+        ),
+        N_(
+            "Operations whose name ends in an underscore, and assignments through indexing, "
+            "write into the tensor they are called on."
+        ),
     ],
     "values": [
-        "The shape is right but some values are not. On which case do they first differ, "
-        "and by how much?",
-        "Work the smallest failing case by hand and compare each step with your code.",
+        N_(
+            "The shape is right but some values are not. On which case do they first differ, "
+            "and by how much?"
+        ),
+        N_("Work the smallest failing case by hand and compare each step with your code."),
     ],
 }
 
@@ -104,57 +120,95 @@ class Failure:
     detail: str
 
 
-def _at(where: tuple[int, ...]) -> str:
-    """' at index (i, j)' for an entry of a tensor, '' for a 0-d tensor's only entry."""
-    return f" at index {where}" if where else ""
-
-
 def compare(actual: Any, expected: Any, atol: float = 1e-5) -> Failure | None:
     """None if ``actual`` matches ``expected``, else the first property that breaks."""
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor):
-            return Failure("type", f"returned a {type(actual).__name__}, expected a tensor")
+            return Failure(
+                "type",
+                _("returned a {type_name}, expected a tensor").format(
+                    type_name=type(actual).__name__
+                ),
+            )
         if actual.shape != expected.shape:
             return Failure(
-                "shape", f"returned shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+                "shape",
+                _("returned shape {actual_shape}, expected {expected_shape}").format(
+                    actual_shape=tuple(actual.shape), expected_shape=tuple(expected.shape)
+                ),
             )
         if actual.dtype != expected.dtype:
-            return Failure("dtype", f"returned dtype {actual.dtype}, expected {expected.dtype}")
+            return Failure(
+                "dtype",
+                _("returned dtype {actual_dtype}, expected {expected_dtype}").format(
+                    actual_dtype=actual.dtype, expected_dtype=expected.dtype
+                ),
+            )
         if actual.is_floating_point() or actual.is_complex():
             nan = torch.isnan(actual) & ~torch.isnan(expected)
             if nan.any():
                 where = tuple(int(i) for i in nan.nonzero()[0])
-                return Failure("nan", f"NaN{_at(where)}, where the reference is finite")
+                if where:
+                    detail = _("NaN at index {index}, where the reference is finite")
+                else:
+                    detail = _("NaN, where the reference is finite")
+                return Failure("nan", detail.format(index=where))
             inf = torch.isinf(actual) & ~torch.isinf(expected)
             if inf.any():
                 where = tuple(int(i) for i in inf.nonzero()[0])
-                return Failure("inf", f"inf{_at(where)}, where the reference is finite")
+                if where:
+                    detail = _("inf at index {index}, where the reference is finite")
+                else:
+                    detail = _("inf, where the reference is finite")
+                return Failure("inf", detail.format(index=where))
         difference = (actual.double() - expected.double()).abs()
         if difference.numel() and float(difference.max()) > atol:
             where = tuple(int(i) for i in (difference == difference.max()).nonzero()[0])
-            return Failure(
-                "values",
-                f"values differ from the reference by up to {float(difference.max()):.3g}"
-                + (f" (largest at index {where})" if where else ""),
-            )
+            if where:
+                detail = _(
+                    "values differ from the reference by up to {difference:.3g} "
+                    "(largest at index {index})"
+                )
+            else:
+                detail = _("values differ from the reference by up to {difference:.3g}")
+            return Failure("values", detail.format(difference=float(difference.max()), index=where))
         return None
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
         if isinstance(expected, (tuple, list)) and isinstance(actual, (tuple, list)):
             if len(actual) != len(expected):
-                return Failure("shape", f"returned {len(actual)} entries, expected {len(expected)}")
+                return Failure(
+                    "shape",
+                    _("returned {count} entries, expected {expected_count}").format(
+                        count=len(actual), expected_count=len(expected)
+                    ),
+                )
             for position, (a, e) in enumerate(zip(actual, expected, strict=True)):
                 failure = compare(a, e, atol=atol)
                 if failure is not None:
-                    return Failure(failure.kind, f"entry {position}: {failure.detail}")
+                    return Failure(
+                        failure.kind,
+                        _("entry {position}: {detail}").format(
+                            position=position, detail=failure.detail
+                        ),
+                    )
             return None
         if actual != expected:
-            return Failure("values", f"returned {actual!r}, which is not the expected value")
+            return Failure(
+                "values",
+                _("returned {actual!r}, which is not the expected value").format(actual=actual),
+            )
         return None
     if not isinstance(actual, numbers.Real) or isinstance(actual, bool):  # numpy's too
-        return Failure("type", f"returned a {type(actual).__name__}, expected a number")
+        return Failure(
+            "type",
+            _("returned a {type_name}, expected a number").format(type_name=type(actual).__name__),
+        )
     if abs(actual - expected) > atol:
         off = abs(actual - expected)
-        return Failure("values", f"returned {actual:.4g}, which is off by {off:.3g}")
+        return Failure(
+            "values",
+            _("returned {actual:.4g}, which is off by {off:.3g}").format(actual=actual, off=off),
+        )
     return None
 
 
@@ -209,7 +263,9 @@ def evaluate(
         except NotImplementedError:
             return None
         except Exception as error:  # the student's bug, reported, not raised
-            detail = f"raised {type(error).__name__}: {error}"
+            detail = _("raised {error_type}: {error}").format(
+                error_type=type(error).__name__, error=error
+            )
             results.append(CaseResult(case.description, False, detail, "raised"))
             continue
         before = _tensors((case.args, case.kwargs))
@@ -221,7 +277,10 @@ def evaluate(
         ]
         failure = None
         if changed:
-            failure = Failure("mutated", f"argument {changed[0] + 1} was changed in place")
+            failure = Failure(
+                "mutated",
+                _("argument {number} was changed in place").format(number=changed[0] + 1),
+            )
         if failure is None and diagnose is not None:
             try:
                 failure = diagnose(actual, expected, case)
@@ -250,29 +309,43 @@ def report(
     last_verdict.update(name=name, kinds=[], hint=None, stage=None)
     if results is None:
         _hint_shown.pop(name, None)
-        print(f"{name}: not implemented yet. Fill in the stub above, then run this cell again.")
+        print(
+            _(
+                "{name}: not implemented yet. Fill in the stub above, then run this cell again."
+            ).format(name=name)
+        )
         return
     passed = sum(result.passed for result in results)
-    print(f"{name}: {passed} of {len(results)} checks passed.")
+    print(
+        _("{name}: {passed} of {total} checks passed.").format(
+            name=name, passed=passed, total=len(results)
+        )
+    )
     for result in results:
         mark = PASS_MARK if result.passed else FAIL_MARK
-        line = f"  {mark} {result.description}"
+        said = result.description
         if result.detail:
-            line += f": {result.detail}"
-        print(line)
+            said = _("{description}: {detail}").format(
+                description=result.description, detail=result.detail
+            )
+        print(f"  {mark} {said}")
     last_verdict["kinds"] = [result.kind for result in results if not result.passed]
     if passed == len(results):
         _hint_shown.pop(name, None)
-        print("Well done!")
+        print(_("Well done!"))
         return
     kind = last_verdict["kinds"][0]
     stages = {**GENERIC_HINTS, **(hints or {})}.get(kind) or GENERIC_HINTS["values"]
     last_kind, last_stage = _hint_shown.get(name, (None, -1))
     stage = min(last_stage + 1, len(stages) - 1) if kind == last_kind else 0
     _hint_shown[name] = (kind, stage)
-    more = " Run the check again for a further hint." if stage < len(stages) - 1 else ""
-    print(f"Hint {stage + 1} of {len(stages)}: {stages[stage]}{more}")
-    last_verdict.update(hint=stages[stage], stage=stage)
+    hint = _(stages[stage])  # the stages are marked with N_ where they are defined
+    if stage < len(stages) - 1:
+        line = _("Hint {stage} of {stages}: {hint} Run the check again for a further hint.")
+    else:
+        line = _("Hint {stage} of {stages}: {hint}")
+    print(line.format(stage=stage + 1, stages=len(stages), hint=hint))
+    last_verdict.update(hint=hint, stage=stage)
 
 
 def run_check(

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import torch
 
 from attn_course.checks.core import Case, Failure, compare, run_check
+from attn_course.checks.i18n import N_, _
 
 # The people of the lesson: (weight in kg, height in cm) and age in years.
 _PEOPLE_FEATURES = torch.tensor([[50.0, 160.0], [65.0, 165.0], [60.0, 175.0]])
@@ -52,14 +53,16 @@ def _nadaraya_watson_cases() -> list[Case]:
     random_values = torch.randn(6, 2, generator=generator)  # (6, 2)
     far_queries = torch.tensor([[0.4], [1.5], [2.6]])  # far from every key for sigma 0.02
     return [
-        Case("one query, one feature", (torch.tensor([[1.7]]), keys_1d, values_1d, 1.0)),
-        Case("several 1-D queries", (torch.tensor([[0.0], [2.2], [5.0]]), keys_1d, values_1d, 0.5)),
+        Case(_("one query, one feature"), (torch.tensor([[1.7]]), keys_1d, values_1d, 1.0)),
         Case(
-            "the people table: age at (63 kg, 170 cm)",
+            _("several 1-D queries"), (torch.tensor([[0.0], [2.2], [5.0]]), keys_1d, values_1d, 0.5)
+        ),
+        Case(
+            _("the people table: age at (63 kg, 170 cm)"),
             (torch.tensor([[63.0, 170.0]]), _PEOPLE_FEATURES, _PEOPLE_AGES, 5.0),
         ),
-        Case("3 features, values of size 2", (random_queries, random_keys, random_values, 1.0)),
-        Case("a tiny width (sigma = 0.02)", (far_queries, keys_1d, values_1d, 0.02)),
+        Case(_("3 features, values of size 2"), (random_queries, random_keys, random_values, 1.0)),
+        Case(_("a tiny width (sigma = 0.02)"), (far_queries, keys_1d, values_1d, 0.02)),
     ]
 
 
@@ -96,7 +99,7 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
         if _close(actual, _pool(exponents, values)):
             return Failure(
                 "bandwidth",
-                "your weights are right in form but come from a kernel of another width",
+                _("your weights are right in form but come from a kernel of another width"),
             )
     distances_unsquared = distances.sqrt()  # (n_q, n_k)
     for exponents in [
@@ -108,65 +111,89 @@ def _diagnose_nadaraya_watson(actual: object, expected: torch.Tensor, case: Case
         if _close(actual, _pool(exponents, values)):
             return Failure(
                 "distance",
-                "your weights fall off with the distance between query and key, where the "
-                "lesson's kernel uses its square",
+                _(
+                    "your weights fall off with the distance between query and key, where the "
+                    "lesson's kernel uses its square"
+                ),
             )
     if _close(actual, _pool(distances / (2 * sigma**2), values)):
-        return Failure("sign", "your weights grow with the distance between query and key")
+        return Failure("sign", _("your weights grow with the distance between query and key"))
     if _close(actual, _pool(-distances / (2 * sigma**2), values, dim=0)):
-        return Failure("axis", "the weights of one query do not sum to 1 (they do per key)")
+        return Failure("axis", _("the weights of one query do not sum to 1 (they do per key)"))
     if _close(actual, values.mean(dim=0).expand_as(actual)):
-        return Failure("average", "every query gets the plain average of the values")
+        return Failure("average", _("every query gets the plain average of the values"))
     if queries.shape[-1] > 1:
         first = _squared_distances(queries[:, :1], keys[:, :1])  # (n_q, n_k)
         if _close(actual, _pool(-first / (2 * sigma**2), values)):
             return Failure(
                 "features",
-                f"your distances use the first of the {queries.shape[-1]} features only",
+                _("your distances use the first of the {count} features only").format(
+                    count=queries.shape[-1]
+                ),
             )
     return None
 
 
 _NADARAYA_WATSON_HINTS = {
     "nan": [
-        "Which case gives NaN? For sigma = 0.02 a query 0.4 from its nearest key scores "
-        "-0.4^2 / (2 * 0.02^2) = -200: what is exp(-200) in float32, and what is 0 / 0?",
-        "Each weight is a ratio of exponentials. Multiplying the top and the bottom of a ratio "
-        "by the same positive number leaves it unchanged: which number would keep every "
-        "exponential in range?",
-        "Which of the operations the lesson uses already performs that rescaling for you?",
+        N_(
+            "Which case gives NaN? For sigma = 0.02 a query 0.4 from its nearest key scores "
+            "-0.4^2 / (2 * 0.02^2) = -200: what is exp(-200) in float32, and what is 0 / 0?"
+        ),
+        N_(
+            "Each weight is a ratio of exponentials. Multiplying the top and the bottom of a ratio "
+            "by the same positive number leaves it unchanged: which number would keep every "
+            "exponential in range?"
+        ),
+        N_("Which of the operations the lesson uses already performs that rescaling for you?"),
     ],
     "bandwidth": [
-        "Your kernel has the right shape but the wrong width. Compare your exponent with the "
-        "lesson's formula, term by term.",
-        "Work one query and one key at distance exactly sigma by hand: the lesson's exponent "
-        "is -1/2. What is yours?",
+        N_(
+            "Your kernel has the right shape but the wrong width. Compare your exponent with the "
+            "lesson's formula, term by term."
+        ),
+        N_(
+            "Work one query and one key at distance exactly sigma by hand: the lesson's exponent "
+            "is -1/2. What is yours?"
+        ),
     ],
     "distance": [
-        "Work one query and one key at distance 2 sigma by hand: the lesson's score is "
-        "-(2 sigma)^2 / (2 sigma^2) = -2. What is yours?",
-        "Is the distance in your score squared? Some distance functions return the length "
-        "of q - k, not its square.",
+        N_(
+            "Work one query and one key at distance 2 sigma by hand: the lesson's score is "
+            "-(2 sigma)^2 / (2 sigma^2) = -2. What is yours?"
+        ),
+        N_(
+            "Is the distance in your score squared? Some distance functions return the length "
+            "of q - k, not its square."
+        ),
     ],
     "sign": [
-        "Your weights favour keys that are far from the query. Which keys should get the "
-        "largest score?",
-        "Evaluate your score for a key at distance 0 and for a key far away: which is larger?",
+        N_(
+            "Your weights favour keys that are far from the query. Which keys should get the "
+            "largest score?"
+        ),
+        N_("Evaluate your score for a key at distance 0 and for a key far away: which is larger?"),
     ],
     "axis": [
-        "Add up the weights of one query in your code. Do they sum to 1?",
-        "Print the sums of your weight matrix along each axis: which axis holds the keys of "
-        "one query?",
+        N_("Add up the weights of one query in your code. Do they sum to 1?"),
+        N_(
+            "Print the sums of your weight matrix along each axis: which axis holds the keys of "
+            "one query?"
+        ),
     ],
     "average": [
-        "Every query gets the same answer. Where does the query enter your computation?",
-        "Print your weights for two different queries: should they be equal?",
+        N_("Every query gets the same answer. Where does the query enter your computation?"),
+        N_("Print your weights for two different queries: should they be equal?"),
     ],
     "features": [
-        "Two people of the same weight but different heights: would your distances tell "
-        "them apart?",
-        "Print the shape of your differences before you square them, for the people table: "
-        "where did the feature axis go?",
+        N_(
+            "Two people of the same weight but different heights: would your distances tell "
+            "them apart?"
+        ),
+        N_(
+            "Print the shape of your differences before you square them, for the people table: "
+            "where did the feature axis go?"
+        ),
     ],
 }
 
@@ -212,11 +239,11 @@ def _straight_through_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(2)
     values = torch.arange(12.0).reshape(4, 3)  # (4 keys, 3 features)
     return [
-        Case("one query", (torch.tensor([[0.1, 2.0, -1.0, 0.5]]), values)),
-        Case("several queries", (torch.randn(5, 4, generator=generator), values)),
-        Case("negative scores", (torch.tensor([[-3.0, -1.0, -2.0, -5.0]]), values)),
+        Case(_("one query"), (torch.tensor([[0.1, 2.0, -1.0, 0.5]]), values)),
+        Case(_("several queries"), (torch.randn(5, 4, generator=generator), values)),
+        Case(_("negative scores"), (torch.tensor([[-3.0, -1.0, -2.0, -5.0]]), values)),
         Case(
-            "scores that are nearly tied",
+            _("scores that are nearly tied"),
             (torch.tensor([[1.0, 1.01, 0.99, 1.0], [2.0, 0.0, 1.999, 0.0]]), values),
         ),
     ]
@@ -230,14 +257,16 @@ def _diagnose_hard_output(
     sampled pick)."""
     scores, values = (arg.detach() for arg in case.args)
     if _close(output, torch.softmax(scores, dim=-1) @ values):
-        return Failure("soft", "your output rows are weighted averages of the values")
+        return Failure("soft", _("your output rows are weighted averages of the values"))
     if _close(output, values[scores.argmin(dim=-1)]):
-        return Failure("lowest", "each query gets the value of one key, but not the right key")
+        return Failure("lowest", _("each query gets the value of one key, but not the right key"))
     if scores.shape[0] != scores.shape[1] and _close(output, values[scores.argmax(dim=0)]):
         return Failure(
             "axis",
-            f"returned {output.shape[0]} rows: one per key, where the exercise wants "
-            f"one per query ({scores.shape[0]})",
+            _(
+                "returned {rows} rows: one per key, where the exercise wants "
+                "one per query ({queries})"
+            ).format(rows=output.shape[0], queries=scores.shape[0]),
         )
     if (
         output.shape == expected.shape
@@ -246,7 +275,7 @@ def _diagnose_hard_output(
         and not bool((expected == expected[:1]).all())
         and any(bool((output[0] == values[k]).all()) for k in scores.argmax(dim=-1))
     ):
-        return Failure("same row", "every query got the same row, but their best keys differ")
+        return Failure("same row", _("every query got the same row, but their best keys differ"))
     if output.shape == expected.shape:
         mixed = [
             i
@@ -254,15 +283,19 @@ def _diagnose_hard_output(
             if not any(_close(row, value, atol=1e-5) for value in values)
         ]
         if mixed:
-            return Failure("soft", f"output row {mixed[0]} is not one of the value rows")
+            return Failure(
+                "soft", _("output row {row} is not one of the value rows").format(row=mixed[0])
+            )
         best = scores.argmax(dim=-1)  # (n_q,)
         for i, row in enumerate(output):
             if not _close(row, values[best[i]], atol=1e-5):
                 chosen = next(k for k, value in enumerate(values) if _close(row, value, atol=1e-5))
                 return Failure(
                     "wrong key",
-                    f"each output row is a row of `values`, but query {i} got key {chosen}'s, "
-                    f"where its highest-scoring key is {int(best[i])}",
+                    _(
+                        "each output row is a row of `values`, but query {query} got key "
+                        "{chosen}'s, where its highest-scoring key is {best}"
+                    ).format(query=i, chosen=chosen, best=int(best[i])),
                 )
     return None
 
@@ -281,76 +314,108 @@ def _diagnose_straight_through(actual: object, expected: tuple, case: Case) -> F
         named = None
         if failure.kind in ("values", "shape"):
             named = _diagnose_hard_output(output, expected_output, case)
-        return named or Failure(failure.kind, f"your output (not its gradient): {failure.detail}")
+        return named or Failure(
+            failure.kind,
+            _("your output (not its gradient): {detail}").format(detail=failure.detail),
+        )
     if gradient is None:
         return Failure(
             "no gradient",
-            "your output is hard attention's, but no gradient reaches the scores from it",
+            _("your output is hard attention's, but no gradient reaches the scores from it"),
         )
     if not bool(gradient.any()) and bool(expected_gradient.any()):
         return Failure(
             "zero gradient",
-            "your output is hard attention's and a gradient reaches the scores, but it "
-            "is zero everywhere: do two terms cancel?",
+            _(
+                "your output is hard attention's and a gradient reaches the scores, but it "
+                "is zero everywhere: do two terms cancel?"
+            ),
         )
     if _close(gradient, -expected_gradient, atol=1e-5):
         return Failure(
-            "gradient", "your output is right, but its gradient is minus soft attention's"
+            "gradient", _("your output is right, but its gradient is minus soft attention's")
         )
     if not _close(gradient, expected_gradient, atol=1e-5):
         difference = float((gradient - expected_gradient).abs().max())
         return Failure(
             "gradient",
-            "your output is right, but its gradient with respect to the scores differs "
-            f"from soft attention's by up to {difference:.3g}",
+            _(
+                "your output is right, but its gradient with respect to the scores differs "
+                "from soft attention's by up to {difference:.3g}"
+            ).format(difference=difference),
         )
     return None
 
 
 _STRAIGHT_THROUGH_HINTS = {
     "soft": [
-        "The output must be hard attention's, not a mixture. Is each of your output rows "
-        "equal to one row of `values`?",
-        "Which part of your expression sets the value you return, and which part should "
-        "only set the gradient?",
+        N_(
+            "The output must be hard attention's, not a mixture. Is each of your output rows "
+            "equal to one row of `values`?"
+        ),
+        N_(
+            "Which part of your expression sets the value you return, and which part should "
+            "only set the gradient?"
+        ),
     ],
     "lowest": [
-        "You pick one key per query, but which one? Compare the score of the key you chose "
-        "with the scores of the others.",
-        "Which key wins in the lesson's hard attention: the best match or the worst?",
+        N_(
+            "You pick one key per query, but which one? Compare the score of the key you chose "
+            "with the scores of the others."
+        ),
+        N_("Which key wins in the lesson's hard attention: the best match or the worst?"),
     ],
     "axis": [
-        "How many output rows should there be: one per query or one per key?",
-        "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis survives?",
+        N_("How many output rows should there be: one per query or one per key?"),
+        N_(
+            "`scores` has shape (n_q, n_k). Along which axis do you choose, and which axis "
+            "survives?"
+        ),
     ],
     "same row": [
-        "Each query has its own row of scores. Does each query's choice come from its own row?",
-        "Print the index you choose for every query: how many indices are there?",
+        N_("Each query has its own row of scores. Does each query's choice come from its own row?"),
+        N_("Print the index you choose for every query: how many indices are there?"),
     ],
     "wrong key": [
-        "Each query gets one row of `values`, but not always its best key's. Print the key "
-        "you choose for each query next to its scores: is it always the highest score?",
-        "Run your function twice on the same scores: is the output the same? The exercise's "
-        "hard attention takes each query's highest-scoring key, every time.",
+        N_(
+            "Each query gets one row of `values`, but not always its best key's. Print the key "
+            "you choose for each query next to its scores: is it always the highest score?"
+        ),
+        N_(
+            "Run your function twice on the same scores: is the output the same? The exercise's "
+            "hard attention takes each query's highest-scoring key, every time."
+        ),
     ],
     "zero gradient": [
-        "A gradient reaches the scores, but it is zero. Which terms of your expression "
-        "still depend on `scores` after the detaches, and do their gradients cancel?",
-        "Write your output as a sum of terms and mark each one detached or not. The "
-        "gradient is the sum of the undetached terms' gradients: which of them should be "
-        "soft attention's, and which should carry none?",
+        N_(
+            "A gradient reaches the scores, but it is zero. Which terms of your expression "
+            "still depend on `scores` after the detaches, and do their gradients cancel?"
+        ),
+        N_(
+            "Write your output as a sum of terms and mark each one detached or not. The "
+            "gradient is the sum of the undetached terms' gradients: which of them should be "
+            "soft attention's, and which should carry none?"
+        ),
     ],
     "no gradient": [
-        "Your output is right. Print its `requires_grad`: can a gradient flow from it back "
-        "to `scores`?",
-        "An index from argmax carries no gradient. Which expression of the scores has the "
-        "gradient you want, and how could it enter your output without changing its value?",
+        N_(
+            "Your output is right. Print its `requires_grad`: can a gradient flow from it back "
+            "to `scores`?"
+        ),
+        N_(
+            "An index from argmax carries no gradient. Which expression of the scores has the "
+            "gradient you want, and how could it enter your output without changing its value?"
+        ),
     ],
     "gradient": [
-        "Your output is right but its gradient is not. Is the expression your gradient comes "
-        "from exactly `softmax(scores) @ values`: no temperature, no change of sign?",
-        "Differentiate your expression term by term: which terms are detached, and what "
-        "gradient does each of the others contribute?",
+        N_(
+            "Your output is right but its gradient is not. Is the expression your gradient comes "
+            "from exactly `softmax(scores) @ values`: no temperature, no change of sign?"
+        ),
+        N_(
+            "Differentiate your expression term by term: which terms are detached, and what "
+            "gradient does each of the others contribute?"
+        ),
     ],
 }
 
@@ -382,20 +447,20 @@ def _leave_one_out_error(x: torch.Tensor, y: torch.Tensor, sigma: float) -> torc
 
 def _leave_one_out_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(3)
-    x_random, _ = torch.sort(5 * torch.rand(20, generator=generator))  # (20,)
+    x_random, _order = torch.sort(5 * torch.rand(20, generator=generator))  # (20,)
     y_random = torch.sin(2 * x_random) + 0.3 * torch.randn(20, generator=generator)  # (20,)
     x_spaced = torch.arange(6.0)  # (6,) one apart
     return [
         Case(
-            "two points, each predicted from the other",
+            _("two points, each predicted from the other"),
             (torch.tensor([0.0, 2.0]), torch.tensor([1.0, 3.0]), 1.0),
         ),
         Case(
-            "three points, sigma = 1",
+            _("three points, sigma = 1"),
             (torch.tensor([0.0, 1.0, 3.0]), torch.tensor([0.0, 1.0, 2.0]), 1.0),
         ),
-        Case("20 noisy points, sigma = 0.5", (x_random, y_random, 0.5)),
-        Case("a tiny width (sigma = 0.01)", (x_spaced, x_spaced**2, 0.01)),
+        Case(_("20 noisy points, sigma = 0.5"), (x_random, y_random, 0.5)),
+        Case(_("a tiny width (sigma = 0.01)"), (x_spaced, x_spaced**2, 0.01)),
     ]
 
 
@@ -418,8 +483,10 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
     if isinstance(actual, torch.Tensor) and actual.dim() == 1 and len(actual) > 1:
         return Failure(
             "shape",
-            f"returned {len(actual)} numbers, one per point, where the "
-            "exercise asks for one number, their mean",
+            _(
+                "returned {count} numbers, one per point, where the "
+                "exercise asks for one number, their mean"
+            ).format(count=len(actual)),
         )
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
@@ -433,12 +500,14 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
         if bool((torch.exp(nearest) == 0).any()):
             return Failure(
                 "underflow",
-                f"NaN for sigma = {sigma:g}, where the reference is finite: a point's "
-                f"nearest other point scores {float(nearest.min()):g}, and exp of that is "
-                "0 in float32, so the weights of the others all round to 0 and their row "
-                "is 0 / 0. A raw exp does this, and so does a softmax whose row still "
-                "holds the point: its own score, 0, is the row's largest, and "
-                "subtracting 0 changes nothing",
+                _(
+                    "NaN for sigma = {sigma:g}, where the reference is finite: a point's "
+                    "nearest other point scores {score:g}, and exp of that is "
+                    "0 in float32, so the weights of the others all round to 0 and their row "
+                    "is 0 / 0. A raw exp does this, and so does a softmax whose row still "
+                    "holds the point: its own score, 0, is the row's largest, and "
+                    "subtracting 0 changes nothing"
+                ).format(sigma=sigma, score=float(nearest.min())),
             )
         return None
     if not torch.isfinite(actual).all():
@@ -452,78 +521,109 @@ def _diagnose_leave_one_out(actual: object, expected: torch.Tensor, case: Case) 
     if _close(actual, error_of(_predictions_with(x, y, sigma))):
         return Failure(
             "itself",
-            "each point helped predict itself (its own score, 0, is the "
-            "largest of its row): this is the training error of the full fit",
+            _(
+                "each point helped predict itself (its own score, 0, is the "
+                "largest of its row): this is the training error of the full fit"
+            ),
         )
     if _close(actual, error_of(_predictions_with(x, y, sigma, renormalise=False))):
-        return Failure("renormalise", "the weights left once the point is removed do not sum to 1")
+        return Failure(
+            "renormalise", _("the weights left once the point is removed do not sum to 1")
+        )
     scores = -((x.unsqueeze(1) - x.unsqueeze(0)) ** 2) / (2 * sigma**2)  # (n, n)
     scores = scores.masked_fill(torch.eye(len(x), dtype=torch.bool), float("-inf"))
     if _close(actual, error_of(torch.softmax(scores, dim=0) @ y)):
         return Failure(
             "axis",
-            "the weights that predict one point do not sum to 1 (they do per column: "
-            "your softmax runs over the points being predicted)",
+            _(
+                "the weights that predict one point do not sum to 1 (they do per column: "
+                "your softmax runs over the points being predicted)"
+            ),
         )
     squared = (_leave_one_out_predictions(x, y, sigma) - y) ** 2  # (n,)
     combined = {
-        "sum divided by n - 1": squared.sum() / (len(x) - 1),
-        "sum": squared.sum(),
-        "root mean square": squared.mean().sqrt(),
-        "mean absolute error": squared.sqrt().mean(),
+        _("sum divided by n - 1"): squared.sum() / (len(x) - 1),
+        _("sum"): squared.sum(),
+        _("root mean square"): squared.mean().sqrt(),
+        _("mean absolute error"): squared.sqrt().mean(),
     }
     ways = [way for way, value in combined.items() if _close(actual, value)]
     if ways:
         # With two points, the sum and the sum over n - 1 are one number: name both.
-        also = f", which for {len(x)} points is also their {ways[1]}" if len(ways) > 1 else ""
-        return Failure(
-            "combine",
-            f"the per-point errors are right but combined another "
-            f"way (your number matches their {ways[0]}{also})",
-        )
+        if len(ways) > 1:
+            detail = _(
+                "the per-point errors are right but combined another way (your number "
+                "matches their {way}, which for {count} points is also their {other_way})"
+            )
+        else:
+            detail = _(
+                "the per-point errors are right but combined another way (your number "
+                "matches their {way})"
+            )
+        return Failure("combine", detail.format(way=ways[0], count=len(x), other_way=ways[-1]))
     return None
 
 
 _LEAVE_ONE_OUT_HINTS = {
     "itself": [
-        "Leave-one-out predicts each point without it. How much weight does point i get in "
-        "its own prediction, in your code?",
-        "Print your weight matrix for the two-point case: what sits on its diagonal, and what "
-        "should?",
+        N_(
+            "Leave-one-out predicts each point without it. How much weight does point i get in "
+            "its own prediction, in your code?"
+        ),
+        N_(
+            "Print your weight matrix for the two-point case: what sits on its diagonal, and what "
+            "should?"
+        ),
     ],
     "renormalise": [
-        "Add up the weights that predict one point. Do they still sum to 1?",
-        "Removing a weight after the softmax leaves a row that no longer sums to 1. At which "
-        "step could the point be removed so that the others still sum to 1?",
+        N_("Add up the weights that predict one point. Do they still sum to 1?"),
+        N_(
+            "Removing a weight after the softmax leaves a row that no longer sums to 1. At which "
+            "step could the point be removed so that the others still sum to 1?"
+        ),
     ],
     "combine": [
-        "Your predictions look right. Read the exercise's definition of the error again: "
-        "which single number should come out?",
-        "Work the two-point case by hand: each point's prediction, its squared error, and "
-        "the number to return.",
+        N_(
+            "Your predictions look right. Read the exercise's definition of the error again: "
+            "which single number should come out?"
+        ),
+        N_(
+            "Work the two-point case by hand: each point's prediction, its squared error, and "
+            "the number to return."
+        ),
     ],
     "underflow": [
-        "Only the tiny sigma gives NaN. Print the numbers that predict point 0 in that "
-        "case, step by step: at which step do they all become 0?",
-        "For sigma = 0.01 the nearest other point scores -5000, and exp(-5000) is 0 in "
-        "float32. A softmax first subtracts the largest score of its row: which score is "
-        "the largest of the row you exponentiate?",
-        "The weights of the others do not change if all their scores shift by the same "
-        "number. Which number makes the nearest one's exponential exactly 1, and what must "
-        "a row hold, and not hold, for a softmax to subtract that number?",
+        N_(
+            "Only the tiny sigma gives NaN. Print the numbers that predict point 0 in that "
+            "case, step by step: at which step do they all become 0?"
+        ),
+        N_(
+            "For sigma = 0.01 the nearest other point scores -5000, and exp(-5000) is 0 in "
+            "float32. A softmax first subtracts the largest score of its row: which score is "
+            "the largest of the row you exponentiate?"
+        ),
+        N_(
+            "The weights of the others do not change if all their scores shift by the same "
+            "number. Which number makes the nearest one's exponential exactly 1, and what must "
+            "a row hold, and not hold, for a softmax to subtract that number?"
+        ),
     ],
     "axis": [
-        "Add up the weights that predict one point in your code. Do they sum to 1?",
-        "Print the sums of your weight matrix along each axis: which axis holds the points "
-        "that predict one point?",
+        N_("Add up the weights that predict one point in your code. Do they sum to 1?"),
+        N_(
+            "Print the sums of your weight matrix along each axis: which axis holds the points "
+            "that predict one point?"
+        ),
     ],
     "nan": [
-        "Which case gives NaN? Print the weights that predict one point there, step by "
-        "step: which operation first turns finite numbers into NaN?",
-        "Look for a division: what are its top and bottom in the failing case?",
+        N_(
+            "Which case gives NaN? Print the weights that predict one point there, step by "
+            "step: which operation first turns finite numbers into NaN?"
+        ),
+        N_("Look for a division: what are its top and bottom in the failing case?"),
     ],
     "shape": [
-        "The exercise asks for one number for the whole data set. What shape do you return?",
+        N_("The exercise asks for one number for the whole data set. What shape do you return?"),
     ],
 }
 

@@ -17,13 +17,15 @@ gives hints in stages that ask about the property, never the recipe.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report
+from attn_course.checks.i18n import N_, _
 
 TOLERANCE = 1e-4  # how far from 1 a row sum may be and still count as 1
-_INVERTED = "each panel's answer is the opposite of the right one"
+_INVERTED = N_("each panel's answer is the opposite of the right one")
 
 
 def _rows_sum_to_one(grid: torch.Tensor) -> torch.Tensor:
@@ -75,20 +77,20 @@ def _find_transposed_cases() -> list[Case]:
     # Transposed, its row sums are 0.998, 1.003, 0.999: a tolerance of a hundredth misses it.
     nearer_one = torch.tensor([[0.5, 0.3, 0.2], [0.198, 0.404, 0.398], [0.3, 0.299, 0.401]]).T
     return [
-        Case("one valid 3 x 3 matrix", (valid,)),
-        Case("one transposed 3 x 3 matrix", (valid.T.contiguous(),)),
-        Case("rows that sum to 1 up to rounding", (torch.stack([rounded, rounded.T]),)),
-        Case("four panels, panels 1 and 3 transposed", (panels,)),
+        Case(_("one valid 3 x 3 matrix"), (valid,)),
+        Case(_("one transposed 3 x 3 matrix"), (valid.T.contiguous(),)),
+        Case(_("rows that sum to 1 up to rounding"), (torch.stack([rounded, rounded.T]),)),
+        Case(_("four panels, panels 1 and 3 transposed"), (panels,)),
         Case(
-            "a transposed panel whose first row sums to 1",
+            _("a transposed panel whose first row sums to 1"),
             (torch.stack([first_row_fine, valid]),),
         ),
-        Case("a (rows, cols, 4, 4) grid, two panels transposed", (grid,)),
-        Case("identity and uniform panels, attention either way round", (both_ways,)),
-        Case("a transposed panel whose row sums are within 0.02 of 1", (near_one[None],)),
-        Case("a transposed panel whose row sums are within 0.003 of 1", (nearer_one[None],)),
+        Case(_("a (rows, cols, 4, 4) grid, two panels transposed"), (grid,)),
+        Case(_("identity and uniform panels, attention either way round"), (both_ways,)),
+        Case(_("a transposed panel whose row sums are within 0.02 of 1"), (near_one[None],)),
+        Case(_("a transposed panel whose row sums are within 0.003 of 1"), (nearer_one[None],)),
         Case(
-            "a transposed 4 x 4 panel whose rows 0 and 1 sum to 1",
+            _("a transposed 4 x 4 panel whose rows 0 and 1 sum to 1"),
             (torch.stack([_attention(generator, 4, 4), two_rows_fine]),),
         ),
     ]
@@ -102,19 +104,35 @@ def _missed_panel(panel: torch.Tensor) -> str:
     """What a transposed panel that was not flagged looks like: what it passes, and the
     row sums that give it away. Facts about the panel, true whatever the student's code."""
     n = panel.shape[-1]
-    passes = []
-    if bool((panel.amax(dim=-1) >= 1 / n).all()):
-        passes.append(f"every row has a cell of at least 1/{n}")
-    if not bool(((panel > 0.5).sum(dim=-1) >= 2).any()):
-        passes.append("no row has two cells above 0.5")
-    sums = panel.sum(dim=-1)  # (n,)
+    large_cell = bool((panel.amax(dim=-1) >= 1 / n).all())
+    no_two_large = not bool(((panel > 0.5).sum(dim=-1) >= 2).any())
+    if large_cell and no_two_large:
+        passes = _("every row has a cell of at least 1/{n} and no row has two cells above 0.5")
+    elif large_cell:
+        passes = _("every row has a cell of at least 1/{n}")
+    elif no_two_large:
+        passes = _("no row has two cells above 0.5")
+    else:
+        passes = ""
+    sums = ", ".join(f"{value:.4g}" for value in panel.sum(dim=-1).tolist())
     fine = _rows_sum_to_one(panel)  # (n,)
-    text = "its row sums are " + ", ".join(f"{value:.4g}" for value in sums.tolist())
-    if bool(fine.any()):
-        rows = fine.nonzero().flatten().tolist()
-        named = f"row {rows[0]} sums" if len(rows) == 1 else f"rows {rows} sum"
-        text += f" ({named} to 1, not every row)"
-    return (" and ".join(passes) + ", yet " if passes else "") + text
+    rows = fine.nonzero().flatten().tolist()
+    if len(rows) == 1:
+        text = _("its row sums are {sums} (row {row} sums to 1, not every row)")
+    elif rows:
+        text = _("its row sums are {sums} (rows {rows} sum to 1, not every row)")
+    else:
+        text = _("its row sums are {sums}")
+    text = text.format(sums=sums, row=rows[0] if rows else None, rows=rows)
+    if passes:
+        return _("{passes}, yet {row_sums}").format(passes=passes.format(n=n), row_sums=text)
+    return text
+
+
+def _about_panel(where: tuple[int, ...], of_panel: str, of_the_panel: str, **values: Any) -> str:
+    """The message about panel ``where`` of a grid (``of_panel``, with a {panel} placeholder),
+    or about the only panel when ``where`` is empty (``of_the_panel``)."""
+    return (of_panel if where else of_the_panel).format(panel=where, **values)
 
 
 def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case) -> Failure | None:
@@ -128,20 +146,45 @@ def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case
         return None
     (grid,) = case.args
     wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # the first wrong panel
-    panel = f"panel {wrong}" if wrong else "the panel"
     if _same(actual, ~(grid.sum(dim=-1) == 1).all(dim=-1)):
-        return Failure("exact", f"{panel} is flagged; its rows sum to 1 up to rounding")
+        return Failure(
+            "exact",
+            _about_panel(
+                wrong,
+                _("panel {panel} is flagged; its rows sum to 1 up to rounding"),
+                _("the panel is flagged; its rows sum to 1 up to rounding"),
+            ),
+        )
     if _same(actual, _rows_sum_to_one(grid.transpose(-2, -1)).all(dim=-1)):
         return Failure(
             "columns",
-            f"{panel} is flagged because its columns sum to 1; its rows sum to 1 as well",
+            _about_panel(
+                wrong,
+                _(
+                    "panel {panel} is flagged because its columns sum to 1; its rows sum to 1 "
+                    "as well"
+                ),
+                _("the panel is flagged because its columns sum to 1; its rows sum to 1 as well"),
+            ),
         )
     flagged_valid = actual & ~expected  # (...,) valid panels that are flagged
     if bool(flagged_valid.any()):  # inverted or not: decided over all cases (see the check)
         first = tuple(int(i) for i in flagged_valid.nonzero()[0])
-        named = f"panel {first}" if first else "the panel"
-        return Failure("valid", f"{named} is flagged, but it is a valid attention matrix")
-    detail = f"{panel} is transposed but not flagged: {_missed_panel(grid[wrong])}"
+        return Failure(
+            "valid",
+            _about_panel(
+                first,
+                _("panel {panel} is flagged, but it is a valid attention matrix"),
+                _("the panel is flagged, but it is a valid attention matrix"),
+            ),
+        )
+    missed = _missed_panel(grid[wrong])
+    detail = _about_panel(
+        wrong,
+        _("panel {panel} is transposed but not flagged: {missed}"),
+        _("the panel is transposed but not flagged: {missed}"),
+        missed=missed,
+    )
     fine = _rows_sum_to_one(grid)  # (..., n)
     n = grid.shape[-1]
     some_rows = [~fine.any(dim=-1)]  # a panel passes if one row sums to 1
@@ -150,53 +193,88 @@ def _diagnose_find_transposed(actual: object, expected: torch.Tensor, case: Case
     if any(_same(actual, guess) for guess in some_rows):
         return Failure("rows", detail)
     off = (grid.sum(dim=-1) - 1).abs().amax(dim=-1)  # (...,) how far the worst row is from 1
-    flagged, missed = off[actual], off[~actual & expected]
-    if bool(missed.max() <= 0.05) and (flagged.numel() == 0 or bool(missed.max() < flagged.min())):
-        return Failure("tolerance", f"{detail}: up to {missed.max().item():.2g} from 1")
+    flagged, missed_off = off[actual], off[~actual & expected]
+    if bool(missed_off.max() <= 0.05) and (
+        flagged.numel() == 0 or bool(missed_off.max() < flagged.min())
+    ):
+        return Failure(
+            "tolerance",
+            _about_panel(
+                wrong,
+                _("panel {panel} is transposed but not flagged: {missed}: up to {off:.2g} from 1"),
+                _("the panel is transposed but not flagged: {missed}: up to {off:.2g} from 1"),
+                missed=missed,
+                off=missed_off.max().item(),
+            ),
+        )
     return Failure("necessary", detail)
 
 
 _FIND_TRANSPOSED_HINTS = {
     "inverted": [
-        "Your answers are the opposite of the right ones. Which property must every row of "
-        "an attention matrix have, and does a transposed panel have it?",
-        "Say it in words for one panel: 'this panel is transposed because ...'. Does your code "
-        "return True in that case?",
+        N_(
+            "Your answers are the opposite of the right ones. Which property must every row of "
+            "an attention matrix have, and does a transposed panel have it?"
+        ),
+        N_(
+            "Say it in words for one panel: 'this panel is transposed because ...'. Does your code "
+            "return True in that case?"
+        ),
     ],
     "valid": [
-        "A valid attention matrix is flagged. Which property do valid panels have that your "
-        "test ignores?",
-        "A panel is transposed only if it cannot be attention with the queries on the rows. "
-        "Which rule does every such matrix obey, and does the flagged panel break it?",
+        N_(
+            "A valid attention matrix is flagged. Which property do valid panels have that your "
+            "test ignores?"
+        ),
+        N_(
+            "A panel is transposed only if it cannot be attention with the queries on the rows. "
+            "Which rule does every such matrix obey, and does the flagged panel break it?"
+        ),
     ],
     "exact": [
-        "A panel whose rows sum to 1 is flagged. Print its row sums with many digits: are "
-        "they exactly 1?",
-        "Floating-point sums are rarely exact. How far from 1 may a sum be and still mean 1?",
+        N_(
+            "A panel whose rows sum to 1 is flagged. Print its row sums with many digits: are "
+            "they exactly 1?"
+        ),
+        N_("Floating-point sums are rarely exact. How far from 1 may a sum be and still mean 1?"),
     ],
     "columns": [
-        "The flagged panel's rows all sum to 1. Can it be an attention matrix with the "
-        "queries on the rows, whatever its columns do?",
-        "The exercise asks which panels cannot have the queries on the rows. Which axis "
-        "holds one query's weights, and which axis does your test look at?",
+        N_(
+            "The flagged panel's rows all sum to 1. Can it be an attention matrix with the "
+            "queries on the rows, whatever its columns do?"
+        ),
+        N_(
+            "The exercise asks which panels cannot have the queries on the rows. Which axis "
+            "holds one query's weights, and which axis does your test look at?"
+        ),
     ],
     "necessary": [
-        "A transposed panel got through, and no panel you flag is valid. Every attention "
-        "matrix passes your test; must every transposed panel fail it?",
-        "Breaking a rule such as 'a row's largest cell is at least 1/n' proves a panel is not "
-        "attention with queries on the rows; passing it proves nothing. Which property must "
-        "every row of an attention matrix have, and does the failing panel have it?",
+        N_(
+            "A transposed panel got through, and no panel you flag is valid. Every attention "
+            "matrix passes your test; must every transposed panel fail it?"
+        ),
+        N_(
+            "Breaking a rule such as 'a row's largest cell is at least 1/n' proves a panel is not "
+            "attention with queries on the rows; passing it proves nothing. Which property must "
+            "every row of an attention matrix have, and does the failing panel have it?"
+        ),
     ],
     "tolerance": [
-        "The panel that got through has row sums close to 1, but not 1. How far from 1 may "
-        "a row sum be and still mean 1?",
-        "Rounding moves a float32 row sum by about a millionth; a transposed panel's row sums "
-        "can be any distance from 1, however small. Which tolerance tells the two apart?",
+        N_(
+            "The panel that got through has row sums close to 1, but not 1. How far from 1 may "
+            "a row sum be and still mean 1?"
+        ),
+        N_(
+            "Rounding moves a float32 row sum by about a millionth; a transposed panel's row sums "
+            "can be any distance from 1, however small. Which tolerance tells the two apart?"
+        ),
     ],
     "rows": [
-        "Look at the failing panel's row sums one by one. Does your code look at every row?",
-        "A panel is a valid attention matrix only if a property holds for all of its rows. "
-        "How many rows must break it for the panel to be transposed?",
+        N_("Look at the failing panel's row sums one by one. Does your code look at every row?"),
+        N_(
+            "A panel is a valid attention matrix only if a property holds for all of its rows. "
+            "How many rows must break it for the panel to be transposed?"
+        ),
     ],
 }
 
@@ -227,7 +305,7 @@ def check_my_find_transposed(student: Callable) -> None:
         flags_valid = any(results[i].kind == "valid" for i in failed)
         if flags_valid and all(opposite.get(i, False) for i in failed):
             for i in failed:
-                results[i] = CaseResult(cases[i].description, False, _INVERTED, "inverted")
+                results[i] = CaseResult(cases[i].description, False, _(_INVERTED), "inverted")
     report("my_find_transposed", results, hints=_FIND_TRANSPOSED_HINTS)
 
 
@@ -285,14 +363,14 @@ def _highest_entropy_cases() -> list[Case]:
     # the smallest largest weight; row 1 is one-hot.
     one_hot_and_two_spread = torch.tensor([[0.0, 0.65, 0.35], [1.0, 0.0, 0.0], [0.1, 0.2, 0.7]])
     return [
-        Case("a 3 x 4 matrix", (_attention(generator, 3, 4),)),
-        Case("rows with zero weights", (with_zeros,)),
-        Case("5 queries, 8 keys", (_attention(generator, 5, 8, temperature=0.7),)),
-        Case("a spread row with a large peak", (flat_but_narrow,)),
-        Case("a long tail of small weights", (four_measures,)),
-        Case("mid-sized weights against a peak and a tail", (many_mid_sized,)),
-        Case("a (batch, queries, keys) stack", (_attention(generator, 3, 6, 4),)),
-        Case("a one-hot row beside two spread rows", (one_hot_and_two_spread,)),
+        Case(_("a 3 x 4 matrix"), (_attention(generator, 3, 4),)),
+        Case(_("rows with zero weights"), (with_zeros,)),
+        Case(_("5 queries, 8 keys"), (_attention(generator, 5, 8, temperature=0.7),)),
+        Case(_("a spread row with a large peak"), (flat_but_narrow,)),
+        Case(_("a long tail of small weights"), (four_measures,)),
+        Case(_("mid-sized weights against a peak and a tail"), (many_mid_sized,)),
+        Case(_("a (batch, queries, keys) stack"), (_attention(generator, 3, 6, 4),)),
+        Case(_("a one-hot row beside two spread rows"), (one_hot_and_two_spread,)),
     ]
 
 
@@ -310,26 +388,34 @@ def _known_mistakes(actual: object, expected: torch.Tensor, case: Case) -> dict[
     smallest_peak = weights.max(dim=-1).values.argmin(dim=-1)
     column_spread = _entropy(weights, dim=-2).argmax(dim=-1)
     mistakes = [
-        (_entropy(weights).argmin(dim=-1), "lowest", "row {chosen} is the most concentrated"),
-        (column_spread, "columns", "{chosen} is a key: you measured a column's spread"),
-        (naive.argmax(dim=-1), "zeros", "row {chosen} wins with entropy NaN (it holds a zero)"),
+        (_entropy(weights).argmin(dim=-1), "lowest", _("row {chosen} is the most concentrated")),
+        (column_spread, "columns", _("{chosen} is a key: you measured a column's spread")),
+        (naive.argmax(dim=-1), "zeros", _("row {chosen} wins with entropy NaN (it holds a zero)")),
         (
             _entropy(torch.softmax(weights, dim=-1)).argmax(dim=-1),
             "softmax",
-            "row {chosen} has the largest entropy after a softmax of the weights",
+            _("row {chosen} has the largest entropy after a softmax of the weights"),
         ),
-        (smallest_peak, "peak", "row {chosen} has the smallest largest weight"),
-        (weights.var(dim=-1).argmin(dim=-1), "variance", "row {chosen} has the smallest variance"),
+        (smallest_peak, "peak", _("row {chosen} has the smallest largest weight")),
+        (
+            weights.var(dim=-1).argmin(dim=-1),
+            "variance",
+            _("row {chosen} has the smallest variance"),
+        ),
     ]
     if _same(actual, expected):
-        return {kind: "" for guess, kind, _ in mistakes if _same(actual, guess)}
+        return {kind: "" for guess, kind, _detail in mistakes if _same(actual, guess)}
     if not torch.isnan(naive).any():
         mistakes = [mistake for mistake in mistakes if mistake[1] != "zeros"]
     wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # the first wrong index
     chosen, best = int(actual[wrong]), int(expected[wrong])
-    where = f" (matrix {', '.join(map(str, wrong))})" if wrong else ""
+    if wrong:
+        said = _("{mistake}; the largest entropy is row {best} (matrix {matrix})")
+    else:
+        said = _("{mistake}; the largest entropy is row {best}")
+    matrix = ", ".join(map(str, wrong))
     return {
-        kind: f"{detail.format(chosen=chosen)}; the largest entropy is row {best}{where}"
+        kind: said.format(mistake=detail.format(chosen=chosen), best=best, matrix=matrix)
         for guess, kind, detail in mistakes
         if _same(actual, guess)
     }
@@ -337,47 +423,70 @@ def _known_mistakes(actual: object, expected: torch.Tensor, case: Case) -> dict[
 
 _HIGHEST_ENTROPY_HINTS = {
     "lowest": [
-        "Your query is the most concentrated one. Which rows have a high entropy: the flat "
-        "ones or the peaked ones?",
-        "Compute the entropy of a one-hot row and of a uniform row: which is larger?",
+        N_(
+            "Your query is the most concentrated one. Which rows have a high entropy: the flat "
+            "ones or the peaked ones?"
+        ),
+        N_("Compute the entropy of a one-hot row and of a uniform row: which is larger?"),
     ],
     "columns": [
-        "Does your entropy have one number per query? Which axis holds one query's weights?",
-        "Print the shape of your entropies for the 5 x 8 case: how many numbers should there be?",
+        N_("Does your entropy have one number per query? Which axis holds one query's weights?"),
+        N_(
+            "Print the shape of your entropies for the 5 x 8 case: how many numbers should "
+            "there be?"
+        ),
     ],
     "zeros": [
-        "The case with zero weights fails. What is 0 * log(0) in PyTorch, and what does "
-        "the entropy formula mean by it?",
-        "A weight of 0 contributes nothing to the entropy. How can you compute the sum so that "
-        "it never evaluates log(0) times 0?",
+        N_(
+            "The case with zero weights fails. What is 0 * log(0) in PyTorch, and what does "
+            "the entropy formula mean by it?"
+        ),
+        N_(
+            "A weight of 0 contributes nothing to the entropy. How can you compute the sum so that "
+            "it never evaluates log(0) times 0?"
+        ),
     ],
     "softmax": [
-        "Print the rows whose entropy your code computes. Are they the attention weights you "
-        "were given?",
-        "The attention weights already sum to 1 in each row. What does a softmax do to them, "
-        "and does Categorical(logits=...) apply one too?",
+        N_(
+            "Print the rows whose entropy your code computes. Are they the attention weights you "
+            "were given?"
+        ),
+        N_(
+            "The attention weights already sum to 1 in each row. What does a softmax do to them, "
+            "and does Categorical(logits=...) apply one too?"
+        ),
     ],
     "peak": [
-        "A small largest weight does not always mean a spread row. Compare the rows of the "
-        "failing case: which is more spread, and by which measure?",
-        "The exercise asks for the largest entropy. Does your code compute one?",
+        N_(
+            "A small largest weight does not always mean a spread row. Compare the rows of the "
+            "failing case: which is more spread, and by which measure?"
+        ),
+        N_("The exercise asks for the largest entropy. Does your code compute one?"),
     ],
     "variance": [
-        "The row you chose has the most even-looking weights by variance, yet another row "
-        "has the larger entropy. Do the two measures always rank rows the same way? "
-        "Compare them on the failing case's rows.",
-        "Variance squares the weights: mid-sized weights cost it much, a tail of tiny ones "
-        "almost nothing. Entropy counts every non-zero weight. Which of the two does the "
-        "exercise ask for?",
+        N_(
+            "The row you chose has the most even-looking weights by variance, yet another row "
+            "has the larger entropy. Do the two measures always rank rows the same way? "
+            "Compare them on the failing case's rows."
+        ),
+        N_(
+            "Variance squares the weights: mid-sized weights cost it much, a tail of tiny ones "
+            "almost nothing. Entropy counts every non-zero weight. Which of the two does the "
+            "exercise ask for?"
+        ),
     ],
 }
 
 
 _HIGHEST_ENTROPY_HINTS["index"] = [
-    "The row you chose is not the one with the largest entropy. What does your code compute "
-    "for each row, and is it the entropy?",
-    "Work the entropy of every row of the smallest failing case by hand and compare it with "
-    "what your code computes for each row.",
+    N_(
+        "The row you chose is not the one with the largest entropy. What does your code compute "
+        "for each row, and is it the entropy?"
+    ),
+    N_(
+        "Work the entropy of every row of the smallest failing case by hand and compare it with "
+        "what your code computes for each row."
+    ),
 ]
 
 
@@ -403,9 +512,13 @@ def check_my_highest_entropy_query(student: Callable) -> None:
             return None
         # An index is right or wrong, never near: name the rows, not a numeric gap.
         wrong = tuple(int(i) for i in (actual != expected).nonzero()[0])  # first wrong index
-        where = f" (matrix {', '.join(map(str, wrong))})" if wrong else ""
         chosen, best = int(actual[wrong]), int(expected[wrong])
-        return Failure("index", f"chose row {chosen}; the largest entropy is row {best}{where}")
+        if wrong:
+            said = _("chose row {chosen}; the largest entropy is row {best} (matrix {matrix})")
+        else:
+            said = _("chose row {chosen}; the largest entropy is row {best}")
+        matrix = ", ".join(map(str, wrong))
+        return Failure("index", said.format(chosen=chosen, best=best, matrix=matrix))
 
     results = evaluate(student, _highest_entropy_query, cases, diagnose=record)
     if results is not None and matched:

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report, run_check
+from attn_course.checks.i18n import N_, _
 from attn_course.masking import causal_mask, masked_softmax
 
 # --- exercise 1: a masked softmax for a batch padded on the left -------------------------
@@ -43,23 +44,28 @@ def _left_padded_cases() -> list[Case]:
 
     return [
         Case(
-            "2 sequences, 3 queries, 4 keys: lengths [2, 3]", (rand(2, 3, 4), torch.tensor([2, 3]))
+            _("2 sequences, 3 queries, 4 keys: lengths [2, 3]"),
+            (rand(2, 3, 4), torch.tensor([2, 3])),
         ),
         Case(
-            "as many sequences as queries (3 and 3): lengths [1, 4, 2]",
+            _("as many sequences as queries (3 and 3): lengths [1, 4, 2]"),
             (rand(3, 3, 4), torch.tensor([1, 4, 2])),
         ),
-        Case("full lengths give the plain softmax", (rand(2, 3, 4), torch.tensor([4, 4]))),
-        Case("a sequence of length 0 gives all-zero rows", (rand(2, 3, 5), torch.tensor([0, 5]))),
-        Case("large scores (up to 133)", (rand(3, 2, 4, scale=70.0), torch.tensor([3, 1, 4]))),
-        Case("float64 scores give float64 weights", (rand(2, 3, 4).double(), torch.tensor([1, 3]))),
+        Case(_("full lengths give the plain softmax"), (rand(2, 3, 4), torch.tensor([4, 4]))),
         Case(
-            "the gradient with respect to X, a sequence of length 0 included",
+            _("a sequence of length 0 gives all-zero rows"), (rand(2, 3, 5), torch.tensor([0, 5]))
+        ),
+        Case(_("large scores (up to 133)"), (rand(3, 2, 4, scale=70.0), torch.tensor([3, 1, 4]))),
+        Case(
+            _("float64 scores give float64 weights"), (rand(2, 3, 4).double(), torch.tensor([1, 3]))
+        ),
+        Case(
+            _("the gradient with respect to X, a sequence of length 0 included"),
             (rand(2, 3, 4), torch.tensor([0, 3])),
             {"upstream": rand(2, 3, 4)},
         ),
         Case(
-            "float16 scores, a sequence of length 0 included",
+            _("float16 scores, a sequence of length 0 included"),
             (rand(2, 3, 4).half(), torch.tensor([0, 3])),
         ),
     ]
@@ -107,8 +113,10 @@ def _softmax_over(X: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
     return torch.softmax(scores.masked_fill(empty, 0.0), dim=-1) * visible
 
 
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}" + ("" if number == 1 else "s")
+def _visible_keys(number: int) -> str:
+    """'1 visible key', '3 visible keys'."""
+    said = _("{count} visible key") if number == 1 else _("{count} visible keys")
+    return said.format(count=number)
 
 
 def _first(mask: torch.Tensor) -> tuple[int, ...]:
@@ -129,16 +137,18 @@ def _mask_mistakes(case: Case) -> list[tuple[str, torch.Tensor, Callable]]:
 
     def spread(b: int, q: int, mask: torch.Tensor) -> str:
         keys = mask[b, q].nonzero().flatten().tolist()
-        return (
-            (f"keys {keys[0]} to {keys[-1]}" if len(keys) > 1 else f"key {keys[0]}")
-            if keys
-            else "no key"
-        )
+        if len(keys) > 1:
+            return _("keys {first} to {last}").format(first=keys[0], last=keys[-1])
+        return _("key {key}").format(key=keys[0]) if keys else _("no key")
 
     def real_keys(b: int) -> str:
         if n[b] == 1:
-            return f"sequence {b}'s one real key, key {num_keys - 1}"
-        return f"sequence {b}'s {n[b]} real keys, keys {first_real[b]} to {num_keys - 1}"
+            return _("sequence {sequence}'s one real key, key {key}").format(
+                sequence=b, key=num_keys - 1
+            )
+        return _("sequence {sequence}'s {count} real keys, keys {first} to {last}").format(
+            sequence=b, count=n[b], first=first_real[b], last=num_keys - 1
+        )
 
     right = torch.arange(num_keys) < lens.reshape(-1, 1, 1)  # the lesson's padding on the right
     right = right.expand(X.shape)
@@ -148,29 +158,34 @@ def _mask_mistakes(case: Case) -> list[tuple[str, torch.Tensor, Callable]]:
         (
             "side",
             right,
-            lambda b, q: (
-                f"row (batch {b}, query {q}) puts its weight on {spread(b, q, right)}, the "
-                f"first {n[b]}; the batch is padded on the left, so it should go to "
-                f"{real_keys(b)}"
+            lambda b, q: _(
+                "row (batch {batch}, query {query}) puts its weight on {spread}, the "
+                "first {count}; the batch is padded on the left, so it should go to {real_keys}"
+            ).format(
+                batch=b, query=q, spread=spread(b, q, right), count=n[b], real_keys=real_keys(b)
             ),
         ),
         (
             "off_by_one",
             one_short,
-            lambda b, q: (
-                f"key {first_real[b]}, the first real key of sequence {b} (valid length "
-                f"{n[b]} of {num_keys} keys), gets no weight in row (batch {b}, query {q})"
-            ),
+            lambda b, q: _(
+                "key {key}, the first real key of sequence {batch} (valid length "
+                "{length} of {num_keys} keys), gets no weight in row (batch {batch}, query {query})"
+            ).format(key=first_real[b], batch=b, length=n[b], num_keys=num_keys, query=q),
         ),
         (
             "off_by_one",
             one_more,
             lambda b, q: (
-                f"key {first_real[b] - 1}, the <pad> just before {real_keys(b)}, gets "
-                f"weight in row (batch {b}, query {q})"
+                _(
+                    "key {key}, the <pad> just before {real_keys}, gets "
+                    "weight in row (batch {batch}, query {query})"
+                ).format(key=first_real[b] - 1, real_keys=real_keys(b), batch=b, query=q)
                 if n[b]
-                else f"key {num_keys - 1} gets weight in row (batch {b}, query {q}), but "
-                f"sequence {b} has no real key"
+                else _(
+                    "key {key} gets weight in row (batch {batch}, query {query}), but "
+                    "sequence {batch} has no real key"
+                ).format(key=num_keys - 1, batch=b, query=q)
             ),
         ),
     ]
@@ -180,11 +195,11 @@ def _mask_mistakes(case: Case) -> list[tuple[str, torch.Tensor, Callable]]:
             (
                 "query_axis",
                 along_queries,
-                lambda b, q: (
-                    f"row (batch {b}, query {q}) used valid length {n[q]}, that of sequence "
-                    f"{q}, instead of its own sequence's {n[b]}: the (batch,) lengths were "
-                    "lined up with the queries axis"
-                ),
+                lambda b, q: _(
+                    "row (batch {batch}, query {query}) used valid length {length}, that of "
+                    "sequence {query}, instead of its own sequence's {own_length}: the (batch,) "
+                    "lengths were lined up with the queries axis"
+                ).format(batch=b, query=q, length=n[q], own_length=n[b]),
             )
         )
     return mistakes
@@ -224,8 +239,10 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
     if not rows_ok.all() and ((column_sums - 1).abs() < tolerance)[seen].all():
         return Failure(
             "axis",
-            "the weights sum to 1 down each column (over the queries), "
-            "not along each row (over the keys)",
+            _(
+                "the weights sum to 1 down each column (over the queries), "
+                "not along each row (over the keys)"
+            ),
         )
     for kind, mask, message in _mask_mistakes(case):
         changed = _explains(actual, expected, X, mask)
@@ -236,38 +253,59 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
         b, q = _first(bad.any(-1) & ~has_key)
         return Failure(
             "nan",
-            f"row (batch {b}, query {q}) has no visible key and came out "
-            f"{float(actual[b, q, 0])} instead of all zeros",
+            _(
+                "row (batch {batch}, query {query}) has no visible key and came out "
+                "{value} instead of all zeros"
+            ).format(batch=b, query=q, value=float(actual[b, q, 0])),
         )
     if bad.any():
         b, q, k = _first(bad)
         return Failure(
             "overflow",
-            f"entry {(b, q, k)} is {float(actual[b, q, k])}, in a row "
-            f"with {_count(int(visible[b, q].sum()), 'visible key')} and scores "
-            f"up to {float(X[b, q].abs().max()):.0f}",
+            _(
+                "entry {entry} is {value}, in a row with {visible_keys} and scores "
+                "up to {largest:.0f}"
+            ).format(
+                entry=(b, q, k),
+                value=float(actual[b, q, k]),
+                visible_keys=_visible_keys(int(visible[b, q].sum())),
+                largest=float(X[b, q].abs().max()),
+            ),
         )
     if ((actual.abs() > 1e-6) & ~has_key.unsqueeze(-1)).any():
         b, q = _first((actual.abs() > 1e-6).any(-1) & ~has_key)
         return Failure(
             "empty_row",
-            f"row (batch {b}, query {q}) has no visible key but its "
-            f"weights sum to {float(actual[b, q].sum()):.3g}, not 0",
+            _(
+                "row (batch {batch}, query {query}) has no visible key but its "
+                "weights sum to {total:.3g}, not 0"
+            ).format(batch=b, query=q, total=float(actual[b, q].sum())),
         )
     padding = (actual.abs() > 1e-6) & ~visible
     if padding.any():
         b, q, k = _first(padding)
         n = int(lens[b])
-        real = (
-            f"its real keys are keys {num_keys - n} to {num_keys - 1}"
-            if n > 1
-            else (f"its real key is key {num_keys - 1}")
-        )
+        if n > 1:
+            said = _(
+                "key {key} of row (batch {batch}, query {query}) is a <pad> position "
+                "of sequence {batch} (its real keys are keys {first} to {last}) but gets "
+                "weight {weight:.3g}"
+            )
+        else:
+            said = _(
+                "key {key} of row (batch {batch}, query {query}) is a <pad> position "
+                "of sequence {batch} (its real key is key {last}) but gets weight {weight:.3g}"
+            )
         return Failure(
             "padding",
-            f"key {k} of row (batch {b}, query {q}) is a <pad> position "
-            f"of sequence {b} ({real}) but gets weight "
-            f"{float(actual[b, q, k]):.3g}",
+            said.format(
+                key=k,
+                batch=b,
+                query=q,
+                first=num_keys - n,
+                last=num_keys - 1,
+                weight=float(actual[b, q, k]),
+            ),
         )
     sums = actual.sum(-1)  # (batch, queries)
     vanished = (sums.abs() < 1e-6) & has_key  # rows with keys whose weights are all 0
@@ -276,29 +314,47 @@ def _diagnose_left_padded(actual: Any, expected: Any, case: Case) -> Failure | N
         top = X[b, q][visible[b, q]].max()  # the largest visible score of the row
         row_top, batch_top = X[b, q].max(), X.max()
         if row_top > top and torch.exp(top - row_top) == 0:
-            cause = (
-                f"its largest score, {float(row_top):.0f}, is a hidden key's, so a softmax "
-                f"or a maximum over all its keys gives exp(s - {float(row_top):.0f}), which"
+            said, subtracted = (
+                _(
+                    "row (batch {batch}, query {query}) has {visible_keys}, yet all its "
+                    "weights are 0: its largest score, {top:.0f}, is a hidden key's, so a "
+                    "softmax or a maximum over all its keys gives exp(s - {top:.0f}), which "
+                    "is 0 for every visible score s (the largest is {largest:.0f})"
+                ),
+                row_top,
             )
         elif batch_top > top and torch.exp(top - batch_top) == 0:
-            cause = (
-                f"the largest score of the batch is {float(batch_top):.0f}, "
-                f"and exp(s - {float(batch_top):.0f})"
+            said, subtracted = (
+                _(
+                    "row (batch {batch}, query {query}) has {visible_keys}, yet all its "
+                    "weights are 0: the largest score of the batch is {top:.0f}, and "
+                    "exp(s - {top:.0f}) is 0 for every visible score s (the largest is "
+                    "{largest:.0f})"
+                ),
+                batch_top,
             )
         else:
-            cause = ""
-        if cause:
+            said, subtracted = "", None
+        if said:
             return Failure(
                 "underflow",
-                f"row (batch {b}, query {q}) has "
-                f"{_count(int(visible[b, q].sum()), 'visible key')}, yet all its "
-                f"weights are 0: {cause} is 0 "
-                f"for every visible score s (the largest is {float(top):.0f})",
+                said.format(
+                    batch=b,
+                    query=q,
+                    visible_keys=_visible_keys(int(visible[b, q].sum())),
+                    top=float(subtracted),
+                    largest=float(top),
+                ),
             )
     off = ((sums - 1).abs() > tolerance) & has_key
     if off.any():
         b, q = _first(off)
-        return Failure("rows", f"row (batch {b}, query {q}) sums to {float(sums[b, q]):.4g}, not 1")
+        return Failure(
+            "rows",
+            _("row (batch {batch}, query {query}) sums to {total:.4g}, not 1").format(
+                batch=b, query=q, total=float(sums[b, q])
+            ),
+        )
     return None
 
 
@@ -309,127 +365,190 @@ def _diagnose_gradient(
     bad = ~torch.isfinite(grad)
     if bad.any():
         b, q, k = _first(bad)
-        where = "has no visible key" if not has_key[b, q] else "has visible keys"
-        return Failure(
-            "gradient",
-            f"the gradient with respect to X is {float(grad[b, q, k])} "
-            f"at {(b, q, k)}, in a row that {where}",
-        )
+        if not has_key[b, q]:
+            said = _(
+                "the gradient with respect to X is {value} at {entry}, in a row that has no "
+                "visible key"
+            )
+        else:
+            said = _(
+                "the gradient with respect to X is {value} at {entry}, in a row that has visible "
+                "keys"
+            )
+        return Failure("gradient", said.format(value=float(grad[b, q, k]), entry=(b, q, k)))
     if not grad.any() and expected.any():
         return Failure(
             "gradient",
-            "the gradient with respect to X is 0 everywhere: is the result detached from X?",
+            _("the gradient with respect to X is 0 everywhere: is the result detached from X?"),
         )
     difference = (grad - expected).abs()
     if float(difference.max()) > 1e-5:
         b, q, k = _first(difference == difference.max())
         return Failure(
             "gradient",
-            f"the gradient with respect to X differs from the "
-            f"reference by {float(difference.max()):.3g} at {(b, q, k)}",
+            _(
+                "the gradient with respect to X differs from the reference by "
+                "{difference:.3g} at {entry}"
+            ).format(difference=float(difference.max()), entry=(b, q, k)),
         )
     return None
 
 
 LEFT_PADDED_HINTS = {
     "side": [
-        "Your weights sit on the first keys of each row, as in the lesson. In this batch the "
-        "padding comes first: where are the real tokens of a sequence of length n?",
-        "Draw the 4 keys of a sequence of valid length 1, padded on the left: which position is "
-        "real? Then valid length 3. Which comparison of a position j with the number of keys "
-        "and n is True exactly on the real ones?",
+        N_(
+            "Your weights sit on the first keys of each row, as in the lesson. In this batch the "
+            "padding comes first: where are the real tokens of a sequence of length n?"
+        ),
+        N_(
+            "Draw the 4 keys of a sequence of valid length 1, padded on the left: which position "
+            "is real? Then valid length 3. Which comparison of a position j with the number of "
+            "keys and n is True exactly on the real ones?"
+        ),
     ],
     "off_by_one": [
-        "Your mask is one key off at the border between the padding and the real keys. With 4 "
-        "keys and valid length 2, padded on the left, which positions are real: 2 and 3, or "
-        "1, 2 and 3, or 3 only?",
-        "Write out the mask your code builds for 4 keys and valid length 2 and compare it with "
-        "[False, False, True, True]. Is your comparison strict where it should not be, or the "
-        "other way round?",
+        N_(
+            "Your mask is one key off at the border between the padding and the real keys. With 4 "
+            "keys and valid length 2, padded on the left, which positions are real: 2 and 3, or "
+            "1, 2 and 3, or 3 only?"
+        ),
+        N_(
+            "Write out the mask your code builds for 4 keys and valid length 2 and compare it with "
+            "[False, False, True, True]. Is your comparison strict where it should not be, or the "
+            "other way round?"
+        ),
     ],
     "query_axis": [
-        "Each row used the valid length of another sequence. With one length per sequence, "
-        "which axis of the scores (batch, queries, keys) should the lengths run along, and "
-        "which one did yours?",
-        "Broadcasting lines shapes up from the right. Write the shape of your mask under "
-        "(batch, queries, keys), axis by axis: which axis does its first axis land on?",
+        N_(
+            "Each row used the valid length of another sequence. With one length per sequence, "
+            "which axis of the scores (batch, queries, keys) should the lengths run along, and "
+            "which one did yours?"
+        ),
+        N_(
+            "Broadcasting lines shapes up from the right. Write the shape of your mask under "
+            "(batch, queries, keys), axis by axis: which axis does its first axis land on?"
+        ),
     ],
     "nan": [
-        "A row with no visible key came out NaN. What is a softmax of a row in which every "
-        "score is -inf?",
-        "A softmax subtracts the row's maximum first: what is the maximum of a row of -inf, "
-        "and what is -inf minus it? Such a row has nothing to average: which value should each "
-        "of its weights have, and which scores give it without a NaN on the way?",
+        N_(
+            "A row with no visible key came out NaN. What is a softmax of a row in which every "
+            "score is -inf?"
+        ),
+        N_(
+            "A softmax subtracts the row's maximum first: what is the maximum of a row of -inf, "
+            "and what is -inf minus it? Such a row has nothing to average: which value should each "
+            "of its weights have, and which scores give it without a NaN on the way?"
+        ),
     ],
     "overflow": [
-        "A row that does have visible keys came out inf or NaN, and its scores are large. "
-        "What is exp(133) in float32?",
-        "A softmax does not change when the same number is subtracted from every score of a "
-        "row. Which number keeps every exponent at most 0?",
+        N_(
+            "A row that does have visible keys came out inf or NaN, and its scores are large. "
+            "What is exp(133) in float32?"
+        ),
+        N_(
+            "A softmax does not change when the same number is subtracted from every score of a "
+            "row. Which number keeps every exponent at most 0?"
+        ),
     ],
     "empty_row": [
-        "A row with no visible key got weights that are not zero. Where did its weight go, "
-        "and which values would the output then average?",
-        "If every score of a row is the same very negative number, what does a softmax of "
-        "that row give? The exercise asks for exact zeros there.",
+        N_(
+            "A row with no visible key got weights that are not zero. Where did its weight go, "
+            "and which values would the output then average?"
+        ),
+        N_(
+            "If every score of a row is the same very negative number, what does a softmax of "
+            "that row give? The exercise asks for exact zeros there."
+        ),
     ],
     "padding": [
-        "A <pad> key still gets weight. Is the mask applied before the softmax, and does it "
-        "cover every query of the sequence?",
-        "Print the mask you build for the failing case beside the scores: which axis of "
-        "(batch, queries, keys) does it hide, and which keys of each row?",
+        N_(
+            "A <pad> key still gets weight. Is the mask applied before the softmax, and does it "
+            "cover every query of the sequence?"
+        ),
+        N_(
+            "Print the mask you build for the failing case beside the scores: which axis of "
+            "(batch, queries, keys) does it hide, and which keys of each row?"
+        ),
     ],
     "gradient": [
-        "Your weights are right, but the backward pass is not. Which step of your code computes "
-        "a NaN (or a value detached from X) that a later step hides from the output?",
-        "A NaN replaced after the softmax is gone from the weights, but the backward pass still "
-        "runs through that row's softmax and multiplies by 0 there: 0 x NaN is NaN. Which of "
-        "your steps passes that NaN on to X, and can an empty row avoid its NaN before the "
-        "softmax?",
+        N_(
+            "Your weights are right, but the backward pass is not. Which step of your code "
+            "computes a NaN (or a value detached from X) that a later step hides from the output?"
+        ),
+        N_(
+            "A NaN replaced after the softmax is gone from the weights, but the backward pass "
+            "still runs through that row's softmax and multiplies by 0 there: 0 x NaN is NaN. "
+            "Which of your steps passes that NaN on to X, and can an empty row avoid its NaN "
+            "before the softmax?"
+        ),
     ],
     "underflow": [
-        "A row that has visible keys came out all zeros. exp(x) is exactly 0 in float32 "
-        "once x is below about -104: which number was subtracted from that row's scores (by "
-        "your code, or by torch.softmax, which subtracts the row's maximum), and which key's "
-        "score is it?",
-        "Subtracting a maximum keeps every exponent at most 0, so nothing overflows. But "
-        "if that maximum is not one of the row's visible scores and lies far above them "
-        "(a <pad> score, another row's), every visible key's exponent falls below -104. "
-        "Which scores should the maximum be taken over?",
+        N_(
+            "A row that has visible keys came out all zeros. exp(x) is exactly 0 in float32 once x "
+            "is below about -104: which number was subtracted from that row's scores (by your "
+            "code, or by torch.softmax, which subtracts the row's maximum), and which key's score "
+            "is it?"
+        ),
+        N_(
+            "Subtracting a maximum keeps every exponent at most 0, so nothing overflows. But "
+            "if that maximum is not one of the row's visible scores and lies far above them "
+            "(a <pad> score, another row's), every visible key's exponent falls below -104. "
+            "Which scores should the maximum be taken over?"
+        ),
     ],
     "fill": [
-        "Your function raised on float16 scores: a number it writes into them does not fit "
-        "float16. What is the most negative finite float16, and is your fill value below it?",
-        "A fixed fill value must fit every dtype the scores may come in and still give a "
-        "weight of 0 after the softmax. Which value does that in float16, float32 and "
-        "float64 alike?",
+        N_(
+            "Your function raised on float16 scores: a number it writes into them does not fit "
+            "float16. What is the most negative finite float16, and is your fill value below it?"
+        ),
+        N_(
+            "A fixed fill value must fit every dtype the scores may come in and still give a "
+            "weight of 0 after the softmax. Which value does that in float16, float32 and "
+            "float64 alike?"
+        ),
     ],
     "rows": [
-        "Some rows do not sum to 1. Is the softmax taken over the visible keys only, or are "
-        "the padded weights removed after normalising?",
-        "Zeroing weights after a softmax leaves the others as they were: they no longer sum "
-        "to 1. Where must the masking happen instead?",
+        N_(
+            "Some rows do not sum to 1. Is the softmax taken over the visible keys only, or are "
+            "the padded weights removed after normalising?"
+        ),
+        N_(
+            "Zeroing weights after a softmax leaves the others as they were: they no longer sum "
+            "to 1. Where must the masking happen instead?"
+        ),
     ],
     "axis": [
-        "Your weights sum to 1 over the wrong axis. Over which axis of (batch, queries, keys) "
-        "does each query distribute its attention?",
+        N_(
+            "Your weights sum to 1 over the wrong axis. Over which axis of (batch, queries, keys) "
+            "does each query distribute its attention?"
+        ),
     ],
     "dtype": [
-        "The weights have another dtype than the scores X. The exercise asks for X's dtype: "
-        "which step of your code changes it?",
+        N_(
+            "The weights have another dtype than the scores X. The exercise asks for X's dtype: "
+            "which step of your code changes it?"
+        ),
     ],
     "shape": [
-        "The result has the wrong shape. The lengths come as (batch,): does your mask "
-        "broadcast against the scores (batch, queries, keys)?",
-        "Print the mask's shape for the failing case and compare it with the scores' shape, "
-        "axis by axis.",
+        N_(
+            "The result has the wrong shape. The lengths come as (batch,): does your mask "
+            "broadcast against the scores (batch, queries, keys)?"
+        ),
+        N_(
+            "Print the mask's shape for the failing case and compare it with the scores' shape, "
+            "axis by axis."
+        ),
     ],
     "raised": [
-        "Your function raised an error on this case. Which line raised it, and which shapes "
-        "met there? The scores are (batch, queries, keys), the lengths (batch,).",
-        "Broadcasting lines shapes up from the right. Write the shape of every tensor your "
-        "mask is built from under (batch, queries, keys): does each axis land where you "
-        "meant it to?",
+        N_(
+            "Your function raised an error on this case. Which line raised it, and which shapes "
+            "met there? The scores are (batch, queries, keys), the lengths (batch,)."
+        ),
+        N_(
+            "Broadcasting lines shapes up from the right. Write the shape of every tensor your "
+            "mask is built from under (batch, queries, keys): does each axis land where you meant "
+            "it to?"
+        ),
     ],
 }
 
@@ -468,8 +587,10 @@ def _name_fill_overflow(result: CaseResult, X: torch.Tensor) -> CaseResult:
     return CaseResult(
         result.description,
         False,
-        f"{result.detail}: a value written into the {str(X.dtype)[6:]} scores lies outside "
-        f"{str(X.dtype)[6:]}'s range (its most negative number is {limit:.0f})",
+        _(
+            "{detail}: a value written into the {dtype} scores lies outside "
+            "{dtype}'s range (its most negative number is {limit:.0f})"
+        ).format(detail=result.detail, dtype=str(X.dtype)[6:], limit=limit),
         "fill",
     )
 
@@ -484,11 +605,11 @@ def cached_causal_mask(num_queries: int, num_keys: int) -> torch.Tensor:
 
 def _cached_causal_cases() -> list[Case]:
     return [
-        Case("4 queries, 4 keys (nothing cached yet)", (4, 4)),
-        Case("1 query, 5 keys (one new token after 4 cached)", (1, 5)),
-        Case("3 queries, 5 keys (3 new tokens after 2 cached)", (3, 5)),
-        Case("2 queries, 7 keys", (2, 7)),
-        Case("1 query, 1 key", (1, 1)),
+        Case(_("4 queries, 4 keys (nothing cached yet)"), (4, 4)),
+        Case(_("1 query, 5 keys (one new token after 4 cached)"), (1, 5)),
+        Case(_("3 queries, 5 keys (3 new tokens after 2 cached)"), (3, 5)),
+        Case(_("2 queries, 7 keys"), (2, 7)),
+        Case(_("1 query, 1 key"), (1, 1)),
     ]
 
 
@@ -496,7 +617,10 @@ def _diagnose_cached_causal_mask(actual: Any, expected: Any, case: Case) -> Fail
     if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
         return None
     if actual.dtype != torch.bool:
-        return Failure("dtype", f"returned dtype {actual.dtype}; a mask is a bool tensor")
+        return Failure(
+            "dtype",
+            _("returned dtype {dtype}; a mask is a bool tensor").format(dtype=actual.dtype),
+        )
     if torch.equal(actual, expected):
         return None
     num_queries, num_keys = case.args
@@ -505,51 +629,60 @@ def _diagnose_cached_causal_mask(actual: Any, expected: Any, case: Case) -> Fail
     if torch.equal(actual, ones.tril(cached - 1)):
         return Failure(
             "diagonal",
-            f"query 0 (key position {cached}) does not see key {cached}, its own position",
+            _(
+                "query 0 (key position {position}) does not see key {position}, its own position"
+            ).format(position=cached),
         )
     if actual.all():  # every query sees every key: no causal mask at all
         future = list(range(cached + 1, num_keys))  # after query 0's own position
         return Failure(
             "not_causal",
-            f"every query sees all {num_keys} keys: query 0 (key position {cached}) also "
-            f"sees {_keys_named(future)}, after its own position",
+            _(
+                "every query sees all {num_keys} keys: query 0 (key position {position}) also "
+                "sees {future}, after its own position"
+            ).format(num_keys=num_keys, position=cached, future=_keys_named(future)),
         )
-    queries = (
-        f"the {num_queries} queries are the last {num_queries}"
-        if num_queries > 1
-        else "the one query is the last"
-    )
+    if num_queries > 1:
+        queries = _("the {count} queries are the last {count} of the {num_keys} positions")
+    else:
+        queries = _("the one query is the last of the {num_keys} positions")
+    queries = queries.format(count=num_queries, num_keys=num_keys)
     for shift in range(-num_keys, num_keys + 1):
         if torch.equal(actual, ones.tril(shift)):
-            seen = (
-                f"sees keys 0 to {shift}"
-                if shift > 0
-                else ("sees key 0 only" if shift == 0 else "sees no key")
-            )
-            return Failure(
-                "alignment",
-                f"query 0 {seen}, but it sits at key position {cached}: "
-                f"{queries} of the {num_keys} positions",
-            )
+            if shift > 0:
+                said = _(
+                    "query 0 sees keys 0 to {last}, but it sits at key position {position}: "
+                    "{queries}"
+                )
+            elif shift == 0:
+                said = _(
+                    "query 0 sees key 0 only, but it sits at key position {position}: {queries}"
+                )
+            else:
+                said = _("query 0 sees no key, but it sits at key position {position}: {queries}")
+            return Failure("alignment", said.format(last=shift, position=cached, queries=queries))
     for shift in range(-num_keys, num_keys + 1):
         if torch.equal(actual, ones.triu(shift)):
             return Failure("transposed", _upper_triangle_message(actual, expected, cached))
     wrong = actual != expected
     i, j = _first(wrong)
     return Failure(
-        "values", f"entry [{i}, {j}] is {bool(actual[i, j])}, expected {bool(expected[i, j])}"
+        "values",
+        _("entry [{row}, {column}] is {value}, expected {expected}").format(
+            row=i, column=j, value=bool(actual[i, j]), expected=bool(expected[i, j])
+        ),
     )
 
 
 def _keys_named(keys: list[int]) -> str:
     """'key 3', 'keys 3 and 4', 'keys 0 to 4' or 'keys [0, 2]'."""
     if len(keys) == 1:
-        return f"key {keys[0]}"
+        return _("key {key}").format(key=keys[0])
     if len(keys) == 2:
-        return f"keys {keys[0]} and {keys[1]}"
+        return _("keys {first} and {second}").format(first=keys[0], second=keys[1])
     if keys == list(range(keys[0], keys[-1] + 1)):
-        return f"keys {keys[0]} to {keys[-1]}"
-    return f"keys {keys}"
+        return _("keys {first} to {last}").format(first=keys[0], last=keys[-1])
+    return _("keys {keys}").format(keys=keys)
 
 
 def _upper_triangle_message(actual: torch.Tensor, expected: torch.Tensor, cached: int) -> str:
@@ -558,48 +691,80 @@ def _upper_triangle_message(actual: torch.Tensor, expected: torch.Tensor, cached
     i = _first((actual != expected).any(-1, keepdim=True))[0]
     future = (actual[i] & ~expected[i]).nonzero().flatten().tolist()
     missed = (expected[i] & ~actual[i]).nonzero().flatten().tolist()
-    where = f"query {i} (key position {cached + i})"
-    parts = []
-    if future:
-        parts.append(f"sees {_keys_named(future)}, after its own position")
-    if missed:
-        parts.append(f"does not see {_keys_named(missed)}, which come before it")
-    return f"the upper triangle is True: {where} " + ", and ".join(parts)
+    if future and missed:
+        said = _(
+            "the upper triangle is True: query {query} (key position {position}) sees "
+            "{future}, after its own position, and does not see {missed}, which come before it"
+        )
+    elif future:
+        said = _(
+            "the upper triangle is True: query {query} (key position {position}) sees "
+            "{future}, after its own position"
+        )
+    else:
+        said = _(
+            "the upper triangle is True: query {query} (key position {position}) does not "
+            "see {missed}, which come before it"
+        )
+    return said.format(
+        query=i,
+        position=cached + i,
+        future=_keys_named(future) if future else "",
+        missed=_keys_named(missed) if missed else "",
+    )
 
 
 CACHED_CAUSAL_HINTS = {
     "alignment": [
-        "Your mask lines the queries up with the wrong key positions. With 5 keys and 3 "
-        "queries that are the last 3 of them, which key position is query 0, and which keys "
-        "come before it?",
-        "Write the mask for 1 query and 5 keys by hand: the one query is the newest token, "
-        "and every cached key came before it. Compare it with what your function returns.",
+        N_(
+            "Your mask lines the queries up with the wrong key positions. With 5 keys and 3 "
+            "queries that are the last 3 of them, which key position is query 0, and which keys "
+            "come before it?"
+        ),
+        N_(
+            "Write the mask for 1 query and 5 keys by hand: the one query is the newest token, "
+            "and every cached key came before it. Compare it with what your function returns."
+        ),
     ],
     "not_causal": [
-        "Your mask lets every query see every key. The cached keys all came before the new "
-        "tokens, but do the new tokens all come before one another?",
-        "Take 3 queries and 5 keys: query 0 is the token at key position 2. Which keys come "
-        "after it, and may it look at them?",
+        N_(
+            "Your mask lets every query see every key. The cached keys all came before the new "
+            "tokens, but do the new tokens all come before one another?"
+        ),
+        N_(
+            "Take 3 queries and 5 keys: query 0 is the token at key position 2. Which keys come "
+            "after it, and may it look at them?"
+        ),
     ],
     "transposed": [
-        "Your mask keeps the wrong triangle: a query sees keys after its own position, or "
-        "misses keys before it. Which keys come before or at a query's own position?",
-        "Rows are queries and columns are keys: entry [i, j] says whether query i may look at "
-        "key j. Which triangle of the matrix is that?",
+        N_(
+            "Your mask keeps the wrong triangle: a query sees keys after its own position, or "
+            "misses keys before it. Which keys come before or at a query's own position?"
+        ),
+        N_(
+            "Rows are queries and columns are keys: entry [i, j] says whether query i may look at "
+            "key j. Which triangle of the matrix is that?"
+        ),
     ],
     "diagonal": [
-        "Your mask hides each query's own position. May the newest token look at itself?",
-        "With its own key hidden, what would a query with nothing cached before it see at "
-        "all, and what would its softmax row be?",
+        N_("Your mask hides each query's own position. May the newest token look at itself?"),
+        N_(
+            "With its own key hidden, what would a query with nothing cached before it see at "
+            "all, and what would its softmax row be?"
+        ),
     ],
     "dtype": [
-        "The pattern may be right but a mask is a bool tensor. Which dtype does your "
-        "construction produce?",
-        "masked_fill and ~ expect booleans; a comparison of two tensors gives one directly.",
+        N_(
+            "The pattern may be right but a mask is a bool tensor. Which dtype does your "
+            "construction produce?"
+        ),
+        N_("masked_fill and ~ expect booleans; a comparison of two tensors gives one directly."),
     ],
     "shape": [
-        "The shape is wrong. The mask has one row per query and one column per key; do your "
-        "sizes follow both arguments, also when they differ?",
+        N_(
+            "The shape is wrong. The mask has one row per query and one column per key; do your "
+            "sizes follow both arguments, also when they differ?"
+        ),
     ],
 }
 
@@ -627,14 +792,24 @@ SIMULATED_ROWS = 20_000
 PAD_WEIGHT_TOLERANCE = 1e-3  # three decimals
 
 
-def _keys(count: int, kind: str) -> str:
-    return f"{count} {kind} key" + ("" if count == 1 else "s")
+def _pad_weight_description(num_real: int, num_pad: int) -> str:
+    """'3 real keys, 1 <pad> key' ..."""
+    if num_real == 1:
+        if num_pad == 1:
+            said = _("{num_real} real key, {num_pad} <pad> key")
+        else:
+            said = _("{num_real} real key, {num_pad} <pad> keys")
+    elif num_pad == 1:
+        said = _("{num_real} real keys, {num_pad} <pad> key")
+    else:
+        said = _("{num_real} real keys, {num_pad} <pad> keys")
+    return said.format(num_real=num_real, num_pad=num_pad)
 
 
 def _pad_weight_cases() -> list[Case]:
     return [
         Case(
-            f"{_keys(num_real, 'real')}, {_keys(num_pad, '<pad>')}",
+            _pad_weight_description(num_real, num_pad),
             (num_real, num_pad),
             expected=num_pad / (num_real + num_pad),
         )
@@ -678,66 +853,97 @@ def _diagnose_pad_weight(actual: Any, expected: Any, case: Case) -> Failure | No
     if num_real == 0 and close(0.0):  # the real keys' share, or no weight: both are 0
         return Failure(
             "swapped",
-            f"returned 0, but with no real key all the weight is on the {num_pad} <pad> keys",
+            _(
+                "returned 0, but with no real key all the weight is on the {num_pad} <pad> keys"
+            ).format(num_pad=num_pad),
         )
     if num_pad > 0 and close(0.0):
-        return Failure("zero", f"returned 0 for {num_pad} <pad> keys, but nothing is masked")
+        return Failure(
+            "zero",
+            _("returned 0 for {num_pad} <pad> keys, but nothing is masked").format(num_pad=num_pad),
+        )
     if close(num_real / total):
         return Failure(
             "swapped",
-            f"returned {value:.3f}, the share of the {num_real} real keys, "
-            f"not of the {num_pad} <pad> keys",
+            _(
+                "returned {value:.3f}, the share of the {num_real} real keys, "
+                "not of the {num_pad} <pad> keys"
+            ).format(value=value, num_real=num_real, num_pad=num_pad),
         )
     if num_real > 0 and close(num_pad / num_real):
         return Failure(
             "ratio",
-            f"returned {value:.3f}, the number of pads per real key; a "
-            "weight is a share of the whole row",
+            _(
+                "returned {value:.3f}, the number of pads per real key; a "
+                "weight is a share of the whole row"
+            ).format(value=value),
         )
     if num_pad > 1 and close(1 / total):
         return Failure(
             "one_pad",
-            f"returned {value:.3f}, the expected weight of one <pad> key; there are {num_pad}",
+            _(
+                "returned {value:.3f}, the expected weight of one <pad> key; there are {num_pad}"
+            ).format(value=value, num_pad=num_pad),
         )
     if not 0.0 <= value <= 1.0:
-        return Failure("range", f"returned {value:.4g}, but a total weight lies between 0 and 1")
+        return Failure(
+            "range",
+            _("returned {value:.4g}, but a total weight lies between 0 and 1").format(value=value),
+        )
     return None
 
 
 PAD_WEIGHT_HINTS = {
     "zero": [
-        "Your function says the padding gets no weight. Is anything masked in this exercise?",
-        "Without a mask, a <pad> key's score is an ordinary number, drawn like every other "
-        "score. Can its weight be 0?",
+        N_("Your function says the padding gets no weight. Is anything masked in this exercise?"),
+        N_(
+            "Without a mask, a <pad> key's score is an ordinary number, drawn like every other "
+            "score. Can its weight be 0?"
+        ),
     ],
     "swapped": [
-        "Your value is the real keys' share of the row. Which keys does the exercise ask about?",
-        "Try 1 real key and 5 pads: should most of the weight sit on the word or on the padding?",
+        N_(
+            "Your value is the real keys' share of the row. Which keys does the exercise ask about?"
+        ),
+        N_(
+            "Try 1 real key and 5 pads: should most of the weight sit on the word or on the "
+            "padding?"
+        ),
     ],
     "ratio": [
-        "Your value compares the pads with the real keys. A weight is a share of the whole row: "
-        "what is the whole?",
-        "With 3 real keys and 3 pads your value is 1: every bit of weight on the pads. Can that "
-        "be the average when all six scores are drawn alike?",
+        N_(
+            "Your value compares the pads with the real keys. A weight is a share of the whole "
+            "row: what is the whole?"
+        ),
+        N_(
+            "With 3 real keys and 3 pads your value is 1: every bit of weight on the pads. Can "
+            "that be the average when all six scores are drawn alike?"
+        ),
     ],
     "one_pad": [
-        "Your value is right for a single <pad> key. The exercise asks for all the padding of "
-        "the row together.",
+        N_(
+            "Your value is right for a single <pad> key. The exercise asks for all the padding of "
+            "the row together."
+        ),
     ],
     "range": [
-        "A weight lies between 0 and 1. Which step of your formula leaves that range?",
+        N_("A weight lies between 0 and 1. Which step of your formula leaves that range?"),
     ],
     "values": [
-        "Every score is drawn from the same distribution. What does that say about the average "
-        "weight of one key compared with another?",
-        "The average weights of the keys of a row are equal to one another. What do they add "
-        "up to?",
+        N_(
+            "Every score is drawn from the same distribution. What does that say about the average "
+            "weight of one key compared with another?"
+        ),
+        N_(
+            "The average weights of the keys of a row are equal to one another. What do they add "
+            "up to?"
+        ),
     ],
     "raised": [
-        "Your function raised an error. Does it handle a row that has no real key at all?",
+        N_("Your function raised an error. Does it handle a row that has no real key at all?"),
     ],
     "type": [
-        "Return a number (a Python float), not a list or a string.",
+        N_("Return a number (a Python float), not a list or a string."),
     ],
 }
 
@@ -760,15 +966,23 @@ def check_my_pad_weight(student: Callable) -> None:
     report(name, results, hints=PAD_WEIGHT_HINTS)
     if results is None or not all(result.passed for result in results):
         return
+    line = _(
+        "{num_real} real, {num_pad} <pad>: predicted {predicted:.3f}, simulated {simulated:.3f}"
+    )
     lines = [
-        f"  {num_real} real, {num_pad} <pad>: predicted "
-        f"{float(_as_number(student)(num_real, num_pad)):.3f}, "
-        f"simulated {simulated_pad_weight(num_real, num_pad):.3f}"
+        "  "
+        + line.format(
+            num_real=num_real,
+            num_pad=num_pad,
+            predicted=float(_as_number(student)(num_real, num_pad)),
+            simulated=simulated_pad_weight(num_real, num_pad),
+        )
         for num_real, num_pad in PAD_WEIGHT_CASES
     ]
     print(
-        f"Your prediction beside a simulation of {SIMULATED_ROWS:,} rows of standard normal "
-        "scores:",
+        _("Your prediction beside a simulation of {rows:,} rows of standard normal scores:").format(
+            rows=SIMULATED_ROWS
+        ),
         *lines,
         sep="\n",
     )

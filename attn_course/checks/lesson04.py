@@ -26,6 +26,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from attn_course.checks.core import Case, CaseResult, Failure, evaluate, report
+from attn_course.checks.i18n import N_, _
 from attn_course.scoring import BilinearAttention
 
 
@@ -108,22 +109,32 @@ def _name_swapped_axes(result: CaseResult, actual: Any, case: Case) -> CaseResul
     return CaseResult(
         result.description,
         False,
-        f"returned shape {tuple(actual.shape)} = (batch, keys, queries); "
-        f"expected (batch, queries, keys) = {expected}",
+        _(
+            "returned shape {shape} = (batch, keys, queries); "
+            "expected (batch, queries, keys) = {expected}"
+        ).format(shape=tuple(actual.shape), expected=expected),
         "axes",
     )
 
 
 AXES_HINTS = [
-    "Your result has the right sizes in the wrong order: one row per query, one column per key.",
-    "Which of your two operands of the batched product carries the queries axis, and "
-    "which the keys axis?",
+    N_(
+        "Your result has the right sizes in the wrong order: one row per query, one column per key."
+    ),
+    N_(
+        "Which of your two operands of the batched product carries the queries axis, and "
+        "which the keys axis?"
+    ),
 ]
 SHAPE_HINTS = [
-    "The scores have exactly three axes, (batch, queries, keys). Compare your shape with "
-    "that one: which axis is extra, missing or of the wrong size?",
-    "Print the shape after each line of your function on the failing case: which line "
-    "adds, keeps or drops an axis?",
+    N_(
+        "The scores have exactly three axes, (batch, queries, keys). Compare your shape with "
+        "that one: which axis is extra, missing or of the wrong size?"
+    ),
+    N_(
+        "Print the shape after each line of your function on the failing case: which line "
+        "adds, keeps or drops an axis?"
+    ),
 ]
 
 
@@ -148,29 +159,39 @@ def _diagnose_bilinear(actual: Any, expected: Any, case: Case) -> Failure | None
     if actual.shape != expected.shape or _close(actual, expected):
         return None
     if W.shape[0] == W.shape[1] and _close(actual, _reference_bilinear_scores(queries, keys, W.T)):
-        return Failure("transposed", "the scores are q^T W^T k: W is used the wrong way round")
+        return Failure("transposed", _("the scores are q^T W^T k: W is used the wrong way round"))
     return None
 
 
 BILINEAR_HINTS = {
     "transposed": [
-        "Your scores are those of the transposed matrix. W has shape (query_size, key_size): "
-        "which side of W does the query stand on, and which the key?",
-        "Write the score of one pair with explicit indices, sum over a and b of "
-        "q[a] W[a, b] k[b], and compare the order of W's indices with your code.",
+        N_(
+            "Your scores are those of the transposed matrix. W has shape (query_size, key_size): "
+            "which side of W does the query stand on, and which the key?"
+        ),
+        N_(
+            "Write the score of one pair with explicit indices, sum over a and b of "
+            "q[a] W[a, b] k[b], and compare the order of W's indices with your code."
+        ),
     ],
     "axes": AXES_HINTS,
     "shape": SHAPE_HINTS,
     "raised": [
-        "Your function raised an error. What are the shapes of queries, W and keys in that "
-        "case, and which sizes must agree in a matrix product?",
-        "Keys come as rows (batch, keys, key_size); W k for every key is a product with W "
-        "on which side of those rows?",
+        N_(
+            "Your function raised an error. What are the shapes of queries, W and keys in that "
+            "case, and which sizes must agree in a matrix product?"
+        ),
+        N_(
+            "Keys come as rows (batch, keys, key_size); W k for every key is a product with W "
+            "on which side of those rows?"
+        ),
     ],
     "values": [
-        "The shape is right but the values are not. Try W = identity: do you get the plain "
-        "dot products?",
-        "Compare one entry of your result with queries[0, i] @ W @ keys[0, j] by hand.",
+        N_(
+            "The shape is right but the values are not. Try W = identity: do you get the plain "
+            "dot products?"
+        ),
+        N_("Compare one entry of your result with queries[0, i] @ W @ keys[0, j] by hand."),
     ],
 }
 
@@ -188,14 +209,14 @@ def check_my_bilinear_scores(student: Callable) -> None:
     dot_products = torch.bmm(queries, keys.transpose(1, 2))  # (2, 3, 5)
     single = (_random(1, 1, 3, seed=9), _random(1, 1, 2, seed=10), _random(3, 2, seed=11))
     cases = [
-        Case("queries and keys of the same size", args=square),
-        Case("queries and keys of different sizes, batch of 2", args=mixed),
+        Case(_("queries and keys of the same size"), args=square),
+        Case(_("queries and keys of different sizes, batch of 2"), args=mixed),
         Case(
-            "W = identity gives the dot product",
+            _("W = identity gives the dot product"),
             args=(queries, keys, torch.eye(4)),
             expected=dot_products,
         ),
-        Case("one query and one key", args=single),
+        Case(_("one query and one key"), args=single),
     ]
     _run(
         "my_bilinear_scores",
@@ -232,15 +253,22 @@ def _diagnose_gaussian(actual: Any, expected: Any, case: Case) -> Failure | None
         b, q = _first_row(difference)
         return Failure(
             "row_constant",
-            "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
-            f"same amount ({float(difference[b, q, 0]):.3g}) for every "
-            f"key of row (batch {b}, query {q})",
+            _(
+                "your scores differ from -|q - k|^2 / (2 sigma^2) by the "
+                "same amount ({difference:.3g}) for every "
+                "key of row (batch {batch}, query {query})"
+            ).format(difference=float(difference[b, q, 0]), batch=b, query=q),
         )
     if _close(actual, -expected, atol=1e-3):
-        return Failure("sign", "your scores have the opposite sign: near keys score lowest")
+        return Failure("sign", _("your scores have the opposite sign: near keys score lowest"))
     ratio = (actual.double() / expected.double()).flatten()
     if torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-3) and float(ratio[0]) > 0:
-        return Failure("scale", f"your scores are {float(ratio[0]):.3g} times the expected ones")
+        return Failure(
+            "scale",
+            _("your scores are {multiple:.3g} times the expected ones").format(
+                multiple=float(ratio[0])
+            ),
+        )
     return None
 
 
@@ -252,46 +280,68 @@ def _first_row(difference: torch.Tensor) -> tuple[int, int]:
 
 GAUSSIAN_HINTS = {
     "row_constant": [
-        "Your scores are off by the same amount for every key of a query. A softmax would "
-        "not notice; the scores, though, are not -|q - k|^2 / (2 sigma^2). Which term of the "
-        "expanded square depends on the query alone?",
-        "Expand |q - k|^2 into three terms and check that each one appears in your code, "
-        "with its sign and with the factor 1 / (2 sigma^2).",
+        N_(
+            "Your scores are off by the same amount for every key of a query. A softmax would "
+            "not notice; the scores, though, are not -|q - k|^2 / (2 sigma^2). Which term of the "
+            "expanded square depends on the query alone?"
+        ),
+        N_(
+            "Expand |q - k|^2 into three terms and check that each one appears in your code, "
+            "with its sign and with the factor 1 / (2 sigma^2)."
+        ),
     ],
     "sign": [
-        "Near keys should score highest. Is your result a distance or minus a distance?",
+        N_("Near keys should score highest. Is your result a distance or minus a distance?"),
     ],
     "sigma": [
-        "Your scores are off by a factor that follows sigma. Which power of sigma does the "
-        "kernel's exponent divide by, and which does your code?",
-        "The exponent is -|q - k|^2 divided by 2 sigma^2: check the square on sigma, and "
-        "that the whole of 2 sigma^2 divides.",
+        N_(
+            "Your scores are off by a factor that follows sigma. Which power of sigma does the "
+            "kernel's exponent divide by, and which does your code?"
+        ),
+        N_(
+            "The exponent is -|q - k|^2 divided by 2 sigma^2: check the square on sigma, and "
+            "that the whole of 2 sigma^2 divides."
+        ),
     ],
     "scale": [
-        "Your scores are a constant multiple of the expected ones. Which factor of the "
-        "kernel's exponent is missing or doubled?",
-        "The exponent is -|q - k|^2 divided by 2 sigma^2: check the 2 and the square on sigma.",
+        N_(
+            "Your scores are a constant multiple of the expected ones. Which factor of the "
+            "kernel's exponent is missing or doubled?"
+        ),
+        N_("The exponent is -|q - k|^2 divided by 2 sigma^2: check the 2 and the square on sigma."),
     ],
     "differences": [
-        "Your scores are right, but on the way your function allocates a tensor as large as "
-        "the differences of a whole sequence, (queries, keys, d), or larger. How many bytes "
-        "would (batch, queries, keys, d) take for a batch of 64, 512 queries, 512 keys and "
-        "d = 64 in float32, and how many one sequence's share of it?",
-        "Expand |q - k|^2 into three terms. Which of them involves a query and a key "
-        "together, and which single batched operation gives it for every pair at once?",
+        N_(
+            "Your scores are right, but on the way your function allocates a tensor as large as "
+            "the differences of a whole sequence, (queries, keys, d), or larger. How many bytes "
+            "would (batch, queries, keys, d) take for a batch of 64, 512 queries, 512 keys and "
+            "d = 64 in float32, and how many one sequence's share of it?"
+        ),
+        N_(
+            "Expand |q - k|^2 into three terms. Which of them involves a query and a key "
+            "together, and which single batched operation gives it for every pair at once?"
+        ),
     ],
     "axes": [
-        "Your result has the right sizes in the wrong order: one row per query, one column "
-        "per key.",
-        "The squared lengths of the queries and of the keys need different axes to broadcast "
-        "against (batch, queries, keys): which gets which?",
+        N_(
+            "Your result has the right sizes in the wrong order: one row per query, one column "
+            "per key."
+        ),
+        N_(
+            "The squared lengths of the queries and of the keys need different axes to broadcast "
+            "against (batch, queries, keys): which gets which?"
+        ),
     ],
     "shape": SHAPE_HINTS,
     "values": [
-        "The shape is right but the values are not. Check one entry against "
-        "-((queries[0, i] - keys[0, j]) ** 2).sum() / (2 * sigma ** 2) by hand.",
-        "Expand |q - k|^2 = |q|^2 - 2 q.k + |k|^2: which of the three terms does your code "
-        "compute differently?",
+        N_(
+            "The shape is right but the values are not. Check one entry against "
+            "-((queries[0, i] - keys[0, j]) ** 2).sum() / (2 * sigma ** 2) by hand."
+        ),
+        N_(
+            "Expand |q - k|^2 = |q|^2 - 2 q.k + |k|^2: which of the three terms does your code "
+            "compute differently?"
+        ),
     ],
 }
 
@@ -306,23 +356,23 @@ def check_my_gaussian_scores(student: Callable) -> None:
     """
     cases = [
         Case(
-            "one query, six keys, sigma = 1",
+            _("one query, six keys, sigma = 1"),
             args=(_random(1, 1, 8, seed=31), _random(1, 6, 8, seed=32), 1.0),
         ),
         Case(
-            "batch of 2, 3 queries, 5 keys, sigma = 0.5",
+            _("batch of 2, 3 queries, 5 keys, sigma = 0.5"),
             args=(_random(2, 3, 4, seed=33), _random(2, 5, 4, seed=34), 0.5),
         ),
         Case(
-            "more queries than keys, sigma = 2",
+            _("more queries than keys, sigma = 2"),
             args=(_random(2, 4, 3, seed=35), _random(2, 2, 3, seed=36), 2.0),
         ),
         Case(
-            "d = 1, as in lesson 01's kernel regression, sigma = 0.3",
+            _("d = 1, as in lesson 01's kernel regression, sigma = 0.3"),
             args=(_random(1, 5, 1, seed=37), _random(1, 7, 1, seed=38), 0.3),
         ),
         Case(
-            "batch of 2, 16 queries, 12 keys, d = 32, sigma = 4",
+            _("batch of 2, 16 queries, 12 keys, d = 32, sigma = 4"),
             args=(_random(2, 16, 32, seed=39), _random(2, 12, 32, seed=40), 4.0),
         ),
     ]
@@ -373,11 +423,13 @@ def _review_gaussian(
             result = CaseResult(
                 result.description,
                 False,
-                f"your scores are {c:.3g} times the expected ones; over all the cases the "
-                f"factor is {factor}, so your divisor {_divisor_law('sigma', 2 - a, 2.0)}",
+                _(
+                    "your scores are {multiple:.3g} times the expected ones; over all the "
+                    "cases the factor is {factor}, so your divisor {divisor_law}"
+                ).format(multiple=c, factor=factor, divisor_law=_divisor_law("sigma", 2 - a, 2.0)),
                 "sigma",
             )
-        queries, keys, _ = case.args
+        queries, keys, _sigma = case.args
         (batch, num_queries, d), num_keys = queries.shape, keys.shape[1]
         differences = num_queries * num_keys * d  # one sequence's (queries, keys, d)
         scores = batch * num_queries * num_keys
@@ -386,10 +438,16 @@ def _review_gaussian(
             result = CaseResult(
                 result.description,
                 False,
-                f"right values, but your function allocated a tensor of {call.largest} numbers; "
-                f"the differences of one sequence, (queries, keys, d) = "
-                f"{(num_queries, num_keys, d)}, hold {differences}, the scores of the whole "
-                f"batch {scores}",
+                _(
+                    "right values, but your function allocated a tensor of {largest} "
+                    "numbers; the differences of one sequence, (queries, keys, d) = "
+                    "{shape}, hold {differences}, the scores of the whole batch {scores}"
+                ).format(
+                    largest=call.largest,
+                    shape=(num_queries, num_keys, d),
+                    differences=differences,
+                    scores=scores,
+                ),
                 "differences",
             )
         reviewed.append(result)
@@ -472,10 +530,10 @@ def _multiples(
 
 def _variances(actual: torch.Tensor, expected: torch.Tensor) -> str:
     variance, wanted = float(actual.double().var()), float(expected.double().var())
-    return (
-        f"the variance of your scores on this case is {variance:.3g}; the exact divisor "
-        f"gives {wanted:.3g} here (1 on average over random draws)"
-    )
+    return _(
+        "the variance of your scores on this case is {variance:.3g}; the exact divisor "
+        "gives {wanted:.3g} here (1 on average over random draws)"
+    ).format(variance=variance, wanted=wanted)
 
 
 def _review_scaled(
@@ -509,32 +567,43 @@ def _diagnose_scaled(
     variance, wanted = float(actual.double().var()), float(expected.double().var())
     centred = abs(float(actual.double().mean())) < 1e-4
     if abs(variance - 1) < 1e-4 and abs(wanted - 1) > 1e-3:
-        return Failure(
-            "standardised",
-            f"{measured}: exactly 1, as if divided by their own "
-            "measured spread" + (" after centring" if centred else ""),
-        )
+        if centred:
+            said = _(
+                "{variances}: exactly 1, as if divided by their own measured spread after centring"
+            )
+        else:
+            said = _("{variances}: exactly 1, as if divided by their own measured spread")
+        return Failure("standardised", said.format(variances=measured))
     c = _multiple(actual, expected)
     if c is None or c <= 0:
         return None
-    here = f"your scores are {c:.3g} times the expected ones"
     if law is None:
         if multiples is not None and max(multiples) - min(multiples) > 1e-3 * max(multiples):
             return Failure(
                 "not_sigma_d",
-                f"{here}, but the factor changes from case to case "
-                f"({', '.join(f'{m:.3g}' for m in multiples)}) in a way that no power of sigma "
-                f"times a power of d explains: your divisor depends on something besides "
-                f"sigma and d: {measured}",
+                _(
+                    "your scores are {multiple:.3g} times the expected ones, but the factor "
+                    "changes from case to case ({factors}) in a way that no power of sigma "
+                    "times a power of d explains: your divisor depends on something besides "
+                    "sigma and d: {variances}"
+                ).format(
+                    multiple=c,
+                    factors=", ".join(f"{m:.3g}" for m in multiples),
+                    variances=measured,
+                ),
             )
-        return Failure("scale", f"{here}: {measured}")
+        return Failure(
+            "scale",
+            _("your scores are {multiple:.3g} times the expected ones: {variances}").format(
+                multiple=c, variances=measured
+            ),
+        )
     a, b, c0 = law
     factor = " ".join(
         [f"{c0:.3g}"] * (abs(c0 - 1) > 1e-3)
         + [_power("sigma", a)] * (a != 0)
         + [_power("d", b)] * (b != 0)
     )
-    across = f"{here}; over all the cases the factor is {factor}"
     # scores = q^T k / divisor, so the divisor goes as sigma^(2 - a) d^(1/2 - b)
     wrong = [
         _divisor_law(name, exact - exponent, exact)
@@ -544,9 +613,29 @@ def _diagnose_scaled(
     kind = "sigma_and_dimension" if a != 0 and b != 0 else "dimension" if b != 0 else "sigma"
     if kind == "sigma" and abs(c0 - 1) > 1e-3:
         kind = "sigma_and_scale"  # wrong on sigma = 1 too: a constant factor besides sigma
-    if wrong:
-        return Failure(kind, f"{across}, so your divisor {' and '.join(wrong)}: {measured}")
-    return Failure("scale", f"{across}, the same on every case: {measured}")
+    if len(wrong) == 2:
+        said = _(
+            "your scores are {multiple:.3g} times the expected ones; over all the cases the "
+            "factor is {factor}, so your divisor {divisor_law} and {other_law}: {variances}"
+        )
+    elif wrong:
+        said = _(
+            "your scores are {multiple:.3g} times the expected ones; over all the cases the "
+            "factor is {factor}, so your divisor {divisor_law}: {variances}"
+        )
+    else:
+        said = _(
+            "your scores are {multiple:.3g} times the expected ones; over all the cases the "
+            "factor is {factor}, the same on every case: {variances}"
+        )
+    detail = said.format(
+        multiple=c,
+        factor=factor,
+        divisor_law=wrong[0] if wrong else "",
+        other_law=wrong[-1] if wrong else "",
+        variances=measured,
+    )
+    return Failure(kind if wrong else "scale", detail)
 
 
 def _as_power(name: str, exponent: float) -> str:
@@ -556,59 +645,89 @@ def _as_power(name: str, exponent: float) -> str:
 def _divisor_law(name: str, exponent: float, exact: float) -> str:
     """How a divisor that goes as name^exponent misses name^exact, in words."""
     if exponent == 0:
-        return f"ignores {name} (the exact one goes as {_as_power(name, exact)})"
-    return (
-        f"goes as {_as_power(name, exponent)} where the exact one goes as {_as_power(name, exact)}"
+        return _("ignores {name} (the exact one goes as {exact})").format(
+            name=name, exact=_as_power(name, exact)
+        )
+    return _("goes as {power} where the exact one goes as {exact}").format(
+        power=_as_power(name, exponent), exact=_as_power(name, exact)
     )
 
 
 SCALED_HINTS = {
     "sigma": [
-        "Your divisor is right for sigma = 1 but not for other sigma. Predict on paper: if "
-        "q_j and k_j each have variance sigma^2, what is the variance of their product?",
-        "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Then add d "
-        "independent products: how does the variance of the sum depend on sigma?",
+        N_(
+            "Your divisor is right for sigma = 1 but not for other sigma. Predict on paper: if "
+            "q_j and k_j each have variance sigma^2, what is the variance of their product?"
+        ),
+        N_(
+            "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Then add d "
+            "independent products: how does the variance of the sum depend on sigma?"
+        ),
     ],
     "sigma_and_scale": [
-        "Your divisor follows sigma the wrong way, and it is off by a constant factor too, "
-        "so it is wrong for sigma = 1 as well. Predict on paper: if q_j and k_j each have "
-        "variance sigma^2, what is the variance of their product?",
-        "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Add d "
-        "independent products, then write the standard deviation of the sum: which power "
-        "of sigma and which number does your divisor need?",
+        N_(
+            "Your divisor follows sigma the wrong way, and it is off by a constant factor too, "
+            "so it is wrong for sigma = 1 as well. Predict on paper: if q_j and k_j each have "
+            "variance sigma^2, what is the variance of their product?"
+        ),
+        N_(
+            "Var(q_j k_j) = E[q_j^2] E[k_j^2] for independent entries of mean 0. Add d "
+            "independent products, then write the standard deviation of the sum: which power "
+            "of sigma and which number does your divisor need?"
+        ),
     ],
     "dimension": [
-        "You are off by a factor that follows d. How does the variance of a sum of d "
-        "independent terms grow with d?",
-        "Dividing a score by c divides its variance by c^2, not by c. Compare how your "
-        "divisor grows with d with how the variance grows.",
+        N_(
+            "You are off by a factor that follows d. How does the variance of a sum of d "
+            "independent terms grow with d?"
+        ),
+        N_(
+            "Dividing a score by c divides its variance by c^2, not by c. Compare how your "
+            "divisor grows with d with how the variance grows."
+        ),
     ],
     "sigma_and_dimension": [
-        "Your divisor follows neither sigma nor d the way the variance does. Predict "
-        "Var(q_j k_j) for one coordinate first, then for the sum of d of them.",
-        "Dividing a score by c divides its variance by c^2. Write your prediction of "
-        "Var(q^T k) as a power of sigma times a power of d: which power of each should "
-        "your divisor have?",
+        N_(
+            "Your divisor follows neither sigma nor d the way the variance does. Predict "
+            "Var(q_j k_j) for one coordinate first, then for the sum of d of them."
+        ),
+        N_(
+            "Dividing a score by c divides its variance by c^2. Write your prediction of "
+            "Var(q^T k) as a power of sigma times a power of d: which power of each should "
+            "your divisor have?"
+        ),
     ],
     "standardised": [
-        "You rescale the scores by their measured spread, so each score depends on every "
-        "other pair in the batch (and on how many there are). The exercise asks for a fixed "
-        "number: can you predict Var(q^T k) from sigma and d alone?",
-        "Work out Var(q^T k) on paper for entries of variance sigma^2, then divide by a "
-        "number computed from that prediction, never from the scores.",
+        N_(
+            "You rescale the scores by their measured spread, so each score depends on every "
+            "other pair in the batch (and on how many there are). The exercise asks for a fixed "
+            "number: can you predict Var(q^T k) from sigma and d alone?"
+        ),
+        N_(
+            "Work out Var(q^T k) on paper for entries of variance sigma^2, then divide by a "
+            "number computed from that prediction, never from the scores."
+        ),
     ],
     "not_sigma_d": [
-        "Your divisor changes from case to case in a way no power of sigma and d explains. "
-        "Which quantity does it use besides sigma and d: the number of queries or keys, or a "
-        "spread measured from the tensors?",
-        "Predict Var(q^T k) on paper from sigma and d alone, and divide by a number computed "
-        "from that prediction: use the sigma you are given, never one measured from the data.",
+        N_(
+            "Your divisor changes from case to case in a way no power of sigma and d explains. "
+            "Which quantity does it use besides sigma and d: the number of queries or keys, or a "
+            "spread measured from the tensors?"
+        ),
+        N_(
+            "Predict Var(q^T k) on paper from sigma and d alone, and divide by a number computed "
+            "from that prediction: use the sigma you are given, never one measured from the data."
+        ),
     ],
     "scale": [
-        "Your scores are a constant multiple of the expected ones. Predict Var(q^T k) for "
-        "this case's sigma and d: by how much does your divisor miss it?",
-        "Measure: print the variance of your scores for sigma = 1 and sigma = 2, and for "
-        "d = 16 and d = 64. Which dependence does your divisor get wrong?",
+        N_(
+            "Your scores are a constant multiple of the expected ones. Predict Var(q^T k) for "
+            "this case's sigma and d: by how much does your divisor miss it?"
+        ),
+        N_(
+            "Measure: print the variance of your scores for sigma = 1 and sigma = 2, and for "
+            "d = 16 and d = 64. Which dependence does your divisor get wrong?"
+        ),
     ],
     "axes": AXES_HINTS,
     "shape": SHAPE_HINTS,
@@ -630,19 +749,19 @@ def check_my_scaled_scores(student: Callable) -> None:
 
     cases = [
         Case(
-            "sigma = 1, d = 16, 64 queries and 48 keys",
+            _("sigma = 1, d = 16, 64 queries and 48 keys"),
             args=(entries(1.0, 1, 64, 16, seed=41), entries(1.0, 1, 48, 16, seed=42), 1.0),
         ),
         Case(
-            "sigma = 2, d = 64, 48 queries and 64 keys",
+            _("sigma = 2, d = 64, 48 queries and 64 keys"),
             args=(entries(2.0, 1, 48, 64, seed=43), entries(2.0, 1, 64, 64, seed=44), 2.0),
         ),
         Case(
-            "sigma = 0.5, d = 8, batch of 2, 32 queries and 48 keys",
+            _("sigma = 0.5, d = 8, batch of 2, 32 queries and 48 keys"),
             args=(entries(0.5, 2, 32, 8, seed=45), entries(0.5, 2, 48, 8, seed=46), 0.5),
         ),
         Case(
-            "sigma = 3, d = 1",
+            _("sigma = 3, d = 1"),
             args=(entries(3.0, 1, 40, 1, seed=47), entries(3.0, 1, 30, 1, seed=48), 3.0),
         ),
     ]

@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.i18n import N_, _
 from attn_course.support.metrics import alignment_accuracy
 from attn_course.support.training import masked_cross_entropy
 
@@ -59,10 +60,14 @@ def _loss_cases() -> list[Case]:
     loud_padding = logits.clone()
     loud_padding[1, 2:] = 50.0  # huge scores where nothing should count
     return [
-        Case("no padding", (logits, labels, torch.tensor([5, 5, 5]))),
-        Case("padded targets (lengths 5, 2, 3)", (logits, padded_labels, torch.tensor([5, 2, 3]))),
-        Case("padding holds large scores", (loud_padding, padded_labels, torch.tensor([5, 2, 3]))),
-        Case("one token in one sentence", (logits[:1], labels[:1], torch.tensor([1]))),
+        Case(_("no padding"), (logits, labels, torch.tensor([5, 5, 5]))),
+        Case(
+            _("padded targets (lengths 5, 2, 3)"), (logits, padded_labels, torch.tensor([5, 2, 3]))
+        ),
+        Case(
+            _("padding holds large scores"), (loud_padding, padded_labels, torch.tensor([5, 2, 3]))
+        ),
+        Case(_("one token in one sentence"), (logits[:1], labels[:1], torch.tensor([1]))),
     ]
 
 
@@ -77,35 +82,46 @@ def _loss_mistakes(logits, labels, valid_lens) -> dict[str, tuple[str, float]]:
     if bool((labels[~mask] != 0).any()):  # some label past a valid length is not <pad>
         # ignore_index=0 drops the <pad> labels, not the positions past the valid lengths.
         dropping_pad = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=0)
-        which = "every position" if bool((labels != 0).all()) else "more than the real tokens"
-        mistakes["labels"] = (
-            f"the mean over the positions whose label is not <pad>, here {which}: "
-            "labels past a valid length need not be <pad>",
-            float(dropping_pad),
-        )
+        if bool((labels != 0).all()):
+            what = _(
+                "the mean over the positions whose label is not <pad>, here every position: "
+                "labels past a valid length need not be <pad>"
+            )
+        else:
+            what = _(
+                "the mean over the positions whose label is not <pad>, here more than the real "
+                "tokens: labels past a valid length need not be <pad>"
+            )
+        mistakes["labels"] = (what, float(dropping_pad))
     mistakes |= {
-        "padding": ("the mean over every position, padding included", float(per_token.mean())),
+        "padding": (
+            _("the mean over every position, padding included"),
+            float(per_token.mean()),
+        ),
         "denominator": (
-            f"the right sum divided by batch * steps = {batch * steps}",
+            _("the right sum divided by batch * steps = {count}").format(count=batch * steps),
             real_sum / (batch * steps),
-        ),  # fmt: skip
-        "denominator-batch": (f"the right sum divided by the batch size {batch}", real_sum / batch),
-        "denominator-none": ("the right sum, not divided at all", real_sum),
+        ),
+        "denominator-batch": (
+            _("the right sum divided by the batch size {batch}").format(batch=batch),
+            real_sum / batch,
+        ),
+        "denominator-none": (_("the right sum, not divided at all"), real_sum),
         "denominator-mean": (
-            "the right sum divided by the mean length, not the number of tokens",
+            _("the right sum divided by the mean length, not the number of tokens"),
             real_sum / float(valid_lens.float().mean()),
         ),
-        "per_sentence": ("the mean of the per-sentence means", float(per_sentence.mean())),
+        "per_sentence": (_("the mean of the per-sentence means"), float(per_sentence.mean())),
     }
     positions = torch.arange(steps)[None, :]  # (1, steps)
     lens = valid_lens[:, None]  # (batch, 1)
     off_by_one = {
         "mask": (
-            "the loss over a mask that keeps the first padded position too",
+            _("the loss over a mask that keeps the first padded position too"),
             positions <= lens,
         ),
         "mask-short": (
-            "the loss over a mask that drops each sentence's last token",
+            _("the loss over a mask that drops each sentence's last token"),
             positions < lens - 1,
         ),
     }
@@ -126,51 +142,79 @@ def _diagnose_loss(actual: Any, expected: Any, case: Case) -> Failure | None:
         return None
     for kind, (what, mistake) in _loss_mistakes(*case.args).items():
         if _close(value, mistake):
-            return Failure(kind.split("-")[0], f"returned {value:.4f}, which is {what}")
+            return Failure(
+                kind.split("-")[0],
+                _("returned {value:.4f}, which is {mistake}").format(value=value, mistake=what),
+            )
     if math.isfinite(value) and actual.shape == expected.shape and actual.dtype == expected.dtype:
         off = abs(value - right)  # one number: no index to name
-        return Failure("values", f"returned {value:.4f}, which is off by {off:.3g}")
+        return Failure(
+            "values",
+            _("returned {value:.4f}, which is off by {off:.3g}").format(value=value, off=off),
+        )
     return None
 
 
 LOSS_HINTS = {
     "padding": [
-        "Your loss changes when only the padded positions change. Which positions of "
-        "labels should count in the average, and which should not?",
-        "On the case with lengths (5, 2, 3), how many of the 15 positions are real tokens? "
-        "Check that only those contribute to your sum.",
+        N_(
+            "Your loss changes when only the padded positions change. Which positions of "
+            "labels should count in the average, and which should not?"
+        ),
+        N_(
+            "On the case with lengths (5, 2, 3), how many of the 15 positions are real tokens? "
+            "Check that only those contribute to your sum."
+        ),
     ],
     "labels": [
-        "Your loss skips the labels that are <pad>, which is right only where the padding "
-        "is <pad>. Which argument, rather than the labels, says where each sentence ends?",
-        'On the case "one token in one sentence", the labels past the valid length are '
-        "ordinary tokens: how many of its 5 positions should count, and how many does "
-        "your sum count?",
+        N_(
+            "Your loss skips the labels that are <pad>, which is right only where the padding "
+            "is <pad>. Which argument, rather than the labels, says where each sentence ends?"
+        ),
+        N_(
+            'On the case "one token in one sentence", the labels past the valid length are '
+            "ordinary tokens: how many of its 5 positions should count, and how many does "
+            "your sum count?"
+        ),
     ],
     "denominator": [
-        "The positions you add up look right, but the average is off by a constant factor. "
-        "Over how many tokens should the average run?",
-        "Print your denominator on the case with lengths (5, 2, 3) and compare it with the "
-        "number of real tokens in that batch.",
+        N_(
+            "The positions you add up look right, but the average is off by a constant factor. "
+            "Over how many tokens should the average run?"
+        ),
+        N_(
+            "Print your denominator on the case with lengths (5, 2, 3) and compare it with the "
+            "number of real tokens in that batch."
+        ),
     ],
     "per_sentence": [
-        "Your loss weighs every sentence equally, so a token of a short sentence counts more "
-        "than a token of a long one. Does the lesson's formula weigh sentences or tokens "
-        "equally?",
-        "Look at the denominator of the formula: is it one count per sentence, or one count "
-        "for the whole batch?",
+        N_(
+            "Your loss weighs every sentence equally, so a token of a short sentence counts more "
+            "than a token of a long one. Does the lesson's formula weigh sentences or tokens "
+            "equally?"
+        ),
+        N_(
+            "Look at the denominator of the formula: is it one count per sentence, or one count "
+            "for the whole batch?"
+        ),
     ],
     "mask": [
-        "Only the positions inside the valid lengths should count, and your sum keeps one "
-        "position too many or one too few per sentence. Which positions does your mask keep "
-        "for a sentence of length 2?",
-        "Print your mask on the case with lengths (5, 2, 3) and count its True entries row by "
-        "row: do they equal the lengths?",
+        N_(
+            "Only the positions inside the valid lengths should count, and your sum keeps one "
+            "position too many or one too few per sentence. Which positions does your mask keep "
+            "for a sentence of length 2?"
+        ),
+        N_(
+            "Print your mask on the case with lengths (5, 2, 3) and count its True entries row by "
+            "row: do they equal the lengths?"
+        ),
     ],
     "shape": [
-        "The loss is one number, a 0-d tensor. What shape does yours have?",
-        "Follow the shapes: per-token losses are (batch, steps); which step turns them into "
-        "one number, and over which positions?",
+        N_("The loss is one number, a 0-d tensor. What shape does yours have?"),
+        N_(
+            "Follow the shapes: per-token losses are (batch, steps); which step turns them into "
+            "one number, and over which positions?"
+        ),
     ],
 }
 
@@ -214,12 +258,12 @@ def _alignment_cases() -> list[Case]:
     some_unaligned = torch.tensor([[0, 2, -1, 1], [1, 1, -1, -1]])
     return [
         Case(
-            "square weights (3 target and 3 source steps)",
+            _("square weights (3 target and 3 source steps)"),
             (square, torch.tensor([[1, 1, 0], [0, 2, 0]])),
         ),  # fmt: skip
-        Case("every token aligned correctly", (weights, all_right)),
-        Case("-1 entries are not counted", (weights, some_unaligned)),
-        Case("random weights, batch of 4", (random_weights, random_gold)),
+        Case(_("every token aligned correctly"), (weights, all_right)),
+        Case(_("-1 entries are not counted"), (weights, some_unaligned)),
+        Case(_("random weights, batch of 4"), (random_weights, random_gold)),
     ]
 
 
@@ -230,14 +274,21 @@ def _diagnose_alignment(actual: Any, expected: Any, case: Case) -> Failure | Non
     counted = gold >= 0
     hits = (weights.argmax(dim=-1) == gold) & counted
     if actual > 1:
-        return Failure("count", f"returned {actual:.4g}, more than 1: a count, not a share")
+        return Failure(
+            "count",
+            _("returned {value:.4g}, more than 1: a count, not a share").format(value=actual),
+        )
     if _close(actual, float(hits.sum()) / gold.numel()):
-        return Failure("unaligned", f"returned {actual:.4f}: the -1 entries were counted too")
+        return Failure(
+            "unaligned",
+            _("returned {value:.4f}: the -1 entries were counted too").format(value=actual),
+        )
     if isinstance(actual, int) and actual == 0 and hits.any():
         return Failure(
             "integer",
-            f"returned the integer 0, though {int(hits.sum())} of {int(counted.sum())} "
-            "peaks hit their gold word",
+            _(
+                "returned the integer 0, though {hits} of {counted} peaks hit their gold word"
+            ).format(hits=int(hits.sum()), counted=int(counted.sum())),
         )
     shares = [
         float(h.sum()) / float(c.sum()) for h, c in zip(hits, counted, strict=True) if c.any()
@@ -245,44 +296,67 @@ def _diagnose_alignment(actual: Any, expected: Any, case: Case) -> Failure | Non
     if len(shares) > 1 and _close(actual, sum(shares) / len(shares)):
         return Failure(
             "per_sentence",
-            f"returned {actual:.4f}, the mean of the sentences' shares: a short sentence "
-            "counts as much as a long one",
+            _(
+                "returned {value:.4f}, the mean of the sentences' shares: a short sentence "
+                "counts as much as a long one"
+            ).format(value=actual),
         )
     if weights.shape[1] == weights.shape[2]:
         wrong_axis = (weights.argmax(dim=1) == gold) & counted
         if _close(actual, float(wrong_axis.sum()) / float(counted.sum())):
-            return Failure("axis", f"returned {actual:.4f}: the peak was taken over target steps")
+            return Failure(
+                "axis",
+                _("returned {value:.4f}: the peak was taken over target steps").format(
+                    value=actual
+                ),
+            )
     return None
 
 
 ALIGNMENT_HINTS = {
     "unaligned": [
-        "Your share counts target tokens whose gold position is -1. Which tokens does the "
-        "formula count, above and below the fraction bar?",
-        "On the case '-1 entries are not counted', how many entries have a gold position? "
-        "Only those may count in the denominator.",
+        N_(
+            "Your share counts target tokens whose gold position is -1. Which tokens does the "
+            "formula count, above and below the fraction bar?"
+        ),
+        N_(
+            "On the case '-1 entries are not counted', how many entries have a gold position? "
+            "Only those may count in the denominator."
+        ),
     ],
     "axis": [
-        "On square weights your result is off, though the shapes raised no error. Over which "
-        "axis do you look for the most-attended position?",
-        "Row t of attention_weights holds the weights of target token t over the source "
-        "positions. Which dimension indexes the source positions?",
+        N_(
+            "On square weights your result is off, though the shapes raised no error. Over which "
+            "axis do you look for the most-attended position?"
+        ),
+        N_(
+            "Row t of attention_weights holds the weights of target token t over the source "
+            "positions. Which dimension indexes the source positions?"
+        ),
     ],
     "integer": [
-        "Your result is 0, though some peaks do land on their gold word. What can make a "
-        "division of two counts come out as 0?",
-        "Print the type and dtype of the two numbers you divide, and of the result.",
+        N_(
+            "Your result is 0, though some peaks do land on their gold word. What can make a "
+            "division of two counts come out as 0?"
+        ),
+        N_("Print the type and dtype of the two numbers you divide, and of the result."),
     ],
     "per_sentence": [
-        "Your share weighs every sentence equally, so a token of a short sentence counts more "
-        "than a token of a long one. Does the formula average over sentences or over tokens?",
-        "Look at the formula's denominator: one count per sentence, or one count for the "
-        "whole batch?",
+        N_(
+            "Your share weighs every sentence equally, so a token of a short sentence counts more "
+            "than a token of a long one. Does the formula average over sentences or over tokens?"
+        ),
+        N_(
+            "Look at the formula's denominator: one count per sentence, or one count for the "
+            "whole batch?"
+        ),
     ],
     "count": [
-        "Your result is larger than 1, so it is not a share. What should the number of hits "
-        "be compared with?",
-        "A share is hits divided by a count: which tokens belong in that count?",
+        N_(
+            "Your result is larger than 1, so it is not a share. What should the number of hits "
+            "be compared with?"
+        ),
+        N_("A share is hits divided by a count: which tokens belong in that count?"),
     ],
 }
 

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.i18n import N_, _
 from attn_course.masking import masked_softmax
 from attn_course.multihead import transpose_qkv
 
@@ -60,12 +61,16 @@ def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | N
     head_size = num_hiddens // num_heads
     right = expected.reshape(batch_size, num_heads, steps, head_size)
     if _same(actual, transpose_qkv(X, num_heads)):
-        return Failure("blocks", "each head got a block of neighbouring features, as in the lesson")
+        return Failure(
+            "blocks", _("each head got a block of neighbouring features, as in the lesson")
+        )
     if _same(actual, right.transpose(0, 1).reshape(-1, steps, head_size)):
         return Failure(
             "rows",
-            "the right heads, but the rows are ordered head by head "
-            "(row i * batch + b instead of b * num_heads + i, for head i)",
+            _(
+                "the right heads, but the rows are ordered head by head "
+                "(row i * batch + b instead of b * num_heads + i, for head i)"
+            ),
         )
     # One reshape straight to the output shape: of the lesson's blocks, and of the
     # interleaved heads (the head axis moved next to the features, not next to the batch).
@@ -76,28 +81,38 @@ def _diagnose_interleaved(actual: Any, expected: Any, case: Case) -> Failure | N
         .reshape(batch_size * num_heads, steps, head_size),
     ]
     if any(_same(actual, wrong) for wrong in scrambled):
-        return Failure("steps", "the shape is right but rows mix features of different steps")
+        return Failure("steps", _("the shape is right but rows mix features of different steps"))
     return None
 
 
 INTERLEAVED_HINTS = {
     "blocks": [
-        "Your heads are the lesson's heads. Which features should head 0 get when there are "
-        "6 features and 2 heads? Write the list down and compare.",
-        "After your first reshape, which axis walks along neighbouring features, and which one "
-        "jumps by num_heads? The head axis should be the one that moves fastest in memory.",
+        N_(
+            "Your heads are the lesson's heads. Which features should head 0 get when there are 6 "
+            "features and 2 heads? Write the list down and compare."
+        ),
+        N_(
+            "After your first reshape, which axis walks along neighbouring features, and which one "
+            "jumps by num_heads? The head axis should be the one that moves fastest in memory."
+        ),
     ],
     "rows": [
-        "Every head holds the right features, but in the wrong row. Which row should hold "
-        "head 1 of sequence 0?",
-        "Before the last reshape, which axis comes first: the batch axis or the head axis? "
-        "Rows are counted sequence by sequence.",
+        N_(
+            "Every head holds the right features, but in the wrong row. Which row should hold head "
+            "1 of sequence 0?"
+        ),
+        N_(
+            "Before the last reshape, which axis comes first: the batch axis or the head axis? "
+            "Rows are counted sequence by sequence."
+        ),
     ],
     "steps": [
-        "Look at one output row: do all its entries come from the same step of the input?",
-        "A reshape keeps the elements in their order (the last index changes fastest) and "
-        "copies them if it must; only a permute or a transpose changes that order. Which "
-        "axes have to change places before the final reshape?",
+        N_("Look at one output row: do all its entries come from the same step of the input?"),
+        N_(
+            "A reshape keeps the elements in their order (the last index changes fastest) and "
+            "copies them if it must; only a permute or a transpose changes that order. Which axes "
+            "have to change places before the final reshape?"
+        ),
     ],
 }
 
@@ -109,11 +124,11 @@ def check_my_interleaved_transpose_qkv(student: Callable) -> None:
     ``i, i + num_heads, i + 2 * num_heads, ...`` of every step. Prints a verdict.
     """
     cases = [
-        Case("batch 2, 3 steps, 6 features, 2 heads", (_features(2, 3, 6, seed=1), 2)),
-        Case("batch 3, 4 steps, 12 features, 3 heads", (_features(3, 4, 12, seed=2), 3)),
-        Case("batch 2, 2 steps, 8 features, 4 heads", (_features(2, 2, 8, seed=3), 4)),
-        Case("one head leaves X unchanged", (_features(2, 5, 4, seed=4), 1)),
-        Case("batch 1, 1 step, 8 features, 2 heads", (_features(1, 1, 8, seed=5), 2)),
+        Case(_("batch 2, 3 steps, 6 features, 2 heads"), (_features(2, 3, 6, seed=1), 2)),
+        Case(_("batch 3, 4 steps, 12 features, 3 heads"), (_features(3, 4, 12, seed=2), 3)),
+        Case(_("batch 2, 2 steps, 8 features, 4 heads"), (_features(2, 2, 8, seed=3), 4)),
+        Case(_("one head leaves X unchanged"), (_features(2, 5, 4, seed=4), 1)),
+        Case(_("batch 1, 1 step, 8 features, 2 heads"), (_features(1, 1, 8, seed=5), 2)),
     ]
     run_check(
         "my_interleaved_transpose_qkv",
@@ -188,15 +203,34 @@ def _one_hot_targets(
     )
 
 
-def _describe(result: Any) -> str:
+def _shape_failure(result: Any, num_words: int, num_steps: int, head_size: int) -> Failure:
+    """What the student returned in place of (W_q, W_k), and the shapes asked for."""
+    rows, columns = 2 * head_size, num_words + num_steps
     if isinstance(result, (tuple, list)):
         inner = ", ".join(
             str(tuple(W.shape)) if isinstance(W, torch.Tensor) else type(W).__name__ for W in result
         )
-        return f"a {type(result).__name__} of {len(result)}: ({inner})"
-    if isinstance(result, torch.Tensor):
-        return f"one tensor of shape {tuple(result.shape)}"
-    return f"a {type(result).__name__}"
+        detail = _(
+            "returned a {type_name} of {count}: ({shapes}); expected (W_q, W_k), each of shape "
+            "(2 * head_size, num_words + num_steps) = ({rows}, {columns})"
+        ).format(
+            type_name=type(result).__name__,
+            count=len(result),
+            shapes=inner,
+            rows=rows,
+            columns=columns,
+        )
+    elif isinstance(result, torch.Tensor):
+        detail = _(
+            "returned one tensor of shape {shape}; expected (W_q, W_k), each of shape "
+            "(2 * head_size, num_words + num_steps) = ({rows}, {columns})"
+        ).format(shape=tuple(result.shape), rows=rows, columns=columns)
+    else:
+        detail = _(
+            "returned a {type_name}; expected (W_q, W_k), each of shape "
+            "(2 * head_size, num_words + num_steps) = ({rows}, {columns})"
+        ).format(type_name=type(result).__name__, rows=rows, columns=columns)
+    return Failure("shape", detail)
 
 
 def _edge_failure(actual: torch.Tensor, targets: torch.Tensor) -> Failure | None:
@@ -205,27 +239,32 @@ def _edge_failure(actual: torch.Tensor, targets: torch.Tensor) -> Failure | None
     num_steps = actual.shape[-1]
     on_target = actual.gather(-1, targets[..., None]).squeeze(-1)  # (2, steps)
     right = (actual.argmax(-1) == targets) & (on_target >= MIN_WEIGHT)  # (2, steps)
-    edges = [(0, num_steps - 1, "the last query"), (1, 0, "the first query")]
+    edges = [(0, num_steps - 1, _("the last query")), (1, 0, _("the first query"))]
     inner = torch.ones_like(right)
-    for head, query, _ in edges:
+    for head, query, __ in edges:
         inner[head, query] = False
-    if not right[inner].all() or all(right[head, query] for head, query, _ in edges):
+    if not right[inner].all() or all(right[head, query] for head, query, __ in edges):
         return None
     head, query, name = next(edge for edge in edges if not right[edge[0], edge[1]])
     row = actual[head, query]
     if (row.max() - row.min()).item() < 1e-3:
-        does = (
-            f"spreads its weight evenly ({row[0].item():.2f} on each key): its query matches no key"
-        )
+        detail = _(
+            "right for every query with two neighbours, but in head {head}, {name} "
+            "(position {query}) spreads its weight evenly ({weight:.2f} on each key): its "
+            "query matches no key; it should attend to itself"
+        ).format(head=head, name=name, query=query, weight=row[0].item())
     elif row.argmax().item() != query:
-        does = f"weighs key {row.argmax().item()} most"
+        detail = _(
+            "right for every query with two neighbours, but in head {head}, {name} "
+            "(position {query}) weighs key {key} most; it should attend to itself"
+        ).format(head=head, name=name, query=query, key=row.argmax().item())
     else:
-        does = f"gives its own key only {row[query].item():.2f} of its weight"
-    return Failure(
-        "edge",
-        f"right for every query with two neighbours, but in head {head}, "
-        f"{name} (position {query}) {does}; it should attend to itself",
-    )
+        detail = _(
+            "right for every query with two neighbours, but in head {head}, {name} "
+            "(position {query}) gives its own key only {weight:.2f} of its weight; it should "
+            "attend to itself"
+        ).format(head=head, name=name, query=query, weight=row[query].item())
+    return Failure("edge", detail)
 
 
 def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | None:
@@ -238,17 +277,14 @@ def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | No
         if few:
             return Failure(
                 "features",
-                f"raised {error}, on a case with {head_size} features "
-                f"per head for {num_steps} positions",
+                _(
+                    "raised {error}, on a case with {head_size} features "
+                    "per head for {num_steps} positions"
+                ).format(error=error, head_size=head_size, num_steps=num_steps),
             )
-        return Failure("raised", f"raised {error}")
+        return Failure("raised", _("raised {error}").format(error=error))
     if not isinstance(actual, torch.Tensor) or actual.dim() != 3:
-        return Failure(
-            "shape",
-            f"returned {_describe(actual)}; expected (W_q, W_k), each "
-            f"of shape (2 * head_size, num_words + num_steps) = "
-            f"({2 * head_size}, {num_words + num_steps})",
-        )
+        return _shape_failure(actual, num_words, num_steps, head_size)
     if torch.isnan(actual).any():
         return None  # the generic NaN diagnosis names the index
     chosen = actual.argmax(-1)  # (2, steps): the key each query weighs most
@@ -261,15 +297,19 @@ def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | No
         if least < MIN_WEIGHT:
             return Failure(
                 "flat",
-                f"every query weighs the right key most, but some give it "
-                f"only {math.floor(least * 1000) / 1000:.3f} of their weight, "
-                f"below the {MIN_WEIGHT} asked",
+                _(
+                    "every query weighs the right key most, but some give it "
+                    "only {least:.3f} of their weight, below the {min_weight} asked"
+                ).format(least=math.floor(least * 1000) / 1000, min_weight=MIN_WEIGHT),
             )
         return None
     if torch.equal(chosen, targets.flip(0)):
         return Failure(
             "swapped",
-            "head 0 attends to the previous position and head 1 to the next: the heads are swapped",
+            _(
+                "head 0 attends to the previous position and head 1 to the next: "
+                "the heads are swapped"
+            ),
         )
     words = torch.tensor(tokens)
     same_word = (words[:, None] == words[None, :]).float()  # (queries, keys)
@@ -278,85 +318,133 @@ def _diagnose_neighbours(actual: Any, expected: Any, case: Case) -> Failure | No
         if (actual[head] - by_word).abs().max().item() < 0.05:
             return Failure(
                 "words",
-                f"head {head} spreads each query's weight over the copies "
-                "of its own word: it reads the words, not the positions",
+                _(
+                    "head {head} spreads each query's weight over the copies "
+                    "of its own word: it reads the words, not the positions"
+                ).format(head=head),
             )
     for head in range(2):
         if (actual[head].amax(-1) - actual[head].amin(-1)).max().item() < 1e-3:
             return Failure(
                 "uniform",
-                f"head {head} gives every key the same weight: its scores do not depend on the key",
+                _(
+                    "head {head} gives every key the same weight: "
+                    "its scores do not depend on the key"
+                ).format(head=head),
             )
     for head in range(2):
         wrong = (chosen[head] != targets[head]).nonzero().flatten().tolist()
         if wrong:
             query = wrong[0]
-            detail = (
-                f"head {head}: query {query} weighs key {chosen[head, query].item()} "
-                f"most, not key {targets[head, query].item()}"
-            )
+            key, target = chosen[head, query].item(), targets[head, query].item()
             if few:
                 return Failure(
                     "features",
-                    f"{detail}, on a case with {head_size} features "
-                    f"per head for {num_steps} positions",
+                    _(
+                        "head {head}: query {query} weighs key {key} most, not key {target}, "
+                        "on a case with {head_size} features per head for {num_steps} positions"
+                    ).format(
+                        head=head,
+                        query=query,
+                        key=key,
+                        target=target,
+                        head_size=head_size,
+                        num_steps=num_steps,
+                    ),
                 )
-            return Failure("values", detail)
+            return Failure(
+                "values",
+                _("head {head}: query {query} weighs key {key} most, not key {target}").format(
+                    head=head, query=query, key=key, target=target
+                ),
+            )
     return None
 
 
 NEIGHBOUR_HINTS = {
     "shape": [
-        "Return two tensors, W_q and W_k, each shaped as nn.Linear stores a weight: "
-        "(out_features, in_features).",
-        "out_features is num_hiddens = 2 * head_size (two heads); in_features is the size of "
-        "one token's features.",
+        N_(
+            "Return two tensors, W_q and W_k, each shaped as nn.Linear stores a weight: "
+            "(out_features, in_features)."
+        ),
+        N_(
+            "out_features is num_hiddens = 2 * head_size (two heads); in_features is the size of "
+            "one token's features."
+        ),
     ],
     "swapped": [
-        "Both rules are there, but each in the other's head. Which rows of W_q make the "
-        "projected features of head 0?",
-        "Head i owns the projected features i * head_size to (i + 1) * head_size - 1, as in "
-        "transpose_qkv. Which rows did you fill for the rule 'next position'?",
+        N_(
+            "Both rules are there, but each in the other's head. Which rows of W_q make the "
+            "projected features of head 0?"
+        ),
+        N_(
+            "Head i owns the projected features i * head_size to (i + 1) * head_size - 1, as in "
+            "transpose_qkv. Which rows did you fill for the rule 'next position'?"
+        ),
     ],
     "flat": [
-        "Every query looks at the right key, but not sharply enough. What does the layer do "
-        "to a score before its softmax?",
-        "If the target's score leads every other key's by at least g, the softmax gives it "
-        "at least e^g / (e^g + n - 1). Which g gives 0.99 here, and what must the lead be "
-        "before the division by sqrt(head_size)?",
+        N_(
+            "Every query looks at the right key, but not sharply enough. What does the layer do to "
+            "a score before its softmax?"
+        ),
+        N_(
+            "If the target's score leads every other key's by at least g, the softmax gives it at "
+            "least e^g / (e^g + n - 1). Which g gives 0.99 here, and what must the lead be before "
+            "the division by sqrt(head_size)?"
+        ),
     ],
     "edge": [
-        "Every query with two neighbours is right. What does the exercise ask of the last "
-        "query in head 0 and of the first query in head 1?",
-        "A query with no next position has no key to match: which key should its projected "
-        "query match instead?",
+        N_(
+            "Every query with two neighbours is right. What does the exercise ask of the last "
+            "query in head 0 and of the first query in head 1?"
+        ),
+        N_(
+            "A query with no next position has no key to match: which key should its projected "
+            "query match instead?"
+        ),
     ],
     "features": [
-        "The cases with at least as many features per head as positions may pass; this one "
-        "has fewer. Must every key position have a projected feature of its own, or can "
-        "keys share features, as long as each query still scores its own target highest?",
-        "A head's score of a query and a key is a dot product of two vectors of head_size "
-        "numbers. With fewer numbers per key than positions (two, in the smallest case), how "
-        "can you place num_steps key vectors so that each one is the highest-scoring key for "
-        "some query vector?",
+        N_(
+            "The cases with at least as many features per head as positions may pass; this one has "
+            "fewer. Must every key position have a projected feature of its own, or can keys share "
+            "features, as long as each query still scores its own target highest?"
+        ),
+        N_(
+            "A head's score of a query and a key is a dot product of two vectors of head_size "
+            "numbers. With fewer numbers per key than positions (two, in the smallest case), how "
+            "can you place num_steps key vectors so that each one is the highest-scoring key for "
+            "some query vector?"
+        ),
     ],
     "words": [
-        "One head follows the words, so it fails on sentences whose words repeat. Which input "
-        "features say what a token is, and which say where it is?",
-        "The first num_words input features are the word and the rest the position. Which of "
-        "them may a head of this exercise read?",
+        N_(
+            "One head follows the words, so it fails on sentences whose words repeat. Which input "
+            "features say what a token is, and which say where it is?"
+        ),
+        N_(
+            "The first num_words input features are the word and the rest the position. Which of "
+            "them may a head of this exercise read?"
+        ),
     ],
     "uniform": [
-        "A head's scores are the same for every key. Which entries of W_q and W_k does a "
-        "head's score of query i and key j depend on?",
-        "A head's score is a sum over its own head_size projected features. Are any of "
-        "those features different from one key to the next?",
+        N_(
+            "A head's scores are the same for every key. Which entries of W_q and W_k does a "
+            "head's score of query i and key j depend on?"
+        ),
+        N_(
+            "A head's score is a sum over its own head_size projected features. Are any of those "
+            "features different from one key to the next?"
+        ),
     ],
     "values": [
-        "A head looks at the wrong key. For query position i, which key position should "
-        "score highest in each head?",
-        "Write the score of query i and key j in one head as a sum over that head's "
-        "head_size projected features: which feature must the two share?",
+        N_(
+            "A head looks at the wrong key. For query position i, which key position should score "
+            "highest in each head?"
+        ),
+        N_(
+            "Write the score of query i and key j in one head as a sum over that head's head_size "
+            "projected features: which feature must the two share?"
+        ),
     ],
 }
 
@@ -375,19 +463,20 @@ def check_my_neighbour_heads(student: Callable) -> None:
     random_words = torch.randint(0, 4, (8,), generator=generator).tolist()
     cases = [
         Case(
-            "the cat sat on the mat: 5 words, 6 steps, head_size 6", (5, 6, 6, [0, 1, 2, 3, 0, 4])
+            _("the cat sat on the mat: 5 words, 6 steps, head_size 6"),
+            (5, 6, 6, [0, 1, 2, 3, 0, 4]),
         ),
-        Case("one word repeated: 3 words, 4 steps, head_size 4", (3, 4, 4, [2, 2, 2, 2])),
-        Case("4 words, 8 steps, head_size 8", (4, 8, 8, random_words)),
+        Case(_("one word repeated: 3 words, 4 steps, head_size 4"), (3, 4, 4, [2, 2, 2, 2])),
+        Case(_("4 words, 8 steps, head_size 8"), (4, 8, 8, random_words)),
         Case(
-            "5 words, 5 steps, head_size 8 (more features than positions)",
+            _("5 words, 5 steps, head_size 8 (more features than positions)"),
             (5, 5, 8, [4, 3, 2, 1, 0]),
         ),
         Case(
-            "the cat sat on the mat with head_size 3 (fewer features than positions)",
+            _("the cat sat on the mat with head_size 3 (fewer features than positions)"),
             (5, 6, 3, [0, 1, 2, 3, 0, 4]),
         ),
-        Case("4 words, 8 steps, head_size 2", (4, 8, 2, random_words)),
+        Case(_("4 words, 8 steps, head_size 2"), (4, 8, 2, random_words)),
     ]
     run_check(
         "my_neighbour_heads",
@@ -477,7 +566,7 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
     # Wrong scales: sqrt(num_hiddens), no division at all, the head size without the root.
     for features in (W_q.shape[0], 1, head_size**2):
         if _same(actual, _loop(*common, W_o, num_heads, valid_lens, scale_features=features)):
-            return Failure("scale", "the scores reach the softmax at the wrong scale")
+            return Failure("scale", _("the scores reach the softmax at the wrong scale"))
     # A head size taken from an input (query_size // num_heads, or W_q.shape[1], the
     # in_features of nn.Linear's (out, in) weight), not from num_hiddens.
     for size in {X.shape[-1] // num_heads for X in (queries, keys, values)} - {head_size}:
@@ -488,12 +577,16 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
         if _same(actual, wrong):
             return Failure(
                 "inputs",
-                f"the heads have {size} features each, where num_hiddens "
-                f"{W_q.shape[0]} / num_heads {num_heads} gives {head_size}: the head size "
-                "came from an input's size",
+                _(
+                    "the heads have {size} features each, where num_hiddens "
+                    "{num_hiddens} / num_heads {num_heads} gives {head_size}: the head size "
+                    "came from an input's size"
+                ).format(
+                    size=size, num_hiddens=W_q.shape[0], num_heads=num_heads, head_size=head_size
+                ),
             )
     if valid_lens is not None and _same(actual, _loop(*common, W_o, num_heads, None)):
-        return Failure("mask", "the result ignores valid_lens: padded keys get weight")
+        return Failure("mask", _("the result ignores valid_lens: padded keys get weight"))
     if (
         valid_lens is not None
         and bool((valid_lens == 0).any())
@@ -501,48 +594,70 @@ def _diagnose_loop(actual: Any, expected: Any, case: Case) -> Failure | None:
     ):
         return Failure(
             "empty",
-            "the sequence with valid length 0 spreads its weight evenly "
-            "over its padded keys, where every query should get zeros (lesson 03)",
+            _(
+                "the sequence with valid length 0 spreads its weight evenly "
+                "over its padded keys, where every query should get zeros (lesson 03)"
+            ),
         )
     if _same(actual, _loop(*common, None, num_heads, valid_lens)):
-        return Failure("projection", "the heads are right, but the last step is missing")
+        return Failure("projection", _("the heads are right, but the last step is missing"))
     return None
 
 
 LOOP_HINTS = {
     "scale": [
-        "The scores reach the softmax at the wrong scale. What does lesson 04 divide the "
-        "scores by, and why that number?",
-        "How many features does one head's dot product sum over, and how does the scale "
-        "of lesson 04 depend on that number?",
+        N_(
+            "The scores reach the softmax at the wrong scale. What does lesson 04 divide the "
+            "scores by, and why that number?"
+        ),
+        N_(
+            "How many features does one head's dot product sum over, and how does the scale of "
+            "lesson 04 depend on that number?"
+        ),
     ],
     "mask": [
-        "The cases without valid_lens pass. What should a query do with the keys past its "
-        "valid length?",
-        "Which function of lesson 03 takes the scores and the valid lengths, and did every "
-        "head use it?",
+        N_(
+            "The cases without valid_lens pass. What should a query do with the keys past its "
+            "valid length?"
+        ),
+        N_(
+            "Which function of lesson 03 takes the scores and the valid lengths, and did every "
+            "head use it?"
+        ),
     ],
     "nan": [
-        "NaN appears only for a sequence with valid length 0. What is the softmax of a row "
-        "in which every key is masked?",
-        "Lesson 03 decided what such a row should be. Which function there gives it?",
+        N_(
+            "NaN appears only for a sequence with valid length 0. What is the softmax of a row in "
+            "which every key is masked?"
+        ),
+        N_("Lesson 03 decided what such a row should be. Which function there gives it?"),
     ],
     "empty": [
-        "Only the sequence with valid length 0 fails. What weights does your code give a "
-        "query whose keys are all padding, and what did lesson 03 decide they should be?",
-        "When every score of a row is replaced by the same large negative number, the "
-        "scores are all equal again. What is the softmax of equal scores, and which "
-        "function of lesson 03 gives such a row zeros instead?",
+        N_(
+            "Only the sequence with valid length 0 fails. What weights does your code give a query "
+            "whose keys are all padding, and what did lesson 03 decide they should be?"
+        ),
+        N_(
+            "When every score of a row is replaced by the same large negative number, the scores "
+            "are all equal again. What is the softmax of equal scores, and which function of "
+            "lesson 03 gives such a row zeros instead?"
+        ),
     ],
     "inputs": [
-        "In the failing case an input's size differs from num_hiddens. Which of the two "
-        "should the head size be num_heads times smaller than?",
-        "nn.Linear stores its weight as (out_features, in_features). Which axis of W_q has "
-        "num_hiddens entries, and which one query_size?",
+        N_(
+            "In the failing case an input's size differs from num_hiddens. Which of the two should "
+            "the head size be num_heads times smaller than?"
+        ),
+        N_(
+            "nn.Linear stores its weight as (out_features, in_features). Which axis of W_q has "
+            "num_hiddens entries, and which one query_size?"
+        ),
     ],
     "projection": [
-        "Your heads are right and concatenated in the right order. Is anything applied after "
-        "the concatenation in the lesson's formula?",
+        N_(
+            "Your heads are right and concatenated in the right order. Is anything applied after "
+            "the concatenation in the lesson's formula?"
+        ),
     ],
 }
 
@@ -557,10 +672,10 @@ def check_my_multihead_loop(student: Callable) -> None:
     settings = [
         # description, batch, queries, keys, query_size, key_size, value_size,
         # num_hiddens, num_heads, valid_lens
-        ("1 head", 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
-        ("2 heads, no valid_lens", 2, 3, 4, 8, 8, 8, 8, 2, None),
+        (N_("1 head"), 1, 2, 3, 4, 5, 6, 4, 1, torch.tensor([2])),
+        (N_("2 heads, no valid_lens"), 2, 3, 4, 8, 8, 8, 8, 2, None),
         (
-            "4 heads, query_size 12, num_hiddens 8, valid_lens (batch,)",
+            N_("4 heads, query_size 12, num_hiddens 8, valid_lens (batch,)"),
             2,
             3,
             5,
@@ -572,7 +687,7 @@ def check_my_multihead_loop(student: Callable) -> None:
             torch.tensor([2, 5]),
         ),
         (
-            "3 heads, valid_lens (batch, queries)",
+            N_("3 heads, valid_lens (batch, queries)"),
             2,
             3,
             4,
@@ -583,8 +698,8 @@ def check_my_multihead_loop(student: Callable) -> None:
             3,
             torch.tensor([[1, 2, 3], [4, 4, 2]]),
         ),
-        ("a sequence with valid length 0", 2, 2, 3, 4, 4, 4, 4, 2, torch.tensor([0, 3])),
-        ("self-attention, 2 heads", 3, 4, 4, 8, 8, 8, 8, 2, torch.tensor([4, 1, 3])),
+        (N_("a sequence with valid length 0"), 2, 2, 3, 4, 4, 4, 4, 2, torch.tensor([0, 3])),
+        (N_("self-attention, 2 heads"), 3, 4, 4, 8, 8, 8, 8, 2, torch.tensor([4, 1, 3])),
     ]
     cases = []
     for seed, setting in enumerate(settings):
@@ -606,7 +721,8 @@ def check_my_multihead_loop(student: Callable) -> None:
         if description.startswith("self-attention"):
             keys = values = queries
         weights = _multihead_weights(query_size, key_size, value_size, num_hiddens, 10 * seed)
-        cases.append(Case(description, (queries, keys, values, *weights, num_heads, valid_lens)))
+        args = (queries, keys, values, *weights, num_heads, valid_lens)
+        cases.append(Case(_(description), args))
     run_check(
         "my_multihead_loop",
         student,

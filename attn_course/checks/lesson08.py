@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.i18n import N_, _
 from attn_course.positional import sinusoidal_encoding
 
 SHIFT_ATOL = 1e-4
@@ -49,50 +50,78 @@ def _diagnose_shift(actual: Any, expected: torch.Tensor, case: Case) -> Failure 
             return None
         return Failure(
             "dtype",
-            f"the values are right, but the result is {actual.dtype} where the encodings "
-            f"came in as {rows.dtype}",
+            _(
+                "the values are right, but the result is {dtype} where the encodings "
+                "came in as {input_dtype}"
+            ).format(dtype=actual.dtype, input_dtype=rows.dtype),
         )
     if delta != 0 and _close(actual, rows):
-        return Failure("unshifted", f"delta={delta}, but the rows came back unchanged")
+        return Failure(
+            "unshifted", _("delta={delta}, but the rows came back unchanged").format(delta=delta)
+        )
     if delta != 0 and _close(actual, _rotate(rows, -delta)):
-        return Failure("direction", f"the rows moved by {-delta} positions instead of {delta}")
+        return Failure(
+            "direction",
+            _("the rows moved by {moved} positions instead of {delta}").format(
+                moved=-delta, delta=delta
+            ),
+        )
     pairs_right = [
         _close(actual[:, 2 * j : 2 * j + 2], expected[:, 2 * j : 2 * j + 2])
         for j in range(expected.shape[1] // 2)
     ]
     if pairs_right[0] and not all(pairs_right):
         wrong = pairs_right.index(False)
-        return Failure("frequency", f"column pair 0 is right, but pair {wrong} is not")
+        return Failure(
+            "frequency", _("column pair 0 is right, but pair {pair} is not").format(pair=wrong)
+        )
     return None
 
 
 SHIFT_HINTS = {
     "dtype": [
-        "Your rotation is right; only the dtype changed on the way. The exercise asks for the "
-        "dtype of `encodings`: the shifted rows go back into a model of that dtype.",
-        "Which of your tensors has another dtype than `encodings`? A float64 tensor promotes "
-        "everything it is combined with.",
+        N_(
+            "Your rotation is right; only the dtype changed on the way. The exercise asks for the "
+            "dtype of `encodings`: the shifted rows go back into a model of that dtype."
+        ),
+        N_(
+            "Which of your tensors has another dtype than `encodings`? A float64 tensor promotes "
+            "everything it is combined with."
+        ),
     ],
     "unshifted": [
-        "Your result equals the input rows. Is the rotation you apply really by a non-zero angle?",
-        "The angle of pair j depends on delta and on that pair's frequency; check what you "
-        "multiply the rows by.",
+        N_(
+            "Your result equals the input rows. Is the rotation you apply really by a non-zero "
+            "angle?"
+        ),
+        N_(
+            "The angle of pair j depends on delta and on that pair's frequency; check what you "
+            "multiply the rows by."
+        ),
     ],
     "direction": [
-        "Your rows moved the wrong way. Which sign does sin(a + b) = sin a cos b + cos a sin b put "
-        "on each term?",
-        "Compare your 2 x 2 matrix with the one in the lesson entry by entry, and remember the "
-        "rows are row vectors: a row times a matrix uses the matrix transposed.",
+        N_(
+            "Your rows moved the wrong way. Which sign does sin(a + b) = sin a cos b + cos a sin b "
+            "put on each term?"
+        ),
+        N_(
+            "Compare your 2 x 2 matrix with the one in the lesson entry by entry, and remember the "
+            "rows are row vectors: a row times a matrix uses the matrix transposed."
+        ),
     ],
     "frequency": [
-        "The first column pair is right and later ones are not. Which frequency omega_j does pair "
-        "j have?",
-        "Print your omega_j for d = 8 next to 1 / 10000**(2j/d) for j = 0 .. 3.",
+        N_(
+            "The first column pair is right and later ones are not. Which frequency omega_j does "
+            "pair j have?"
+        ),
+        N_("Print your omega_j for d = 8 next to 1 / 10000**(2j/d) for j = 0 .. 3."),
     ],
     "values": [
-        "Some pairs come out wrong. Take one row and one pair: do you pair column 2j with column "
-        "2j + 1, and which of the two is the sine?",
-        "Work the smallest case (d = 8, delta = 1) for pair 0 by hand and compare each entry.",
+        N_(
+            "Some pairs come out wrong. Take one row and one pair: do you pair column 2j with "
+            "column 2j + 1, and which of the two is the sine?"
+        ),
+        N_("Work the smallest case (d = 8, delta = 1) for pair 0 by hand and compare each entry."),
     ],
 }
 
@@ -100,11 +129,11 @@ SHIFT_HINTS = {
 def check_my_shift_encoding(student: Callable) -> None:
     """Check ``my_shift_encoding(encodings, delta) -> encodings of the positions + delta``."""
     cases = [
-        _shift_case("d=8, one step forward", 8, 0, 5, 1),
-        _shift_case("d=16, positions 10..19, five steps", 16, 10, 10, 5),
-        _shift_case("d=32, a backward shift of 3", 32, 7, 6, -3),
-        _shift_case("d=4, no shift at all", 4, 2, 3, 0),
-        _shift_case("d=64, a long shift of 40", 64, 0, 20, 40),
+        _shift_case(_("d=8, one step forward"), 8, 0, 5, 1),
+        _shift_case(_("d=16, positions 10..19, five steps"), 16, 10, 10, 5),
+        _shift_case(_("d=32, a backward shift of 3"), 32, 7, 6, -3),
+        _shift_case(_("d=4, no shift at all"), 4, 2, 3, 0),
+        _shift_case(_("d=64, a long shift of 40"), 64, 0, 20, 40),
     ]
     run_check(
         "my_shift_encoding",
@@ -129,7 +158,9 @@ def _table_case(delta: int, num_hiddens: int, position: int) -> Case:
     table = sinusoidal_encoding(position + abs(delta) + 1, num_hiddens).double()
     first, second = position, position + delta
     expected = float(table[first] @ table[second])
-    description = f"delta={delta}, d={num_hiddens} (table rows {first} and {second})"
+    description = _("delta={delta}, d={num_hiddens} (table rows {first} and {second})").format(
+        delta=delta, num_hiddens=num_hiddens, first=first, second=second
+    )
     return Case(description, (delta, num_hiddens), expected=expected)
 
 
@@ -159,7 +190,9 @@ def _diagnose_similarity(
     if delta == 0:
         return Failure(
             "at_zero",
-            f"at delta=0 returned {actual:.4g}; a row's squared length is the right value there",
+            _(
+                "at delta=0 returned {actual:.4g}; a row's squared length is the right value there"
+            ).format(actual=actual),
         )
     if delta < 0 and student is not None:
         try:
@@ -169,30 +202,42 @@ def _diagnose_similarity(
         if _is_close(mirrored, expected):
             return Failure(
                 "negative",
-                f"wrong for the negative offset delta={delta}, right for delta={-delta}",
+                _("wrong for the negative offset delta={delta}, right for delta={mirrored}").format(
+                    delta=delta, mirrored=-delta
+                ),
             )
     return Failure(
         "offset",
-        f"delta={delta}, d={num_hiddens}: returned {actual:.4g}, off by "
-        f"{abs(actual - expected):.3g}",
+        _("delta={delta}, d={num_hiddens}: returned {actual:.4g}, off by {off:.3g}").format(
+            delta=delta, num_hiddens=num_hiddens, actual=actual, off=abs(actual - expected)
+        ),
     )
 
 
 SIMILARITY_HINTS = {
     "at_zero": [
-        "Start from delta = 0: p_i . p_i is the squared length of a row. What is sin^2 + cos^2, "
-        "and how many such pairs does a row of size d hold?",
-        "Count the pairs your sum runs over, and check which function of the angle each term uses.",
+        N_(
+            "Start from delta = 0: p_i . p_i is the squared length of a row. What is sin^2 + "
+            "cos^2, and how many such pairs does a row of size d hold?"
+        ),
+        N_(
+            "Count the pairs your sum runs over, and check which function of the angle each term "
+            "uses."
+        ),
     ],
     "offset": [
-        "Right at delta = 0 but not at this offset. How does each pair's term depend on delta, "
-        "and through which frequency?",
-        "Write sin(a) sin(b) + cos(a) cos(b) as one trigonometric function of a - b.",
+        N_(
+            "Right at delta = 0 but not at this offset. How does each pair's term depend on delta, "
+            "and through which frequency?"
+        ),
+        N_("Write sin(a) sin(b) + cos(a) cos(b) as one trigonometric function of a - b."),
     ],
     "negative": [
-        "Your answer is wrong only for a negative offset. Should p_i . p_(i + delta) change when "
-        "delta changes sign?",
-        "If you read rows off a table, what does a negative index pick in PyTorch?",
+        N_(
+            "Your answer is wrong only for a negative offset. Should p_i . p_(i + delta) change "
+            "when delta changes sign?"
+        ),
+        N_("If you read rows off a table, what does a negative index pick in PyTorch?"),
     ],
 }
 
@@ -200,11 +245,11 @@ SIMILARITY_HINTS = {
 def check_my_offset_similarity(student: Callable) -> None:
     """Check ``my_offset_similarity(delta, num_hiddens) -> float``."""
     cases = [
-        Case("delta=0, d=8: each row has length^2 = d/2", (0, 8)),
+        Case(_("delta=0, d=8: each row has length^2 = d/2"), (0, 8)),
         _table_case(1, 16, 0),
         _table_case(1, 16, 25),
         _table_case(7, 32, 3),
-        Case("delta=100, d=128", (100, 128)),
+        Case(_("delta=100, d=128"), (100, 128)),
         _table_case(-7, 32, 40),
     ]
     run_check(
@@ -269,17 +314,23 @@ def _diagnose_scores(actual: Any, expected: torch.Tensor, case: Case) -> Failure
         if not isinstance(value, torch.Tensor):
             return Failure(
                 "type",
-                f"returned a {type(value).__name__}, expected a "
-                f"({num_hiddens}, {num_hiddens}) tensor",
+                _("returned a {type_name}, expected a ({rows}, {columns}) tensor").format(
+                    type_name=type(value).__name__, rows=num_hiddens, columns=num_hiddens
+                ),
             )
         if tuple(value.shape) != (num_hiddens, num_hiddens):
             return Failure(
                 "shape",
-                f"returned shape {tuple(value.shape)}, expected ({num_hiddens}, {num_hiddens})",
+                _("returned shape {shape}, expected ({rows}, {columns})").format(
+                    shape=tuple(value.shape), rows=num_hiddens, columns=num_hiddens
+                ),
             )
         if not value.is_floating_point():
-            return Failure("dtype", f"returned dtype {value.dtype}; scores need a float matrix")
-        return Failure("nan", "the matrix holds NaN or inf")
+            return Failure(
+                "dtype",
+                _("returned dtype {dtype}; scores need a float matrix").format(dtype=value.dtype),
+            )
+        return Failure("nan", _("the matrix holds NaN or inf"))
     if torch.equal(actual, expected):
         return None
     queries = expected - delta  # (queries,)
@@ -288,42 +339,71 @@ def _diagnose_scores(actual: Any, expected: torch.Tensor, case: Case) -> Failure
     if delta != 0 and torch.equal(actual, queries - delta):
         return Failure(
             "direction",
-            f"query {first} attends most to key {first - delta}, not "
-            f"{first + delta}: every query i looks at key i {'-' if delta > 0 else '+'}"
-            f" {abs(delta)}, the other way",
+            _(
+                "query {query} attends most to key {key}, not {target}: every query i looks "
+                "at key i {sign} {distance}, the other way"
+            ).format(
+                query=first,
+                key=first - delta,
+                target=first + delta,
+                sign="-" if delta > 0 else "+",
+                distance=abs(delta),
+            ),
         )
     if delta != 0 and torch.equal(actual, queries):
         return Failure(
             "no_shift",
-            f"every query i attends most to key i, its own position, not to key {wanted}",
+            _("every query i attends most to key i, its own position, not to key {wanted}").format(
+                wanted=wanted
+            ),
         )
     wrong = (actual != expected).nonzero()[:, 0]  # (wrong queries,)
     at = int(wrong[0])
     return Failure(
         "keys",
-        f"query {int(queries[at])} attends most to key {int(actual[at])}, "
-        f"not {int(expected[at])} ({len(wrong)} of {len(expected)} queries wrong)",
+        _(
+            "query {query} attends most to key {key}, "
+            "not {target} ({wrong} of {total} queries wrong)"
+        ).format(
+            query=int(queries[at]),
+            key=int(actual[at]),
+            target=int(expected[at]),
+            wrong=len(wrong),
+            total=len(expected),
+        ),
     )
 
 
 SCORE_HINTS = {
     "direction": [
-        "Every query looks the right distance away, but the wrong way. The score is "
-        "P[i] @ B @ P[t] with rows as row vectors: which row must P[i] @ B equal?",
-        "On a small case, print P[i] @ B next to P[i + delta] and P[i - delta]. Which side of "
-        "the row does your matrix act on, and what does that do to the lesson's rotation?",
+        N_(
+            "Every query looks the right distance away, but the wrong way. The score is P[i] @ B @ "
+            "P[t] with rows as row vectors: which row must P[i] @ B equal?"
+        ),
+        N_(
+            "On a small case, print P[i] @ B next to P[i + delta] and P[i - delta]. Which side of "
+            "the row does your matrix act on, and what does that do to the lesson's rotation?"
+        ),
     ],
     "no_shift": [
-        "Every query attends to its own position. For which t is P[i] @ B @ P[t] largest "
-        "when B leaves P[i] unchanged?",
-        "A dot product of two rows of equal length is largest when they are equal. Which row "
-        "should P[i] @ B be for the key i + delta to win?",
+        N_(
+            "Every query attends to its own position. For which t is P[i] @ B @ P[t] largest when "
+            "B leaves P[i] unchanged?"
+        ),
+        N_(
+            "A dot product of two rows of equal length is largest when they are equal. Which row "
+            "should P[i] @ B be for the key i + delta to win?"
+        ),
     ],
     "keys": [
-        "Some queries pick the wrong key, and not in one consistent way. For which column "
-        "pairs does P[i] @ B match P[i + delta], and for which not?",
-        "On the smallest case (d = 8) compare P[i] @ B with P[i + delta] pair by pair: "
-        "which frequency does each of your blocks use, and which columns does it mix?",
+        N_(
+            "Some queries pick the wrong key, and not in one consistent way. For which column "
+            "pairs does P[i] @ B match P[i + delta], and for which not?"
+        ),
+        N_(
+            "On the smallest case (d = 8) compare P[i] @ B with P[i + delta] pair by pair: which "
+            "frequency does each of your blocks use, and which columns does it mix?"
+        ),
     ],
 }
 
@@ -333,11 +413,11 @@ def check_my_offset_scores(student: Callable) -> None:
     ``P[i] @ B @ P[t]`` every query i attends most to the key t = i + delta
     (the queries |delta| to 39 - |delta|, whose keys i - delta and i + delta exist)."""
     cases = [
-        _score_case("delta=1, d=8: one position on", 1, 8),
-        _score_case("delta=-1, d=16: one position back", -1, 16),
-        _score_case("delta=3, d=32", 3, 32),
-        _score_case("delta=-5, d=64", -5, 64),
-        _score_case("delta=0, d=4: every query attends to itself", 0, 4),
+        _score_case(_("delta=1, d=8: one position on"), 1, 8),
+        _score_case(_("delta=-1, d=16: one position back"), -1, 16),
+        _score_case(_("delta=3, d=32"), 3, 32),
+        _score_case(_("delta=-5, d=64"), -5, 64),
+        _score_case(_("delta=0, d=4: every query attends to itself"), 0, 4),
     ]
     run_check(
         "my_offset_scores",

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.i18n import N_, _
 from attn_course.transformer import TransformerEncoderBlock
 
 
@@ -50,22 +51,22 @@ def _diagnose_causal(actual: Any, expected: Any, case: Case) -> Failure | None:
     if torch.equal(values, expected):
         return None  # right values (the dtype is compared afterwards)
     if torch.equal(values, expected - 1):
-        return Failure("off_by_one", "query t may see keys 0..t-1 only: query 0 sees nothing")
+        return Failure("off_by_one", _("query t may see keys 0..t-1 only: query 0 sees nothing"))
     if torch.equal(values, expected + 1):
-        return Failure("off_by_one", "query t may see keys 0..t+1: one key of the future")
+        return Failure("off_by_one", _("query t may see keys 0..t+1: one key of the future"))
     if torch.equal(values, torch.full_like(expected, expected.shape[1])):
-        return Failure("not_causal", "every query sees every key: nothing is hidden")
+        return Failure("not_causal", _("every query sees every key: nothing is hidden"))
     return None
 
 
 CAUSAL_HINTS = {
     "off_by_one": [
-        "Count on the smallest case: how many keys may query 0 see? And query 1?",
-        "A valid length is a count of keys, not the index of the last key.",
+        N_("Count on the smallest case: how many keys may query 0 see? And query 1?"),
+        N_("A valid length is a count of keys, not the index of the last key."),
     ],
     "not_causal": [
-        "Which keys lie in query t's future? Your lengths let it see them.",
-        "The lengths should differ from row to row of the same sequence: how?",
+        N_("Which keys lie in query t's future? Your lengths let it see them."),
+        N_("The lengths should differ from row to row of the same sequence: how?"),
     ],
 }
 
@@ -73,10 +74,10 @@ CAUSAL_HINTS = {
 def check_my_causal_valid_lens(student: Callable) -> None:
     """Check ``student(batch_size, num_steps)`` -> int64 (batch_size, num_steps); prints."""
     cases = [
-        Case("batch 2, 4 steps", (2, 4)),
-        Case("batch 3, 6 steps", (3, 6)),
-        Case("batch 1, 1 step", (1, 1)),
-        Case("batch 4, 2 steps", (4, 2)),
+        Case(_("batch 2, 4 steps"), (2, 4)),
+        Case(_("batch 3, 6 steps"), (3, 6)),
+        Case(_("batch 1, 1 step"), (1, 1)),
+        Case(_("batch 4, 2 steps"), (4, 2)),
     ]
     run_check(
         "my_causal_valid_lens",
@@ -130,36 +131,41 @@ def _whole_run(values: list[float | None], cases: list[Case]) -> tuple[str, Call
     ratios = [value / _vaswani_rate(*arg) for value, arg in zip(values, args, strict=True)]
     if all(ratio > 0 for ratio in ratios) and not _same([*ratios, 1.0]):
         if _same(ratios):
-            return "scale", lambda case: f"{ratios[0]:.4g} times the right rate at every step"
+            return "scale", lambda case: _("{ratio:.4g} times the right rate at every step").format(
+                ratio=ratios[0]
+            )
         powers = [
             math.log(ratio) / math.log(arg[2]) for ratio, arg in zip(ratios, args, strict=True)
         ]
         if _same(powers):
             power = round(powers[0], 6)
-            how = {
-                0.5: "; the factor d^-0.5 is missing",
-                -0.5: "; the factor d^-0.5 is applied twice",
-                1.0: "; d^0.5 in place of d^-0.5 gives this",
-            }.get(power, "")
+            message = {
+                0.5: N_("off by the factor {factor} at every step; the factor d^-0.5 is missing"),
+                -0.5: N_(
+                    "off by the factor {factor} at every step; the factor d^-0.5 is applied twice"
+                ),
+                1.0: N_(
+                    "off by the factor {factor} at every step; d^0.5 in place of d^-0.5 gives this"
+                ),
+            }.get(power, N_("off by the factor {factor} at every step"))
             factor = "d" if power == 1 else f"d^{power:g}"
-            return "scale", lambda case: f"off by the factor {factor} at every step{how}"
+            return "scale", lambda case: _(message).format(factor=factor)
     if all(
         math.isclose(value, _vaswani_rate(step + 1, warmup, d), rel_tol=1e-6)
         for value, (step, warmup, d) in zip(values, args, strict=True)
     ):
         return (
             "step",
-            lambda case: (
-                f"the rate of step {case.args[0] + 1}: the formula counts steps from 1, "
-                "as the check does"
-            ),
+            lambda case: _(
+                "the rate of step {step}: the formula counts steps from 1, as the check does"
+            ).format(step=case.args[0] + 1),
         )
     larger = [d**-0.5 * max(step * warmup**-1.5, step**-0.5) for step, warmup, d in args]
     if all(
         step == warmup or math.isclose(value, big, rel_tol=1e-6)
-        for value, big, (step, warmup, _) in zip(values, larger, args, strict=True)
+        for value, big, (step, warmup, __) in zip(values, larger, args, strict=True)
     ):
-        return "min", lambda case: "the larger of the two terms, not the smaller"
+        return "min", lambda case: _("the larger of the two terms, not the smaller")
     return None
 
 
@@ -174,53 +180,91 @@ def _diagnose_vaswani(
         return None  # compare() names the type
     if math.isclose(actual, expected, rel_tol=1e-6):
         return None
-    step, warmup_steps, _ = case.args
+    step, warmup_steps, __ = case.args
     digits = 4 if f"{actual:.4g}" != f"{expected:.4g}" else 7  # show where they differ
-    got = f"returned {actual:.{digits}g}, expected {expected:.{digits}g}"
+    numbers = {"actual": f"{actual:.{digits}g}", "expected": f"{expected:.{digits}g}"}
     if whole_run is not None:
         kind, what = whole_run
-        return Failure(kind, f"{got}: {what(case)}")
-    where = "during the warm-up" if step <= warmup_steps else "after the warm-up"
-    if both_phases:
-        return Failure("phases", f"{got} ({where}; the rate is off in both phases)")
-    return Failure("warmup" if step <= warmup_steps else "decay", f"{got} ({where})")
+        return Failure(
+            kind,
+            _("returned {actual}, expected {expected}: {what}").format(**numbers, what=what(case)),
+        )
+    warmup = step <= warmup_steps
+    if both_phases and warmup:
+        detail = _(
+            "returned {actual}, expected {expected} "
+            "(during the warm-up; the rate is off in both phases)"
+        )
+    elif both_phases:
+        detail = _(
+            "returned {actual}, expected {expected} "
+            "(after the warm-up; the rate is off in both phases)"
+        )
+    elif warmup:
+        detail = _("returned {actual}, expected {expected} (during the warm-up)")
+    else:
+        detail = _("returned {actual}, expected {expected} (after the warm-up)")
+    kind = "phases" if both_phases else "warmup" if warmup else "decay"
+    return Failure(kind, detail.format(**numbers))
 
 
 VASWANI_HINTS = {
     "scale": [
-        "Your curve has the right shape but the wrong height. Which factor of the formula "
-        "does not depend on the step?",
-        "Evaluate the model-size factor for d = 16 by hand and compare it with what your "
-        "code multiplies by.",
+        N_(
+            "Your curve has the right shape but the wrong height. Which factor of the formula does "
+            "not depend on the step?"
+        ),
+        N_(
+            "Evaluate the model-size factor for d = 16 by hand and compare it with what your code "
+            "multiplies by."
+        ),
     ],
     "step": [
-        "Your rates are right, each for the step after the one asked for. Which number "
-        "does the formula give the first step of training?",
-        "Work out the formula by hand at step 1 of a 4-step warm-up, then compare it with "
-        "what your function returns for step 1.",
+        N_(
+            "Your rates are right, each for the step after the one asked for. Which number does "
+            "the formula give the first step of training?"
+        ),
+        N_(
+            "Work out the formula by hand at step 1 of a 4-step warm-up, then compare it with what "
+            "your function returns for step 1."
+        ),
     ],
     "min": [
-        "Before the warm-up ends, which of the two terms is smaller? And after it? Which "
-        "one does the formula keep?",
-        "At the last warm-up step the two terms are equal. On either side of it, the rate "
-        "follows the lower of the two curves.",
+        N_(
+            "Before the warm-up ends, which of the two terms is smaller? And after it? Which one "
+            "does the formula keep?"
+        ),
+        N_(
+            "At the last warm-up step the two terms are equal. Draw both against the step: "
+            "which one does the schedule follow before that step, and which after?"
+        ),
     ],
     "phases": [
-        "Your rate is off both during the warm-up and after it, and not by one constant "
-        "factor. Which of the formula's three factors differ from yours?",
-        "Work out the formula by hand at step 2 of a 4-step warm-up and at step 9, with "
-        "d = 16, and compare each of its factors with your code's.",
+        N_(
+            "Your rate is off both during the warm-up and after it, and not by one constant "
+            "factor. Which of the formula's three factors differ from yours?"
+        ),
+        N_(
+            "Work out the formula by hand at step 2 of a 4-step warm-up and at step 9, with d = "
+            "16, and compare each of its factors with your code's."
+        ),
     ],
     "warmup": [
-        "The warm-up is wrong. How should the rate change from one warm-up step to the "
-        "next: by the same amount, or by the same ratio?",
-        "At the last warm-up step both terms must be equal. Check your warm-up term there: "
-        "does it equal the decay term?",
+        N_(
+            "The warm-up is wrong. How should the rate change from one warm-up step to the next: "
+            "by the same amount, or by the same ratio?"
+        ),
+        N_(
+            "At the last warm-up step both terms must be equal. Check your warm-up term there: "
+            "does it equal the decay term?"
+        ),
     ],
     "decay": [
-        "The warm-up is right; the decay is not. By what factor should the rate fall when "
-        "the step number is multiplied by 4?",
-        "After the warm-up the rate is proportional to a power of the step. Which power?",
+        N_(
+            "The warm-up is right; the decay is not. By what factor should the rate fall when the "
+            "step number is multiplied by 4?"
+        ),
+        N_("After the warm-up the rate is proportional to a power of the step. Which power?"),
     ],
 }
 
@@ -228,13 +272,13 @@ VASWANI_HINTS = {
 def check_my_vaswani_rate(student: Callable) -> None:
     """Check ``student(step, warmup_steps, num_hiddens)`` -> float. Prints a verdict."""
     cases = [
-        Case("step 1 of a 4000-step warm-up, d = 512", (1, 4000, 512)),
-        Case("step 1000 of a 4000-step warm-up, d = 512", (1000, 4000, 512)),
-        Case("the last warm-up step, d = 512", (4000, 4000, 512)),
-        Case("step 16000, after a 4000-step warm-up, d = 512", (16000, 4000, 512)),
-        Case("step 2 of a 4-step warm-up, d = 16", (2, 4, 16)),
-        Case("step 9, after a 4-step warm-up, d = 16", (9, 4, 16)),
-        Case("step 100, after a 1-step warm-up, d = 64", (100, 1, 64)),
+        Case(_("step 1 of a 4000-step warm-up, d = 512"), (1, 4000, 512)),
+        Case(_("step 1000 of a 4000-step warm-up, d = 512"), (1000, 4000, 512)),
+        Case(_("the last warm-up step, d = 512"), (4000, 4000, 512)),
+        Case(_("step 16000, after a 4000-step warm-up, d = 512"), (16000, 4000, 512)),
+        Case(_("step 2 of a 4-step warm-up, d = 16"), (2, 4, 16)),
+        Case(_("step 9, after a 4-step warm-up, d = 16"), (9, 4, 16)),
+        Case(_("step 100, after a 1-step warm-up, d = 64"), (100, 1, 64)),
     ]
     values = _probe(student, cases)
     whole_run = _whole_run(values, cases)
@@ -353,90 +397,129 @@ def _variants(block: Any, X: torch.Tensor, valid_lens: Any) -> dict[str, torch.T
 
 def _diagnose_block(actual: Any, expected: Any, case: Case) -> Failure | None:
     if isinstance(actual, _Called):
-        does = "the block" if actual.part == "block" else "a sublayer's Add & Norm"
-        return Failure(
-            "called_block",
-            f"called {actual.part}, which computes {does} for you: build it from its parts",
-        )
+        if actual.part == "block":
+            detail = _("called {part}, which computes the block for you: build it from its parts")
+        else:
+            detail = _(
+                "called {part}, which computes a sublayer's Add & Norm for you: "
+                "build it from its parts"
+            )
+        return Failure("called_block", detail.format(part=actual.part))
     if not isinstance(actual, torch.Tensor) or _close(actual, expected):
         return None
     block, X, valid_lens = case.args
     variants = _variants(block, X, valid_lens)
     if _close(actual, variants["post_norm"]):
-        return Failure("post_norm", "this is the post-norm block: the norm comes after the sum")
+        return Failure("post_norm", _("this is the post-norm block: the norm comes after the sum"))
     if valid_lens is not None and _close(actual, variants["padding"]):
-        return Failure("padding", "the padded keys were attended to")
-    if _close(actual, variants["residual"]) or _close(actual, variants["residual_attention"]):
-        return Failure("residual", "a residual connection (the '+ X') is missing")
+        return Failure("padding", _("the padded keys were attended to"))
+    if _close(actual, variants["residual_attention"]):
+        return Failure(
+            "residual", _("the residual connection around the attention (the '+ X') is missing")
+        )
+    if _close(actual, variants["residual"]):
+        return Failure(
+            "residual", _("the residual connection around the FFN (the '+ Y') is missing")
+        )
     if _close(actual, variants["ffn_input"]):
         return Failure(
             "ffn_input",
-            "the FFN read the block's normalised input: it must read the first sublayer's "
-            "result, normalised by the second norm",
+            _(
+                "the FFN read the block's normalised input: it must read the first sublayer's "
+                "result, normalised by the second norm"
+            ),
         )
     if _close(actual, variants["ln1_twice"]) or _close(actual, variants["ln2_twice"]):
-        return Failure("shared_norm", "both sublayers used the same layer norm: each has its own")
+        return Failure(
+            "shared_norm", _("both sublayers used the same layer norm: each has its own")
+        )
     if _close(actual, variants["no_ln2"]):
         return Failure(
             "missing_norm",
-            "the FFN read its input un-normalised: each sublayer normalises what comes into "
-            "it, with its own norm",
+            _(
+                "the FFN read its input un-normalised: each sublayer normalises what comes into "
+                "it, with its own norm"
+            ),
         )
     if _close(actual, variants["no_ln1"]):
         return Failure(
             "missing_norm",
-            "the attention read X un-normalised: each sublayer normalises what comes into "
-            "it, with its own norm",
+            _(
+                "the attention read X un-normalised: each sublayer normalises what comes into "
+                "it, with its own norm"
+            ),
         )
     if _close(actual, variants["ln1_after"]) or _close(actual, variants["ln2_after"]):
         return Failure(
             "extra_norm",
-            "the block's output was normalised: a pre-norm block returns the residual sum "
-            "as it is; only what enters each sublayer is normalised",
+            _(
+                "the block's output was normalised: a pre-norm block returns the residual sum "
+                "as it is; only what enters each sublayer is normalised"
+            ),
         )
     return None
 
 
 BLOCK_HINTS = {
     "called_block": [
-        "Calling the block, or an AddNorm, lets it do the work the exercise asks you to "
-        "write. Which four parts does the exercise name?",
-        "A pre-norm block is two sums of the form x + f(LN(x)). In each, which part is f "
-        "and which norm is LN?",
+        N_(
+            "Calling the block, or an AddNorm, lets it do the work the exercise asks you to write. "
+            "Which four parts does the exercise name?"
+        ),
+        N_(
+            "A pre-norm block is two sums of the form x + f(LN(x)). In each, which part is f and "
+            "which norm is LN?"
+        ),
     ],
     "post_norm": [
-        "Your block normalises the sum. In a pre-norm block, what does the layer norm see: "
-        "the sublayer's input or its output?",
-        "Write both sublayers as X + f(something): what is the something?",
+        N_(
+            "Your block normalises the sum. In a pre-norm block, what does the layer norm see: the "
+            "sublayer's input or its output?"
+        ),
+        N_("Write both sublayers as X + f(something): what is the something?"),
     ],
     "padding": [
-        "Your output matches when there is no padding, but not with padding. Which argument "
-        "of the attention tells it which keys are real?",
+        N_(
+            "Your output matches when there is no padding, but not with padding. Which argument of "
+            "the attention tells it which keys are real?"
+        ),
     ],
     "residual": [
-        "Compare the size of your output with X's: does X itself still reach the output?",
-        "Each of the two sublayers adds its result to what came in. Does yours?",
+        N_("Compare the size of your output with X's: does X itself still reach the output?"),
+        N_("Each of the two sublayers adds its result to what came in. Does yours?"),
     ],
     "ffn_input": [
-        "Your attention sublayer is right. What comes into the second sublayer: the block's "
-        "input, or what the first sublayer handed on?",
-        "Each sublayer normalises what comes into it, with its own norm. Which tensor comes "
-        "into the FFN's sublayer?",
+        N_(
+            "Your attention sublayer is right. What comes into the second sublayer: the block's "
+            "input, or what the first sublayer handed on?"
+        ),
+        N_(
+            "Each sublayer normalises what comes into it, with its own norm. Which tensor comes "
+            "into the FFN's sublayer?"
+        ),
     ],
     "missing_norm": [
-        "One sublayer reads its input as it comes. In a pre-norm block, what does every "
-        "sublayer do to its input first?",
-        "The block has two layer norms and two sublayers. Does each norm appear in your "
-        "code, in front of its sublayer?",
+        N_(
+            "One sublayer reads its input as it comes. In a pre-norm block, what does every "
+            "sublayer do to its input first?"
+        ),
+        N_(
+            "The block has two layer norms and two sublayers. Does each norm appear in your code, "
+            "in front of its sublayer?"
+        ),
     ],
     "extra_norm": [
-        "Your sublayers are right, but something happens after the last sum. What does a "
-        "pre-norm block hand on to the next block?",
-        "Where do the layer norms sit in x + f(LN(x))? Is there one outside f?",
+        N_(
+            "Your sublayers are right, but something happens after the last sum. What does a "
+            "pre-norm block hand on to the next block?"
+        ),
+        N_("Where do the layer norms sit in x + f(LN(x))? Is there one outside f?"),
     ],
     "shared_norm": [
-        "The block has two layer norms with different weights. Which one belongs to which "
-        "sublayer?",
+        N_(
+            "The block has two layer norms with different weights. Which one belongs to which "
+            "sublayer?"
+        ),
     ],
 }
 
@@ -446,15 +529,15 @@ def check_my_pre_norm_block(student: Callable) -> None:
     generator = torch.Generator().manual_seed(9)
     cases = [
         Case(
-            "8 features, 2 heads, no padding",
+            _("8 features, 2 heads, no padding"),
             (_block(1, 8, 2), torch.randn(2, 5, 8, generator=generator), None),
         ),
         Case(
-            "8 features, 2 heads, padded sequences",
+            _("8 features, 2 heads, padded sequences"),
             (_block(2, 8, 2), torch.randn(3, 6, 8, generator=generator), torch.tensor([6, 3, 1])),
         ),
         Case(
-            "12 features, 3 heads, one sequence of 4",
+            _("12 features, 3 heads, one sequence of 4"),
             (_block(3, 12, 3), torch.randn(1, 4, 12, generator=generator), torch.tensor([2])),
         ),
     ]

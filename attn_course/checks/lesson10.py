@@ -10,6 +10,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.i18n import N_, _
 
 NEG_INF = float("-inf")
 OVERFLOW = math.log(torch.finfo(torch.float64).max)  # about 709.8: e^s is inf beyond it
@@ -79,12 +80,14 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
     max_a, sum_a, out_a, max_b, sum_b, out_b = case.args
     finite = torch.isfinite(expected[0])
     if not torch.equal(actual[0][finite], expected[0][finite]):
-        return Failure("max", "the maximum returned is not the larger of the two blocks' maxima")
+        return Failure("max", _("the maximum returned is not the larger of the two blocks' maxima"))
     if not torch.equal(actual[0][~finite], expected[0][~finite]):
         return Failure(
             "masked_max",
-            "a row whose two blocks are fully masked saw no key: its maximum must stay -inf, "
-            f"not {actual[0][~finite][0].item():g}",
+            _(
+                "a row whose two blocks are fully masked saw no key: its maximum must stay -inf, "
+                "not {maximum:g}"
+            ).format(maximum=actual[0][~finite][0].item()),
         )
     largest = torch.cat([max_a, max_b]).max()
     both = torch.isfinite(max_a) & torch.isfinite(max_b)
@@ -92,8 +95,10 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
     if max(largest, gap) > OVERFLOW and _overflowed(actual, expected):
         return Failure(
             "overflow",
-            f"NaN or inf where the maxima reach {largest:.0f} and lie up to {gap:.0f} apart: "
-            f"e^x is inf in float64 for x beyond {OVERFLOW:.1f}",
+            _(
+                "NaN or inf where the maxima reach {largest:.0f} and lie up to {gap:.0f} apart: "
+                "e^x is inf in float64 for x beyond {overflow:.1f}"
+            ).format(largest=largest, gap=gap, overflow=OVERFLOW),
         )
     shift = expected[0].masked_fill(expected[0] == NEG_INF, 0.0)
     rescale_a, rescale_b = torch.exp(max_a - shift), torch.exp(max_b - shift)
@@ -107,14 +112,16 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
     if matches(1.0, 1.0):  # tested first: where block a holds the maximum, "only a" looks alike
         return Failure(
             "rescale",
-            "the two blocks' sums and outputs are added as they are, without rescaling",
+            _("the two blocks' sums and outputs are added as they are, without rescaling"),
         )
     for moved, left, factors in (("a", "b", (rescale_a, 1.0)), ("b", "a", (1.0, rescale_b))):
         if matches(*factors):
             return Failure(
                 "one_block",
-                f"only block {moved} was moved onto the merged maximum: block {left}'s sum "
-                "and output are added as they are",
+                _(
+                    "only block {moved} was moved onto the merged maximum: block {left}'s sum "
+                    "and output are added as they are"
+                ).format(moved=moved, left=left),
             )
     normalised = expected[2] / expected[1].masked_fill(expected[1] == 0, 1.0)
 
@@ -124,45 +131,64 @@ def _diagnose_merge(actual: Any, expected: Any, case: Case) -> Failure | None:
         return torch.allclose(a, b, rtol=0.0, atol=1e-8)
 
     if near(actual[2], normalised) and not near(actual[2], expected[2]):
-        return Failure("normalised", "the output is already divided by the sum")
+        return Failure("normalised", _("the output is already divided by the sum"))
     return None
 
 
 MERGE_HINTS = {
     "max": [
-        "Check the first entry you return: which maximum covers the keys of both blocks?",
-        "The merged maximum must be at least each block's own maximum, row by row.",
+        N_("Check the first entry you return: which maximum covers the keys of both blocks?"),
+        N_("The merged maximum must be at least each block's own maximum, row by row."),
     ],
     "rescale": [
-        "Each block's sum and output were computed against its own maximum. Can you add two sums "
-        "of exponentials that were shifted by different amounts?",
-        "What factor turns e^(s - m_a) into e^(s - m), where m is the merged maximum?",
+        N_(
+            "Each block's sum and output were computed against its own maximum. Can you add two "
+            "sums of exponentials that were shifted by different amounts?"
+        ),
+        N_("What factor turns e^(s - m_a) into e^(s - m), where m is the merged maximum?"),
     ],
     "one_block": [
-        "Each block's sum and output were computed against that block's own maximum. In a "
-        "row where the other block holds the larger maximum, is that still the merged one?",
-        "Work by hand one row where the block you left as it is holds the smaller maximum: "
-        "its exponentials were shifted by its own maximum. By what should they be shifted?",
+        N_(
+            "Each block's sum and output were computed against that block's own maximum. In a row "
+            "where the other block holds the larger maximum, is that still the merged one?"
+        ),
+        N_(
+            "Work by hand one row where the block you left as it is holds the smaller maximum: its "
+            "exponentials were shifted by its own maximum. By what should they be shifted?"
+        ),
     ],
     "masked_max": [
-        "A row whose blocks are both fully masked has seen no key. Which maximum says so? "
-        "What would a later merge do with a maximum of 0 against a block whose scores are "
-        "all far below 0?",
-        "Is the shift you subtract (0 for such a row) the same thing as the maximum you return?",
+        N_(
+            "A row whose blocks are both fully masked has seen no key. Which maximum says so? What "
+            "would a later merge do with a maximum of 0 against a block whose scores are all far "
+            "below 0?"
+        ),
+        N_(
+            "Is the shift you subtract (0 for such a row) the same thing as the maximum you return?"
+        ),
     ],
     "overflow": [
-        "Only cases with large scores fail. Which of your exponentials can exceed the "
-        "largest float64 number, about e^709?",
-        "The lesson's online softmax keeps every exponent at most 0. Which number do you "
-        "subtract before exponentiating, and do you subtract it inside exp() or after?",
+        N_(
+            "Only cases with large scores fail. Which of your exponentials can exceed the largest "
+            "float64 number, about e^709?"
+        ),
+        N_(
+            "The lesson's online softmax keeps every exponent at most 0. Which number do you "
+            "subtract before exponentiating, and do you subtract it inside exp() or after?"
+        ),
     ],
     "normalised": [
-        "The triple stays unnormalised until the very last block: is your output divided by "
-        "something it should not be yet?",
+        N_(
+            "The triple stays unnormalised until the very last block: is your output divided by "
+            "something it should not be yet?"
+        ),
     ],
     "nan": [
-        "A NaN appears when a block is fully masked (its maximum is -inf). What is -inf - (-inf)?",
-        "How does online_softmax_step avoid subtracting -inf from -inf?",
+        N_(
+            "A NaN appears when a block is fully masked (its maximum is -inf). What is -inf - "
+            "(-inf)?"
+        ),
+        N_("How does online_softmax_step avoid subtracting -inf from -inf?"),
     ],
 }
 
@@ -170,9 +196,9 @@ MERGE_HINTS = {
 def check_my_merge_partials(student: Callable) -> None:
     """Check ``my_merge_partials(max_a, sum_a, out_a, max_b, sum_b, out_b) -> (max, sum, out)``."""
     cases = [
-        _merge_case("3 rows, blocks of 4 and 5 keys", 3, (4, 5), 2, 0),
+        _merge_case(_("3 rows, blocks of 4 and 5 keys"), 3, (4, 5), 2, 0),
         _merge_case(
-            "large scores (some maxima past 709, where e^s overflows)",
+            _("large scores (some maxima past 709, where e^s overflows)"),
             4,
             (3, 6),
             3,
@@ -180,16 +206,16 @@ def check_my_merge_partials(student: Callable) -> None:
             scale=300.0,
         ),
         _merge_case(
-            "maxima about 800 apart, block a's or block b's the larger (e^800 overflows)",
+            _("maxima about 800 apart, block a's or block b's the larger (e^800 overflows)"),
             2,
             (3, 4),
             2,
             5,
             offsets=((0.0, 800.0), (800.0, 0.0)),
         ),
-        _merge_case("one row, a single key per block", 1, (1, 1), 4, 2),
-        _merge_case("the second block fully masked", 2, (5, 4), 2, 3, masked=(False, True)),
-        _merge_case("both blocks fully masked", 2, (3, 3), 2, 4, masked=(True, True)),
+        _merge_case(_("one row, a single key per block"), 1, (1, 1), 4, 2),
+        _merge_case(_("the second block fully masked"), 2, (5, 4), 2, 3, masked=(False, True)),
+        _merge_case(_("both blocks fully masked"), 2, (3, 3), 2, 4, masked=(True, True)),
     ]
     run_check(
         "my_merge_partials",
@@ -237,7 +263,7 @@ class _Watched:
 def _whole_rows(shapes: list[tuple[int, ...]], case: Case) -> tuple[int, ...] | None:
     """The first shape whose last two axes are (queries, keys) or (keys, queries), in a case
     where no other tensor of the exercise can have that shape; else None."""
-    queries, keys, values, _, _, block_size, _ = case.args
+    queries, keys, values, __, __, block_size, __ = case.args
     num_queries, num_keys = queries.shape[1], keys.shape[1]
     sizes = {queries.shape[-1], values.shape[-1]}  # d and d_v
     if num_keys <= block_size or num_keys in sizes or num_queries in sizes | {num_keys}:
@@ -329,10 +355,12 @@ def _diagnose_row_term(
     the student's operations returned)."""
     if not isinstance(actual, torch.Tensor) or actual.dtype != expected.dtype:
         return None  # compare() names the type or the dtype
-    batch_size, num_queries, _ = expected.shape
+    batch_size, num_queries, __ = expected.shape
     if actual.shape == (batch_size, num_queries):
         if _close(actual, expected.squeeze(-1)):
-            return Failure("broadcast", "the values are right but the last axis (size 1) is gone")
+            return Failure(
+                "broadcast", _("the values are right but the last axis (size 1) is gone")
+            )
         return None
     if actual.shape != expected.shape:
         return None
@@ -342,98 +370,132 @@ def _diagnose_row_term(
             return None
         return Failure(
             "whole",
-            f"the values are right, but a tensor of shape {whole} holds every key of every "
-            "query at once",
+            _(
+                "the values are right, but a tensor of shape {shape} holds every key of every "
+                "query at once"
+            ).format(shape=whole),
         )
-    queries, keys, _, _, _, _, lens = case.args
+    queries, keys, *__, lens = case.args
     largest = _scores(queries, keys, lens).max()
     if largest > OVERFLOW and _overflowed(actual, expected):
         return Failure(
             "overflow",
-            f"NaN or inf where the scores reach {largest:.0f}: e^s is inf in float64 "
-            f"beyond {OVERFLOW:.1f}",
+            _(
+                "NaN or inf where the scores reach {largest:.0f}: e^s is inf in float64 "
+                "beyond {overflow:.1f}"
+            ).format(largest=largest, overflow=OVERFLOW),
         )
     shares = _block_shares(case)
     if len(shares) > 1 and _close(actual, shares[-1]):
         return Failure(
             "accumulate",
-            "only the last block's share of D: the sum over the other blocks is missing",
+            _("only the last block's share of D: the sum over the other blocks is missing"),
         )
     if len(shares) > 1 and _close(actual, shares[0]):
         return Failure(
             "accumulate",
-            "only the first block's share of D: the sum over the other blocks is missing",
+            _("only the first block's share of D: the sum over the other blocks is missing"),
         )
     if _close(actual, sum(_block_shares(case, weights="block_softmax"))):
         return Failure(
             "normalised",
-            "each block's weights sum to 1 over the block, where "
-            "only a whole row's weights sum to 1",
+            _(
+                "each block's weights sum to 1 over the block, where "
+                "only a whole row's weights sum to 1"
+            ),
         )
     if _close(actual, sum(_block_shares(case, weights="exp"))):
         return Failure(
-            "logsumexp", "the weights are e^S: they were never divided by the row's total"
+            "logsumexp", _("the weights are e^S: they were never divided by the row's total")
         )
     unscaled = [sum(_block_shares(case, scaled=False, masked=masked)) for masked in (True, False)]
     if any(_close(actual, wrong) for wrong in unscaled):
-        return Failure("scale", "the values match scores that were not divided by sqrt(d)")
+        return Failure("scale", _("the values match scores that were not divided by sqrt(d)"))
     if case.args[-1] is not None and _close(actual, sum(_block_shares(case, masked=False))):
-        return Failure("mask", "keys past a query's valid length were counted")
+        return Failure("mask", _("keys past a query's valid length were counted"))
     return None
 
 
 ROW_TERM_HINTS = {
     "whole": [
-        "The exercise allows one block of keys at a time. Which line of your function "
-        "looks at all the keys at once?",
-        "Only keys[:, start : start + block_size] and the same slice of values may meet the "
-        "queries; what you carry from block to block is one number per query.",
+        N_(
+            "The exercise allows one block of keys at a time. Which line of your function looks at "
+            "all the keys at once?"
+        ),
+        N_(
+            "Only keys[:, start : start + block_size] and the same slice of values may meet the "
+            "queries; what you carry from block to block is one number per query."
+        ),
     ],
     "overflow": [
-        "Only cases with large scores fail. Which of your exponentials can exceed the "
-        "largest float64 number, about e^709?",
-        "P = e^(S - L) never exceeds 1. Is that what you compute, or e^S and e^(-L) apart?",
+        N_(
+            "Only cases with large scores fail. Which of your exponentials can exceed the largest "
+            "float64 number, about e^709?"
+        ),
+        N_("P = e^(S - L) never exceeds 1. Is that what you compute, or e^S and e^(-L) apart?"),
     ],
     "accumulate": [
-        "D_i sums over every key of row i. Does your result hold every block's share, or "
-        "only one block's?",
-        "Follow D through the loop on a case with three blocks: what does it hold after each "
-        "block, and what do you return?",
+        N_(
+            "D_i sums over every key of row i. Does your result hold every block's share, or only "
+            "one block's?"
+        ),
+        N_(
+            "Follow D through the loop on a case with three blocks: what does it hold after each "
+            "block, and what do you return?"
+        ),
     ],
     "normalised": [
-        "The weights of one block need not sum to 1: only a whole row's do. Which saved "
-        "number tells you the row's total?",
-        "How does the lesson's backward pass turn a block's scores into weights without "
-        "seeing the other blocks?",
+        N_(
+            "The weights of one block need not sum to 1: only a whole row's do. Which saved number "
+            "tells you the row's total?"
+        ),
+        N_(
+            "How does the lesson's backward pass turn a block's scores into weights without seeing "
+            "the other blocks?"
+        ),
     ],
     "logsumexp": [
-        "e^S is not a weight: it is not divided by anything. What turns a score into a "
-        "weight of the whole row?",
-        "Which argument of your function have you not used yet?",
+        N_(
+            "e^S is not a weight: it is not divided by anything. What turns a score into a weight "
+            "of the whole row?"
+        ),
+        N_("Which argument of your function have you not used yet?"),
     ],
     "scale": [
-        "Your scores are off by a constant factor. How does the lesson define S from Q and K?",
+        N_("Your scores are off by a constant factor. How does the lesson define S from Q and K?"),
     ],
     "mask": [
-        "Some keys lie past a query's valid length and must get weight 0. Do your block's "
-        "scores know about valid_lens?",
-        "Which helper of the lesson turns a block of keys and the valid lengths into scores "
-        "with -inf where a key is masked?",
+        N_(
+            "Some keys lie past a query's valid length and must get weight 0. Do your block's "
+            "scores know about valid_lens?"
+        ),
+        N_(
+            "Which helper of the lesson turns a block of keys and the valid lengths into scores "
+            "with -inf where a key is masked?"
+        ),
     ],
     "broadcast": [
-        "dS = P * (dP - D) subtracts D from every column of dP (batch, queries, block). Which "
-        "shape of D broadcasts against that?",
+        N_(
+            "dS = P * (dP - D) subtracts D from every column of dP (batch, queries, block). Which "
+            "shape of D broadcasts against that?"
+        ),
     ],
     "nan": [
-        "A NaN appeared. Look at the rows where it is: does that query see any key of the "
-        "block, or any key at all?",
-        "Which of your operations can give NaN from a row of -inf scores or from L = +inf?",
+        N_(
+            "A NaN appeared. Look at the rows where it is: does that query see any key of the "
+            "block, or any key at all?"
+        ),
+        N_("Which of your operations can give NaN from a row of -inf scores or from L = +inf?"),
     ],
     "values": [
-        "Compare your D with the sum over k of P_ik dP_ik on the smallest case, one query at a "
-        "time.",
-        "Check each block on its own: do its weights equal the whole-row softmax restricted "
-        "to that block's keys?",
+        N_(
+            "Compare your D with the sum over k of P_ik dP_ik on the smallest case, one query at a "
+            "time."
+        ),
+        N_(
+            "Check each block on its own: do its weights equal the whole-row softmax restricted to "
+            "that block's keys?"
+        ),
     ],
 }
 
@@ -443,12 +505,12 @@ def check_my_row_term_by_blocks(student: Callable) -> None:
     valid_lens) -> D`` (batch, queries, 1) against sum_k P_ik dP_ik from whole rows, and that
     no operation of the student's returns a (queries, keys) tensor."""
     cases = [
-        _row_term_case("5 queries, 8 keys, blocks of 3 (the last holds 2)", 5, 8, 3, 0),
-        _row_term_case("blocks of 1 key", 3, 4, 1, 1),
-        _row_term_case("one block holds every key (blocks of 16, 6 keys)", 4, 6, 16, 2),
-        _row_term_case("valid lengths 2 and 7, blocks of 3", 4, 7, 3, 3, valid_lens=[2, 7]),
+        _row_term_case(_("5 queries, 8 keys, blocks of 3 (the last holds 2)"), 5, 8, 3, 0),
+        _row_term_case(_("blocks of 1 key"), 3, 4, 1, 1),
+        _row_term_case(_("one block holds every key (blocks of 16, 6 keys)"), 4, 6, 16, 2),
+        _row_term_case(_("valid lengths 2 and 7, blocks of 3"), 4, 7, 3, 3, valid_lens=[2, 7]),
         _row_term_case(
-            "a length per query, one query sees no key",
+            _("a length per query, one query sees no key"),
             4,
             5,
             2,
@@ -456,14 +518,14 @@ def check_my_row_term_by_blocks(student: Callable) -> None:
             valid_lens=[[3, 0, 5, 1], [5, 5, 2, 4]],
         ),
         _row_term_case(
-            "large scores (queries 500 times larger, a score past 709, where e^s overflows)",
+            _("large scores (queries 500 times larger, a score past 709, where e^s overflows)"),
             3,
             6,
             4,
             5,
             scale=500.0,
         ),
-        _row_term_case("many keys: 6 queries, 40 keys, blocks of 8", 6, 40, 8, 6),
+        _row_term_case(_("many keys: 6 queries, 40 keys, blocks of 8"), 6, 40, 8, 6),
     ]
     watched = _Watched(student)
     run_check(

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from attn_course.checks.core import Case, Failure, run_check
+from attn_course.checks.i18n import N_, _
 from attn_course.support.memory import PeakMemory
 
 # ------------------------------------------------------------------ grouped scores
@@ -49,10 +50,10 @@ def check_my_grouped_scores(student: Callable) -> None:
         return Case(description, (Q, K), expected=_grouped_scores(Q, K))
 
     cases = [
-        case("8 query heads, 2 kv heads, one new query (a decoding step)", 1, 8, 2, 1),
-        case("6 query heads, 3 kv heads, batch 2, 4 queries", 2, 6, 3, 4),
-        case("4 query heads, 1 kv head (multi-query), batch 2, 3 queries", 2, 4, 1, 3),
-        case("4 query heads, 4 kv heads (multi-head: nothing shared)", 1, 4, 4, 2),
+        case(_("8 query heads, 2 kv heads, one new query (a decoding step)"), 1, 8, 2, 1),
+        case(_("6 query heads, 3 kv heads, batch 2, 4 queries"), 2, 6, 3, 4),
+        case(_("4 query heads, 1 kv head (multi-query), batch 2, 3 queries"), 2, 4, 1, 3),
+        case(_("4 query heads, 4 kv heads (multi-head: nothing shared)"), 1, 4, 4, 2),
     ]
 
     def measured(Q: torch.Tensor, K: torch.Tensor) -> Any:
@@ -75,8 +76,10 @@ def check_my_grouped_scores(student: Callable) -> None:
             if group_size > 1 and peak >= copies:
                 return Failure(
                     "copied",
-                    f"right scores, but the call made {peak:,} bytes of tensors at its peak: "
-                    f"K has {K.nbytes:,} bytes, and {group_size} copies of it {copies:,}",
+                    _(
+                        "right scores, but the call made {peak:,} bytes of tensors at its peak: "
+                        "K has {key_bytes:,} bytes, and {group_size} copies of it have {copies:,}"
+                    ).format(peak=peak, key_bytes=K.nbytes, group_size=group_size, copies=copies),
                 )
             return None
         if (
@@ -89,11 +92,13 @@ def check_my_grouped_scores(student: Callable) -> None:
             grouped = ", ".join(str(h // group_size) for h in range(heads))
             return Failure(
                 "layout",
-                f"query head 1 read key-value head 1: query heads 0 to {heads - 1} read "
-                f"key-value heads {tiled}, not {grouped}",
+                _(
+                    "query head 1 read key-value head 1: query heads 0 to {last} read "
+                    "key-value heads {tiled}, not {grouped}"
+                ).format(last=heads - 1, tiled=tiled, grouped=grouped),
             )
         if torch.allclose(actual, expected * math.sqrt(Q.shape[-1]), atol=1e-4):
-            return Failure("scale", "the scores are sqrt(head_size) times too large")
+            return Failure("scale", _("the scores are sqrt(head_size) times too large"))
         return None
 
     run_check("my_grouped_scores", measured, None, cases, hints=GROUPED_HINTS, diagnose=diagnose)
@@ -106,24 +111,34 @@ def _key(Q: torch.Tensor, K: torch.Tensor) -> str:
 
 GROUPED_HINTS = {
     "copied": [
-        "The values are right. How many copies of K did your function make, counting the "
-        "ones that repeat, indexing or broadcasting in a matmul make for you?",
-        "The g query heads of one group all meet the same keys. Can they stand in one tensor "
-        "that is multiplied by that key-value head once?",
+        N_(
+            "The values are right. How many copies of K did your function make, counting the ones "
+            "that repeat, indexing or broadcasting in a matmul make for you?"
+        ),
+        N_(
+            "The g query heads of one group all meet the same keys. Can they stand in one tensor "
+            "that is multiplied by that key-value head once?"
+        ),
     ],
     "layout": [
-        "Which key-value head does query head 1 read in your result, and which should it read "
-        "when 4 query heads share 2 key-value heads?",
-        "Query head h = j * g + r belongs to group j. When you split the heads axis into two, "
-        "which of the two new axes must come first?",
+        N_(
+            "Which key-value head does query head 1 read in your result, and which should it read "
+            "when 4 query heads share 2 key-value heads?"
+        ),
+        N_(
+            "Query head h = j * g + r belongs to group j. When you split the heads axis into two, "
+            "which of the two new axes must come first?"
+        ),
     ],
     "scale": [
-        "Attention scores are scaled dot products. Which factor is missing?",
+        N_("Attention scores are scaled dot products. Which factor is missing?"),
     ],
     "shape": [
-        "The result has one score per query head, query and key: (batch, num_heads, queries, "
-        "keys). Which axis of yours differs?",
-        "Print the shape after each line of your function on the multi-query case.",
+        N_(
+            "The result has one score per query head, query and key: (batch, num_heads, queries, "
+            "keys). Which axis of yours differs?"
+        ),
+        N_("Print the shape after each line of your function on the multi-query case."),
     ],
 }
 
@@ -226,10 +241,15 @@ def check_my_preallocated_cache(student: Callable) -> None:
         return Case(description, args, expected=_reference_logits(steps, kv_heads, batch))
 
     cases = [
-        case("4-token prompt, 6 more tokens, room for 16 steps", 10, 16, 2, 1),
-        case("batch 3, 1 kv head, room for 32 steps", 12, 32, 1, 3),
-        case("the buffers filled exactly: 9 steps in room for 9", 9, 9, 4, 2),
-        Case("one step too many: the 10th of 10 steps in room for 9", (10, 9, 4, 2), {}, _REFUSED),
+        case(_("4-token prompt, 6 more tokens, room for 16 steps"), 10, 16, 2, 1),
+        case(_("batch 3, 1 kv head, room for 32 steps"), 12, 32, 1, 3),
+        case(_("the buffers filled exactly: 9 steps in room for 9"), 9, 9, 4, 2),
+        Case(
+            _("one step too many: the 10th of 10 steps in room for 9"),
+            (10, 9, 4, 2),
+            {},
+            _REFUSED,
+        ),
     ]
 
     def run(steps: int, max_steps: int, kv_heads: int, batch: int) -> torch.Tensor | None:
@@ -260,49 +280,60 @@ def check_my_preallocated_cache(student: Callable) -> None:
         if problem is not None and problem[3] <= max_steps:
             kind, layer, said, truth = problem
             if kind == "length":
-                detail = f"length({layer}) said {said} when {truth} steps were cached"
+                detail = _("length({layer}) said {said} when {truth} steps were cached")
             elif kind == "layers":
-                detail = (
-                    f"update({layer}, ...) returned keys of {said} steps, those of every "
-                    f"layer, when this layer had {truth}"
+                detail = _(
+                    "update({layer}, ...) returned keys of {said} steps, those of every "
+                    "layer, when this layer had {truth}"
                 )
             else:
-                detail = (
-                    f"update({layer}, ...) returned keys of {said} steps when {truth} steps "
+                detail = _(
+                    "update({layer}, ...) returned keys of {said} steps when {truth} steps "
                     "were cached"
                 )
-            return Failure(kind, detail)
+            return Failure(kind, detail.format(layer=layer, said=said, truth=truth))
         if steps > max_steps:
             late = seen.get("late")
-            then = f"; the decoding then failed with {late}" if late else ""
-            return Failure(
-                "overflow",
-                f"update raised no ValueError when step {steps} came to room for {max_steps}{then}",
-            )
+            if late:
+                detail = _(
+                    "update raised no ValueError when step {steps} came to room for "
+                    "{max_steps}; the decoding then failed with {error}"
+                )
+            else:
+                detail = _(
+                    "update raised no ValueError when step {steps} came to room for {max_steps}"
+                )
+            return Failure("overflow", detail.format(steps=steps, max_steps=max_steps, error=late))
         if seen.get("moved") is not None and torch.allclose(actual, expected, atol=1e-5):
             layer, truth = seen["moved"]
             return Failure(
                 "moved",
-                f"right logits, but the keys of layer {layer} moved to new memory when "
-                f"{truth} steps were cached",
+                _(
+                    "right logits, but the keys of layer {layer} moved to new memory when "
+                    "{truth} steps were cached"
+                ).format(layer=layer, truth=truth),
             )
         if seen.get("room") is not None and torch.allclose(actual, expected, atol=1e-5):
             layer, room = seen["room"]
             return Failure(
                 "room",
-                f"right logits, but the keys and values of layer {layer} sit in memory with "
-                f"room for {room} steps, and max_steps is {max_steps}",
+                _(
+                    "right logits, but the keys and values of layer {layer} sit in memory with "
+                    "room for {room} steps, and max_steps is {max_steps}"
+                ).format(layer=layer, room=room, max_steps=max_steps),
             )
         counted = seen.get("counted")
         if counted is not None and counted[0] != counted[1]:
             if torch.allclose(actual, expected, atol=1e-5):
                 said, buffers = counted
-                said = f"{said:,} bytes" if isinstance(said, int) else said
+                said = _("{count:,} bytes").format(count=said) if isinstance(said, int) else said
                 return Failure(
                     "bytes",
-                    f"right logits, but num_bytes() counted {said} where the buffers of "
-                    f"max_steps steps hold {buffers:,} bytes: keep the buffers in self.keys "
-                    "and self.values",
+                    _(
+                        "right logits, but num_bytes() counted {said} where the buffers of "
+                        "max_steps steps hold {buffers:,} bytes: keep the buffers in self.keys "
+                        "and self.values"
+                    ).format(said=said, buffers=buffers),
                 )
         return None
 
@@ -313,51 +344,79 @@ _REFUSED = "update raised a ValueError"
 
 CACHE_HINTS = {
     "length": [
-        "How many steps has the cache received for this layer, and how many does your "
-        "length(layer) report? The buffer's size is not the same thing.",
-        "TinyDecoder reads length(0) to place the new tokens' positions, and "
-        "cached_self_attention reads length(layer) for the valid lengths: where does your "
-        "cache remember how many steps each layer holds?",
+        N_(
+            "How many steps has the cache received for this layer, and how many does your "
+            "length(layer) report? The buffer's size is not the same thing."
+        ),
+        N_(
+            "TinyDecoder reads length(0) to place the new tokens' positions, and "
+            "cached_self_attention reads length(layer) for the valid lengths: where does your "
+            "cache remember how many steps each layer holds?"
+        ),
     ],
     "steps": [
-        "update must return every step cached so far, and no more: the attention scores "
-        "whatever keys it is given. How many steps do yours have?",
-        "The buffer has max_steps steps; how many of them hold keys at this point?",
+        N_(
+            "update must return every step cached so far, and no more: the attention scores "
+            "whatever keys it is given. How many steps do yours have?"
+        ),
+        N_("The buffer has max_steps steps; how many of them hold keys at this point?"),
     ],
     "layers": [
-        "Which buffers does update write into for layer 1: its own, or another layer's?",
-        "Each layer has its own keys and values. Where does your cache keep one buffer per "
-        "layer, and which index picks it?",
+        N_("Which buffers does update write into for layer 1: its own, or another layer's?"),
+        N_(
+            "Each layer has its own keys and values. Where does your cache keep one buffer per "
+            "layer, and which index picks it?"
+        ),
     ],
     "moved": [
-        "The logits are right, but the keys moved to new memory: something made a new "
-        "tensor of all the steps. Which line builds one?",
-        "Does what update returns share memory with the buffer it wrote into? A slice of a "
-        "tensor does; torch.cat and clone make new memory.",
+        N_(
+            "The logits are right, but the keys moved to new memory: something made a new tensor "
+            "of all the steps. Which line builds one?"
+        ),
+        N_(
+            "Does what update returns share memory with the buffer it wrote into? A slice of a "
+            "tensor does; torch.cat and clone make new memory."
+        ),
     ],
     "room": [
-        "The logits are right. How many steps can your buffers hold, and how many did "
-        "MyPreallocatedCache(max_steps) ask for?",
-        "The buffers are made once, at a layer's first call: what size does your code give "
-        "their steps axis?",
+        N_(
+            "The logits are right. How many steps can your buffers hold, and how many did "
+            "MyPreallocatedCache(max_steps) ask for?"
+        ),
+        N_(
+            "The buffers are made once, at a layer's first call: what size does your code give "
+            "their steps axis?"
+        ),
     ],
     "bytes": [
-        "The logits are right. KVCache's num_bytes() adds up the tensors in self.keys and "
-        "self.values: what does it find there in your cache?",
-        "Each layer's whole buffers, of max_steps steps, belong in self.keys[layer] and "
-        "self.values[layer]; the part written so far is told by length(layer).",
+        N_(
+            "The logits are right. KVCache's num_bytes() adds up the tensors in self.keys and "
+            "self.values: what does it find there in your cache?"
+        ),
+        N_(
+            "Each layer's whole buffers, of max_steps steps, belong in self.keys[layer] and "
+            "self.values[layer]; the part written so far is told by length(layer)."
+        ),
     ],
     "overflow": [
-        "What does your update do when the new steps do not fit in the buffers? Writing one "
-        "step into a slice past the end of a tensor raises no error: its steps axis of size 1 "
-        "broadcasts to the empty slice.",
-        "Before writing, how many steps would this layer hold after the call, and how does "
-        "that compare with max_steps? What should update do when it is more?",
+        N_(
+            "What does your update do when the new steps do not fit in the buffers? Writing one "
+            "step into a slice past the end of a tensor raises no error: its steps axis of size 1 "
+            "broadcasts to the empty slice."
+        ),
+        N_(
+            "Before writing, how many steps would this layer hold after the call, and how does "
+            "that compare with max_steps? What should update do when it is more?"
+        ),
     ],
     "values": [
-        "The logits differ from KVCache's. Does every layer keep its own buffers, and do the "
-        "new steps land right after the ones already written?",
-        "Run your cache and a KVCache side by side on the same decoder, and compare what "
-        "update returns at each call.",
+        N_(
+            "The logits differ from KVCache's. Does every layer keep its own buffers, and do the "
+            "new steps land right after the ones already written?"
+        ),
+        N_(
+            "Run your cache and a KVCache side by side on the same decoder, and compare what "
+            "update returns at each call."
+        ),
     ],
 }
