@@ -42,16 +42,21 @@ def html_page(site: Path, notebook: Path) -> Path:
     return site / notebook.relative_to(REPO_ROOT).with_suffix(".html")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "html"
+def build_site(folder: Path, sphinx: list[str]) -> Path:
+    """Run Sphinx (the English or the Chinese configuration) into folder/html."""
+    out = folder / "html"
     result = subprocess.run(
-        [*SPHINX, ".", str(out)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
+        [*sphinx, ".", str(out)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, f"site build failed:\n{result.stdout}\n{result.stderr}"
     # -W turns every Sphinx warning into a failure; make sure none was printed either.
     assert "WARNING" not in result.stderr, result.stderr
     return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    return build_site(tmp_path_factory.mktemp("site"), SPHINX)
 
 
 class _Links(HTMLParser):
@@ -229,6 +234,68 @@ def test_screenshot_of_a_lesson_page(site, new_page):
             shots.append(screenshot(page, ARTIFACTS / f"site_{lesson.stem}_{part}.png"))
     page.close()
     assert len(shots) == 2, "the lesson shown has no display maths or no figure"
+    for shot in shots:
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert shot.stat().st_size > 10_000
+
+
+# The Chinese site (docs/zh/conf.py: the same settings, language zh_CN) over notebooks/zh.
+ZH_DIR = REPO_ROOT / "notebooks" / "zh"
+ZH_NOTEBOOKS = sorted(ZH_DIR.glob("[0-9][0-9]_*.ipynb")) + sorted(
+    (ZH_DIR / "solutions").glob("[0-9][0-9]_*.ipynb")
+)
+ZH_SPHINX = [*SPHINX[: SPHINX.index("-c")], "-c", "docs/zh"]
+
+
+@pytest.fixture(scope="module")
+def zh_site(tmp_path_factory) -> Path:
+    return build_site(tmp_path_factory.mktemp("site_zh"), ZH_SPHINX)
+
+
+def test_chinese_site_has_every_lesson_in_order_in_chinese(zh_site: Path):
+    assert len(ZH_NOTEBOOKS) == len(NOTEBOOKS), "make zh writes every lesson and solution"
+    front = zh_site / "docs" / "zh" / "index.html"
+    links = parse(front)
+    order = [html_page(zh_site, notebook).resolve() for notebook in ZH_NOTEBOOKS]
+    linked = [(front.parent / href.split("#")[0]).resolve() for href in links.anchors]
+    assert [page for page in dict.fromkeys(linked) if page in order] == order
+    assert links.captions[:2] == ["课程", "解答"]
+    for page in [front, *order]:
+        html = page.read_text(encoding="utf-8")
+        assert 'lang="zh-CN"' in html.split("<head>")[0], f"{page.name}: not marked as Chinese"
+        assert "搜索" in html, f"{page.name}: Sphinx's own words are not in Chinese"
+
+
+@pytest.mark.parametrize("notebook", ZH_NOTEBOOKS, ids=[notebook_id(n) for n in ZH_NOTEBOOKS])
+def test_chinese_pages_load_figures_and_typeset_maths(zh_site, new_page, notebook):
+    recorded, report = open_and_typeset(new_page, html_page(zh_site, notebook).as_uri())
+    remote, failed = recorded.remote(), list(recorded.failed)
+    recorded.page.close()
+    assert remote == [] and failed == []
+    assert len(report["figures"]) == stored_png_count(notebook)
+    for figure in report["figures"]:
+        assert figure["complete"] and figure["natural"] > 0 and figure["shown"] > 0, figure
+    if notebook_has_maths(notebook):
+        assert report["maths"] > 0
+    assert report["untypeset"] == [] and report["errors"] == 0 and report["raw"] == []
+
+
+def test_screenshots_of_two_chinese_pages(zh_site, new_page):
+    """Keeps build/artifacts/site_zh_front.png and site_zh_<lesson>_maths.png for a person
+    to look at: the Chinese front page and a lesson's typeset maths."""
+    lesson = ZH_DIR / _screenshot_lesson().name
+    shots = []
+    recorded, _ = open_and_typeset(new_page, (zh_site / "docs" / "zh" / "index.html").as_uri())
+    shots.append(screenshot(recorded.page, ARTIFACTS / "site_zh_front.png"))
+    recorded.page.close()
+    recorded, _ = open_and_typeset(new_page, html_page(zh_site, lesson).as_uri())
+    if recorded.page.evaluate(FIRST_MATHS):
+        recorded.page.evaluate(
+            "new Promise(done => requestAnimationFrame(() => setTimeout(done, 100)))"
+        )
+        shots.append(screenshot(recorded.page, ARTIFACTS / f"site_zh_{lesson.stem}_maths.png"))
+    recorded.page.close()
+    assert len(shots) == 2, "the Chinese lesson shown has no display maths"
     for shot in shots:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert shot.stat().st_size > 10_000

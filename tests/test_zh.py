@@ -135,3 +135,74 @@ def torch_ones():
 
 def test_the_checks_catalogue_is_compiled_into_the_package():
     assert i18n.MO_FILE.read_bytes() == i18n.mo_bytes(), "run make zh"
+
+
+# The Chinese notebooks (notebooks/zh), written by make zh.
+ENGLISH = i18n.english_notebooks()
+ENGLISH_IDS = [p.relative_to(i18n.NOTEBOOKS).as_posix() for p in ENGLISH]
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_make_zh_would_change_no_file():
+    """Catalogues up to date, nothing fuzzy or untranslated, the checks' catalogue
+    compiled, and every Chinese notebook as make zh writes it (outputs included)."""
+    assert i18n.check() == []
+
+
+@pytest.mark.parametrize("english", ENGLISH, ids=ENGLISH_IDS)
+def test_chinese_notebook_has_the_english_code_and_outputs(english):
+    zh, en = load(i18n.zh_path(english)), load(english)
+    switches = [c for c in zh["cells"] if i18n.SWITCH_TAG in c["metadata"].get("tags", [])]
+    assert len(switches) == 1 and "".join(switches[0]["source"]) == i18n.SWITCH_SOURCE
+    ours = i18n.english_cells(zh)
+    theirs = [c for c in en["cells"] if c["cell_type"] == "code"]
+    assert [c["source"] for c in ours] == [c["source"] for c in theirs], "the code differs"
+    assert [c["id"] for c in ours] == [c["id"] for c in theirs]
+    assert [c["metadata"] for c in ours] == [c["metadata"] for c in theirs]
+    for mine, english_cell in zip(ours, theirs, strict=True):
+        if not i18n.calls_a_check(mine) or i18n.output_ignored(mine):
+            assert mine["outputs"] == [
+                {**o, "execution_count": mine["execution_count"]} if "execution_count" in o else o
+                for o in english_cell["outputs"]
+            ], f"cell {mine['id']}: outputs differ from the English"
+    # the switch comes before the first code cell that could print a check's verdict
+    assert zh["cells"].index(switches[0]) < zh["cells"].index(ours[0])
+
+
+@pytest.mark.parametrize("english", ENGLISH, ids=ENGLISH_IDS)
+def test_chinese_notebook_text_is_chinese_and_its_checks_speak_it(english):
+    zh = load(i18n.zh_path(english))
+    assert zh["metadata"]["language"] == "zh_CN"
+    markdown = ["".join(c["source"]) for c in zh["cells"] if c["cell_type"] == "markdown"]
+    english_text = [t for t in markdown if i18n.needs_translation(t) and not has_chinese(t)]
+    assert english_text == [], "markdown cells left in English"
+    for cell in zh["cells"]:
+        notes = cell["metadata"].get("notes") or {}
+        for field in i18n.NOTE_FIELDS:
+            if notes.get(field):
+                assert has_chinese(notes[field]), f"speaker notes left in English: {notes[field]}"
+    for cell in i18n.english_cells(zh):
+        if i18n.calls_a_check(cell) and not i18n.output_ignored(cell):
+            printed = "".join(
+                "".join(o.get("text", "")) for o in cell["outputs"] if o["output_type"] == "stream"
+            )
+            if printed.strip():  # validators called check_... print nothing when all is well
+                assert has_chinese(printed), f"cell {cell['id']}: a check's verdict not in Chinese"
+
+
+def test_readme_zh_maps_the_course_and_gives_the_two_commands():
+    readme = (REPO_ROOT / "README.zh.md").read_text(encoding="utf-8")
+    english = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for path in ENGLISH:
+        if path.parent == i18n.NOTEBOOKS:
+            assert f"(notebooks/zh/{path.name})" in readme, f"README.zh.md lacks {path.name}"
+    for command in ("make lab CPU=1", "make lab", "make test"):
+        assert command in english and command in readme, command
+    assert "(README.md)" in readme and "(README.zh.md)" in english

@@ -523,7 +523,7 @@ def execute(notebook: dict, folder: Path) -> dict:
     import nbformat
     from nbclient import NotebookClient
 
-    node = nbformat.from_dict(copy.deepcopy(notebook))
+    node = nbformat.reads(json.dumps(notebook), as_version=4)
     NotebookClient(
         node, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     ).execute()
