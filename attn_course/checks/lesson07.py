@@ -450,16 +450,7 @@ def _how_far_off(actual: int, expected: int, reason: str = "") -> str:
     """'returned 3, one layer too few', 'returned 7, 2 layers too many', followed by
     ': ' and ``reason`` if one is given."""
     off = abs(actual - expected)
-    if reason:
-        if off == 1 and actual > expected:
-            message = _("returned {count}, one layer too many: {reason}")
-        elif off == 1:
-            message = _("returned {count}, one layer too few: {reason}")
-        elif actual > expected:
-            message = _("returned {count}, {off} layers too many: {reason}")
-        else:
-            message = _("returned {count}, {off} layers too few: {reason}")
-    elif off == 1 and actual > expected:
+    if off == 1 and actual > expected:
         message = _("returned {count}, one layer too many")
     elif off == 1:
         message = _("returned {count}, one layer too few")
@@ -467,7 +458,8 @@ def _how_far_off(actual: int, expected: int, reason: str = "") -> str:
         message = _("returned {count}, {off} layers too many")
     else:
         message = _("returned {count}, {off} layers too few")
-    return message.format(count=actual, off=off, reason=reason)
+    message = message.format(count=actual, off=off)
+    return _("{message}: {reason}").format(message=message, reason=reason) if reason else message
 
 
 def _name_dilated_mistake(results: list[CaseResult], answers: dict[int, Any]) -> None:
